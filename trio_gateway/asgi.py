@@ -1,0 +1,199 @@
+"""The ASGI application: lifespan, dispatch, and the one place errors become HTTP.
+
+Everything is built once, at `lifespan.startup` (or on the first request under a server that does
+not speak lifespan): the plan, the HTTP client, the proxies, the router. hypercorn's trio worker
+needs lifespan answered, or it fails at start.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from trio_gateway.edge import builtins
+from trio_gateway.edge.endpoint import EdgeOptions, EndpointHandler
+from trio_gateway.edge.responses import (
+    ASGIReceive,
+    ASGISend,
+    send_redirect,
+    send_response,
+    send_routing_error,
+)
+from trio_gateway.plan import EndpointPlan, GatewayPlan
+from trio_gateway.proxy.backend import BackendProxy
+from trio_gateway.proxy.merge import ParallelMerge
+from trio_gateway.proxy.types import ProxyFunction
+from trio_gateway.router import Match, MethodNotAllowed, Redirect, Router
+from trio_gateway.transport import HTTPClient
+
+__all__ = ["CONFIG_ENV", "GatewayApp"]
+
+LOGGER = logging.getLogger(__name__)
+
+CONFIG_ENV = "TRIO_GATEWAY_CONFIG"
+
+Builtin = Callable[[dict[str, Any], ASGIReceive, ASGISend], Awaitable[None]]
+
+
+def build_proxy(plan: EndpointPlan, client: HTTPClient) -> ProxyFunction:
+    """lura's proxy factory, in one place: the stack order of every endpoint is written here."""
+    backends = [BackendProxy(call, client) for call in plan.backends]
+    if len(backends) == 1:
+        return backends[0]
+    return ParallelMerge(backends, [b.name for b in plan.backends], plan.timeout)
+
+
+class GatewayApp:
+    """An ASGI app serving a compiled plan.
+
+    Args:
+        plan: what to serve; or None to load the file named by `$TRIO_GATEWAY_CONFIG` (the shipped
+            demo config when unset) at startup.
+        client: the backend HTTP client; one is made (and closed at shutdown) when not given.
+    """
+
+    def __init__(self, plan: GatewayPlan | None = None, *, client: HTTPClient | None = None) -> None:
+        self._plan = plan
+        self._client = client
+        self._owns_client = client is None
+        self._router: Router[EndpointHandler] | None = None
+        self._builtins: dict[str, Builtin] = {}
+        self._plan_options: GatewayPlan | None = None
+
+    @property
+    def plan(self) -> GatewayPlan:
+        if self._plan is None:
+            self._plan = _plan_from_environment()
+        return self._plan
+
+    def startup(self) -> None:
+        """Build the router and proxies; idempotent."""
+        if self._router is not None:
+            return
+        plan = self.plan
+        if self._client is None:
+            self._client = HTTPClient(
+                max_idle_per_host=plan.max_idle_per_host,
+                max_idle_total=plan.max_idle_total,
+                idle_timeout=plan.idle_timeout,
+            )
+        options = EdgeOptions(
+            version_header=plan.version_header,
+            return_error_msg=plan.return_error_msg,
+            path_decoding=plan.path_decoding,
+            client_ip=plan.client_ip,
+        )
+        router: Router[EndpointHandler] = Router(options=plan.router)
+        for endpoint in plan.endpoints:
+            handler = EndpointHandler(endpoint, build_proxy(endpoint, self._client), options)
+            router.add(endpoint.method, endpoint.path, handler)
+        if plan.health_path:
+            self._builtins[plan.health_path] = builtins.health
+        self._router = router
+        self._plan_options = plan
+        LOGGER.info("serving %d endpoint(s)", len(plan.endpoints))
+
+    async def shutdown(self) -> None:
+        if self._client is not None and self._owns_client:
+            await self._client.aclose()
+
+    async def __call__(self, scope: dict[str, Any], receive: ASGIReceive, send: ASGISend) -> None:
+        kind = scope["type"]
+        if kind == "http":
+            if self._router is None:
+                self.startup()
+            await self._http(scope, receive, send)
+        elif kind == "lifespan":
+            await self._lifespan(receive, send)
+
+    async def _lifespan(self, receive: ASGIReceive, send: ASGISend) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                try:
+                    self.startup()
+                except Exception as exc:
+                    LOGGER.exception("startup failed")
+                    await send({"type": "lifespan.startup.failed", "message": str(exc)})
+                    return
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                await self.shutdown()
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+    async def _http(self, scope: dict[str, Any], receive: ASGIReceive, send: ASGISend) -> None:
+        plan = self._plan_options
+        router = self._router
+        assert plan is not None and router is not None
+        method: str = scope["method"]
+        path: str = scope["path"]
+        try:
+            if path.startswith("/__"):
+                if await self._builtin(scope, receive, send, plan):
+                    return
+            found = router.match(method, path)
+            if isinstance(found, Match):
+                await found.handler(scope, receive, send, found.params)
+            elif isinstance(found, Redirect):
+                await send_redirect(send, method, found.location, scope["query_string"])
+            elif isinstance(found, MethodNotAllowed):
+                allow = ", ".join(found.allow).encode("ascii")
+                await send_routing_error(
+                    send, 405, plan.version_header, plan.error_body, [(b"allow", allow)]
+                )
+            else:
+                await send_routing_error(send, 404, plan.version_header, plan.error_body)
+        except Exception:
+            # A bug, not a backend failure: log the traceback, give the client a bare 500.
+            LOGGER.exception("unhandled error serving %s %s", method, path)
+            await _send_internal_error(send)
+
+    async def _builtin(
+        self, scope: dict[str, Any], receive: ASGIReceive, send: ASGISend, plan: GatewayPlan
+    ) -> bool:
+        path: str = scope["path"]
+        method: str = scope["method"]
+        handler = self._builtins.get(path)
+        if handler is not None:
+            if method != "GET":
+                await send_routing_error(
+                    send, 405, plan.version_header, plan.error_body, [(b"allow", b"GET")]
+                )
+            else:
+                await handler(scope, receive, send)
+            return True
+        for enabled, prefix, target in (
+            (plan.echo_endpoint, "/__echo", builtins.echo),
+            (plan.debug_endpoint, "/__debug", builtins.debug),
+        ):
+            if not enabled:
+                continue
+            if path == prefix:
+                await send_redirect(send, method, prefix + "/", scope["query_string"])
+                return True
+            if path.startswith(prefix + "/"):
+                await target(scope, receive, send)
+                return True
+        return False
+
+
+async def _send_internal_error(send: ASGISend) -> None:
+    try:
+        await send_response(send, 500, [])
+    except Exception:  # the response had already started: nothing more to say
+        LOGGER.debug("could not send the 500", exc_info=True)
+
+
+def _plan_from_environment() -> GatewayPlan:
+    from trio_gateway.config import load_config
+    from trio_gateway.demo import DEMO_CONFIG
+    from trio_gateway.plan import compile_plan
+
+    path = os.environ.get(CONFIG_ENV) or str(DEMO_CONFIG)
+    loaded = load_config(path)
+    for warning in loaded.warnings:
+        LOGGER.warning("%s", warning)
+    return compile_plan(loaded.config)

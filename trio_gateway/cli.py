@@ -1,0 +1,114 @@
+"""The `trio-gateway` command: run, check, demo, version."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import platform
+import sys
+from collections.abc import Sequence
+
+import trio
+
+from trio_gateway._version import __version__
+
+__all__ = ["main"]
+
+LOGGER = logging.getLogger("trio_gateway")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="trio-gateway",
+        description="A KrakenD-compatible API gateway on trio and hypercorn.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    run = commands.add_parser("run", help="serve a configuration")
+    run.add_argument("-c", "--config", required=True, help="path to krakend.json (or .yaml/.toml)")
+    run.add_argument("-p", "--port", type=int, help="override the configured port")
+    run.add_argument("-d", "--debug", action="store_true", help="enable the /__debug/ endpoint")
+    run.add_argument("--log-level", default="INFO", help="DEBUG, INFO, WARNING, ERROR")
+
+    check = commands.add_parser("check", aliases=["validate"], help="validate a configuration")
+    check.add_argument("-c", "--config", required=True, help="path to krakend.json (or .yaml/.toml)")
+    check.add_argument("-d", "--debug", action="store_true", help="print the parsed config with defaults")
+    check.add_argument("--strict", action="store_true", help="treat warnings as errors")
+
+    demo = commands.add_parser("demo", help="serve the demo config with its demo backends")
+    demo.add_argument("-p", "--port", type=int, default=8080, help="gateway port (default 8080)")
+    demo.add_argument("--log-level", default="INFO")
+
+    commands.add_parser("version", help="print the version")
+    return parser
+
+
+def _setup_logging(level: str) -> None:
+    logging.basicConfig(
+        level=level.upper(),
+        format="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+
+
+def _load_plan(path: str, *, debug: bool = False, port: int | None = None):  # type: ignore[no-untyped-def]
+    from trio_gateway.config import ConfigError, load_config
+    from trio_gateway.plan import compile_plan
+
+    try:
+        loaded = load_config(path, env=os.environ)
+    except ConfigError as exc:
+        for diagnostic in exc.diagnostics:
+            print(diagnostic, file=sys.stderr)
+        print(f"ERROR parsing the configuration file: {path}", file=sys.stderr)
+        return None
+    for warning in loaded.warnings:
+        LOGGER.warning("%s", warning)
+    return compile_plan(loaded.config, debug=debug, port=port)
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from trio_gateway.server import run
+
+    _setup_logging(args.log_level)
+    plan = _load_plan(args.config, debug=args.debug, port=args.port)
+    if plan is None:
+        return 1
+    run(plan)
+    return 0
+
+
+def _cmd_check(args: argparse.Namespace) -> int:
+    from trio_gateway.config.check import run_check
+
+    return run_check(args.config, strict=args.strict, dump=args.debug, out=sys.stdout, err=sys.stderr, env=os.environ)
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    from trio_gateway.demo import DEMO_CONFIG
+    from trio_gateway.demo.run import run_demo
+
+    _setup_logging(args.log_level)
+    plan = _load_plan(str(DEMO_CONFIG), port=args.port)
+    if plan is None:
+        return 1
+    trio.run(run_demo, plan)
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.command == "version":
+        print(f"trio-gateway {__version__}")
+        print(f"Python {platform.python_version()}, trio {trio.__version__}")
+        return 0
+    if args.command == "run":
+        return _cmd_run(args)
+    if args.command in ("check", "validate"):
+        return _cmd_check(args)
+    return _cmd_demo(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

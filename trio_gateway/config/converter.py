@@ -1,0 +1,292 @@
+"""THE cattrs converter: JSON-like data -> the attrs classes of `model.py`, strictly.
+
+Rule 1: no weak typing. KrakenD decodes with mapstructure's `WeaklyTypedInput`, so `"port": "8080"`
+and `"debug_endpoint": "false"` (which Python's `bool("false")` would even turn into True) are
+accepted there. Here a value must already have the JSON type of its field: booleans are `true` or
+`false`, integers are integral JSON numbers (not `1.0`, not `true`), strings are strings, lists are
+arrays (a lone string is not a one-element list), and durations are Go duration strings only (a bare
+number, which KrakenD reads as nanoseconds, is an error).
+
+Rule 2: unknown keys are not structure errors: KrakenD ignores them, and so does the converter; the
+unknown-key walker (`unknown_keys.py`) reports them as warnings.
+
+Rule 3: with `detailed_validation`, cattrs raises one exception group holding every problem;
+`structure_issues` flattens it into `StructureIssue`s, each with the JSON path of the bad value.
+"""
+
+from __future__ import annotations
+
+import collections.abc
+import typing
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
+
+import attrs
+import cattrs
+from cattrs.errors import (
+    AttributeValidationNote,
+    BaseValidationError,
+    ClassValidationError,
+    IterableValidationError,
+    IterableValidationNote,
+)
+from cattrs.gen import make_dict_structure_fn, override
+
+from trio_gateway.config.diagnostics import Diagnostic, PathSegment, format_path
+from trio_gateway.config.durations import format_duration_ns, parse_duration
+from trio_gateway.config.model import ExtraConfig, Seconds, ServiceConfig
+from trio_gateway.config.namespaces import IMPLEMENTED, canonical_name, is_comment_key
+
+__all__ = [
+    "CONVERTER",
+    "StructureIssue",
+    "ValueProblem",
+    "describe_json",
+    "structure_issues",
+]
+
+T = TypeVar("T")
+StructureFn = Callable[[Any, Any], Any]
+
+
+class ValueProblem(ValueError):
+    """A value of the wrong JSON type or an invalid value, raised by our strict hooks."""
+
+    def __init__(self, message: str, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+
+@attrs.frozen(kw_only=True)
+class StructureIssue:
+    """One structure problem: where (`path` segments), what, and whether a required key is missing."""
+
+    path: tuple[PathSegment, ...]
+    message: str
+    hint: str | None = None
+    missing: bool = False
+
+    def diagnostic(self) -> Diagnostic:
+        """Return this issue as an error `Diagnostic`."""
+        return Diagnostic("error", format_path(self.path), self.message, self.hint)
+
+
+def describe_json(value: Any) -> str:
+    """Describe a value by its JSON type, for messages: `string "8080"`, `number 1.0`, `null`."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return f"boolean {'true' if value else 'false'}"
+    if isinstance(value, int | float):
+        return f"number {value!r}"
+    if isinstance(value, str):
+        shown = value if len(value) <= 40 else value[:37] + "..."
+        return f'string "{shown}"'
+    if isinstance(value, list | tuple):
+        return "an array"
+    if isinstance(value, Mapping):
+        return "an object"
+    return f"a {type(value).__name__}"
+
+
+def _structure_bool(value: Any, _: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    hint = None
+    if isinstance(value, str) and value.lower() in ("true", "false"):
+        hint = f"write {value.lower()} without quotes"
+    raise ValueProblem(f"expected a boolean, got {describe_json(value)}", hint)
+
+
+def _structure_int(value: Any, _: Any) -> int:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    hint = None
+    if isinstance(value, float) and value.is_integer():
+        hint = f"write {int(value)}"
+    elif isinstance(value, str) and value.strip().lstrip("-").isdigit():
+        hint = f"write {value.strip()} without quotes"
+    raise ValueProblem(f"expected an integer, got {describe_json(value)}", hint)
+
+
+def _structure_float(value: Any, _: Any) -> float:
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
+    raise ValueProblem(f"expected a number, got {describe_json(value)}")
+
+
+def _structure_str(value: Any, _: Any) -> str:
+    if isinstance(value, str):
+        return value
+    hint = f'write "{value!r}" in quotes' if isinstance(value, int | float) else None
+    raise ValueProblem(f"expected a string, got {describe_json(value)}", hint)
+
+
+def _structure_seconds(value: Any, _: Any) -> Seconds:
+    if isinstance(value, str):
+        try:
+            return Seconds(parse_duration(value))
+        except ValueError as exc:
+            raise ValueProblem(str(exc), 'use a Go duration such as "2s", "1500ms" or "1m30s"') from None
+    if isinstance(value, int) and not isinstance(value, bool):
+        hint = (
+            f"KrakenD would read a bare number as nanoseconds ({format_duration_ns(value)}); "
+            f'write a string such as "{value}s"'
+        )
+        raise ValueProblem(f"expected a Go duration string, got {describe_json(value)}", hint)
+    raise ValueProblem(f"expected a Go duration string, got {describe_json(value)}")
+
+
+def _require_mapping(value: Any) -> Mapping[Any, Any]:
+    if not isinstance(value, Mapping):
+        raise ValueProblem(f"expected an object, got {describe_json(value)}")
+    return value
+
+
+def _is_homogeneous_tuple(type_: Any) -> bool:
+    args = typing.get_args(type_)
+    return typing.get_origin(type_) is tuple and len(args) == 2 and args[1] is Ellipsis
+
+
+def _tuple_factory(type_: Any, converter: cattrs.Converter) -> StructureFn:
+    item_type = typing.get_args(type_)[0]
+    structure_item = converter.get_structure_hook(item_type)
+
+    def structure_tuple(value: Any, _: Any) -> tuple[Any, ...]:
+        if not isinstance(value, list | tuple):
+            hint = f'write ["{value}"]' if isinstance(value, str) else None
+            raise ValueProblem(f"expected an array, got {describe_json(value)}", hint)
+        result: list[Any] = []
+        errors: list[Exception] = []
+        for index, item in enumerate(value):
+            try:
+                result.append(structure_item(item, item_type))
+            except (BaseValidationError, ValueProblem, KeyError) as exc:
+                exc.add_note(IterableValidationNote(f"@ index {index}", index, item_type))
+                errors.append(exc)
+        if errors:
+            raise IterableValidationError(f"While structuring {type_!r}", errors, type_)
+        return tuple(result)
+
+    return structure_tuple
+
+
+def _is_mapping(type_: Any) -> bool:
+    return typing.get_origin(type_) in (collections.abc.Mapping, dict)
+
+
+def _mapping_factory(type_: Any, converter: cattrs.Converter) -> StructureFn:
+    value_type = typing.get_args(type_)[1]
+    if value_type is Any:
+
+        def structure_any_mapping(value: Any, _: Any) -> dict[str, Any]:
+            return dict(_require_mapping(value))
+
+        return structure_any_mapping
+    structure_value = converter.get_structure_hook(value_type)
+
+    def structure_mapping(value: Any, _: Any) -> dict[str, Any]:
+        result: dict[str, Any] = {}
+        errors: list[Exception] = []
+        for key, item in _require_mapping(value).items():
+            try:
+                result[key] = structure_value(item, value_type)
+            except (BaseValidationError, ValueProblem) as exc:
+                exc.add_note(IterableValidationNote(f"@ key {key!r}", key, value_type))
+                errors.append(exc)
+        if errors:
+            raise IterableValidationError(f"While structuring {type_!r}", errors, type_)
+        return result
+
+    return structure_mapping
+
+
+def _attrs_factory(cls: Any, converter: cattrs.Converter) -> StructureFn:
+    overrides = {"schema": override(rename="$schema")} if cls is ServiceConfig else {}
+    generated = make_dict_structure_fn(
+        cls,
+        converter,
+        _cattrs_forbid_extra_keys=False,
+        _cattrs_detailed_validation=True,
+        **overrides,
+    )
+
+    def structure_attrs(value: Any, type_: Any) -> Any:
+        return generated(_require_mapping(value), type_)
+
+    return structure_attrs
+
+
+def _structure_extra_config(value: Any, _: Any) -> ExtraConfig:
+    """Structure the implemented namespaces, keep every namespace in `raw` (canonical names)."""
+    data = _require_mapping(value)
+    raw: dict[str, Any] = {}
+    typed: dict[str, Any] = {}
+    errors: list[Exception] = []
+    for key, item in data.items():
+        if not isinstance(key, str) or is_comment_key(key):
+            continue
+        name = canonical_name(key)
+        if name != key and name in data:
+            continue  # both spellings present: the v3 name wins, as after lura's Normalize
+        raw[name] = item
+        implemented = IMPLEMENTED.get(name)
+        if implemented is None:
+            continue
+        attribute, cls = implemented
+        try:
+            typed[attribute] = CONVERTER.structure(item, cls)
+        except (BaseValidationError, ValueProblem) as exc:
+            exc.add_note(AttributeValidationNote(f"@ namespace {key}", key, cls))
+            errors.append(exc)
+    if errors:
+        raise ClassValidationError("While structuring ExtraConfig", errors, ExtraConfig)
+    return ExtraConfig(**typed, raw=raw)
+
+
+def _make_converter() -> cattrs.Converter:
+    converter = cattrs.Converter(detailed_validation=True, forbid_extra_keys=False)
+    converter.register_structure_hook(bool, _structure_bool)
+    converter.register_structure_hook(int, _structure_int)
+    converter.register_structure_hook(float, _structure_float)
+    converter.register_structure_hook(str, _structure_str)
+    converter.register_structure_hook(Seconds, _structure_seconds)
+    converter.register_structure_hook(ExtraConfig, _structure_extra_config)
+    converter.register_structure_hook_factory(_is_homogeneous_tuple, _tuple_factory)
+    converter.register_structure_hook_factory(_is_mapping, _mapping_factory)
+    converter.register_structure_hook_factory(attrs.has, _attrs_factory)
+    return converter
+
+
+CONVERTER: cattrs.Converter = _make_converter()
+
+
+def structure_issues(exc: BaseException) -> list[StructureIssue]:
+    """Flatten a converter exception (group) into issues, one per bad value, in document order."""
+    issues: list[StructureIssue] = []
+    _collect(exc, (), issues)
+    return issues
+
+
+def _collect(exc: BaseException, path: tuple[PathSegment, ...], out: list[StructureIssue]) -> None:
+    if isinstance(exc, ClassValidationError):
+        with_notes, without = exc.group_exceptions()
+        for sub, note in with_notes:
+            name = "$schema" if exc.cl is ServiceConfig and note.name == "schema" else note.name
+            _collect(sub, (*path, name), out)
+        for sub in without:
+            _collect(sub, path, out)
+    elif isinstance(exc, IterableValidationError):
+        with_index, without = exc.group_exceptions()
+        for sub, index_note in with_index:
+            _collect(sub, (*path, index_note.index), out)
+        for sub in without:
+            _collect(sub, path, out)
+    elif isinstance(exc, KeyError):
+        hint = 'KrakenD v3 files declare "version": 3' if path == ("version",) else None
+        out.append(StructureIssue(path=path, message="required key missing", hint=hint, missing=True))
+    elif isinstance(exc, ValueProblem):
+        out.append(StructureIssue(path=path, message=exc.message, hint=exc.hint))
+    else:
+        out.append(StructureIssue(path=path, message=f"invalid value ({exc})"))

@@ -1,0 +1,78 @@
+"""KrakenD's built-in endpoints: `/__health`, `/__echo/`, `/__debug/` (reference §7.1–7.2)."""
+
+from __future__ import annotations
+
+import datetime
+import logging
+from typing import Any
+from urllib.parse import parse_qs, urlencode
+
+import orjson
+
+from trio_gateway.edge.responses import ASGIReceive, ASGISend, read_body, send_response
+from trio_gateway.proxy.render import JSON_CONTENT_TYPE, dumps_go
+from trio_gateway.proxy.request import canonical_header
+
+__all__ = ["debug", "echo", "health"]
+
+LOGGER = logging.getLogger(__name__)
+
+
+def _now() -> str:
+    # Go's time.Now().String() shape: "2026-01-19 18:38:38.084402 +0000 UTC"
+    now = datetime.datetime.now(datetime.UTC)
+    return now.strftime("%Y-%m-%d %H:%M:%S.%f +0000 UTC")
+
+
+async def health(scope: dict[str, Any], receive: ASGIReceive, send: ASGISend) -> None:
+    """200 `{"agents":{},"now":…,"status":"ok"}`; no X-Krakend headers, as in KrakenD."""
+    body = dumps_go({"agents": {}, "now": _now(), "status": "ok"})
+    await send_response(send, 200, [(b"content-type", JSON_CONTENT_TYPE)], body)
+
+
+async def debug(scope: dict[str, Any], receive: ASGIReceive, send: ASGISend) -> None:
+    """Log the request at DEBUG and answer `{"message":"pong"}`."""
+    body, _ = await read_body(receive)
+    LOGGER.debug(
+        "debug endpoint: %s %s?%s headers=%r body=%r",
+        scope["method"],
+        scope["path"],
+        scope["query_string"].decode("latin-1"),
+        scope["headers"],
+        body,
+    )
+    await send_response(send, 200, [(b"content-type", JSON_CONTENT_TYPE)], b'{"message":"pong"}')
+
+
+async def echo(scope: dict[str, Any], receive: ASGIReceive, send: ASGISend) -> None:
+    """Describe the request back as JSON, with lura's field names."""
+    body, _ = await read_body(receive)
+    raw_query = scope["query_string"].decode("latin-1")
+    query = parse_qs(raw_query, keep_blank_values=True)
+    host = ""
+    headers: dict[str, list[str]] = {}
+    for name, value in scope["headers"]:
+        text = value.decode("latin-1")
+        if name == b"host":
+            host = text
+            continue
+        headers.setdefault(canonical_header(name).decode("latin-1"), []).append(text)
+    raw_path = scope.get("raw_path") or scope["path"].encode("utf-8")
+    uri = raw_path.decode("latin-1") + ("?" + raw_query if raw_query else "")
+    document = {
+        "req_uri": uri,
+        "req_uri_details": {
+            "fragment": "",
+            "host": host,
+            "path": scope["path"],
+            "query": urlencode(sorted(query.items()), doseq=True),
+            "user": "",
+        },
+        "req_method": scope["method"],
+        "req_querystring": dict(sorted(query.items())),
+        "req_body": body.decode("utf-8", "replace"),
+        "req_headers": dict(sorted(headers.items())),
+    }
+    # lura writes the struct's fields in declaration order; only the nested maps are sorted.
+    payload = orjson.dumps(document)
+    await send_response(send, 200, [(b"content-type", JSON_CONTENT_TYPE)], payload)

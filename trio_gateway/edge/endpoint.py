@@ -1,0 +1,185 @@
+"""Serving one matched endpoint: ASGI request -> proxy -> KrakenD's response rules.
+
+Rule 1 (reference §4.2): any response that exists is rendered with 200, even a partial one;
+`X-Krakend-Completed: true` only when it is complete *and* has data, and `Cache-Control` only then.
+An error with no response is 500 (or the backend's status with `return_error_code`), with the
+error text as body only under `router.return_error_msg`.
+
+Rule 2: the whole proxy call runs inside the endpoint timeout and inside a nursery that also
+watches the client: a client that disconnects cancels every backend call of its request.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+from urllib.parse import unquote
+
+import trio
+
+from trio_gateway.edge.responses import TEXT_PLAIN_UTF8, ASGIReceive, ASGISend, read_body, send_response
+from trio_gateway.errors import BackendTimeout, GatewayError
+from trio_gateway.plan import EndpointPlan
+from trio_gateway.proxy.render import get_renderer
+from trio_gateway.proxy.request import filter_query, parse_query
+from trio_gateway.proxy.types import Headers, ProxyFunction, Request, Response
+
+__all__ = ["EndpointHandler", "EdgeOptions", "bad_params"]
+
+LOGGER = logging.getLogger(__name__)
+
+
+class EdgeOptions:
+    """Service-level settings every endpoint handler reads."""
+
+    __slots__ = ("client_ip", "path_decoding", "return_error_msg", "version_header")
+
+    def __init__(
+        self, *, version_header: bytes, return_error_msg: bool, path_decoding: bool, client_ip: Any
+    ) -> None:
+        self.version_header = version_header
+        self.return_error_msg = return_error_msg
+        self.path_decoding = path_decoding
+        self.client_ip = client_ip
+
+
+def bad_params(params: dict[str, str]) -> bytes | None:
+    """lura's paramChecker, plus dot segments: the 400 body for a param that could change which
+    backend path is called, or None when every param is safe."""
+    for value in params.values():
+        if "%" in value:
+            try:
+                decoded = unquote(value, errors="strict")
+            except UnicodeDecodeError as exc:
+                return f"error: {exc}".encode()
+            if decoded != value:
+                return b"error: encoded url params"
+        if "?" in value or "#" in value:
+            return b"error: encoded url params"
+        # Not in lura: `/users/{id}` with id ".." would walk up the backend's path.
+        if value in (".", ".."):
+            return b"error: encoded url params"
+    return None
+
+
+def _header(headers: list[tuple[bytes, bytes]], name: bytes) -> bytes:
+    for key, value in headers:
+        if key == name:
+            return value
+    return b""
+
+
+class EndpointHandler:
+    """Serves one endpoint; built once at startup."""
+
+    __slots__ = ("_cache_control", "_options", "_plan", "_proxy", "_render")
+
+    def __init__(self, plan: EndpointPlan, proxy: ProxyFunction, options: EdgeOptions) -> None:
+        self._plan = plan
+        self._proxy = proxy
+        self._options = options
+        self._render = get_renderer(plan.output_encoding)
+        # lura truncates the TTL to whole seconds.
+        self._cache_control = (
+            b"public, max-age=%d" % int(plan.cache_ttl) if plan.cache_ttl else None
+        )
+
+    @property
+    def plan(self) -> EndpointPlan:
+        return self._plan
+
+    def build_request(
+        self, scope: dict[str, Any], params: dict[str, str], body: bytes
+    ) -> Request:
+        plan = self._plan
+        client_headers: list[tuple[bytes, bytes]] = scope["headers"]
+        client = scope.get("client")
+        peer = client[0] if client else ""
+        client_ip = self._options.client_ip.resolve(peer, client_headers)
+        host = _header(client_headers, b"host")
+        query: list[tuple[str, str]] = []
+        if plan.query_strings is None or plan.query_strings:
+            query = filter_query(parse_query(scope["query_string"]), plan.query_strings)
+        return Request(
+            method=scope["method"],
+            path=scope["path"],
+            params=params,
+            query=query,
+            headers=plan.headers.build(client_headers, client_ip, host),
+            body=body,
+        )
+
+    async def __call__(
+        self, scope: dict[str, Any], receive: ASGIReceive, send: ASGISend, params: dict[str, str]
+    ) -> None:
+        options = self._options
+        if params and options.path_decoding:
+            problem = bad_params(params)
+            if problem is not None:
+                await send_response(send, 400, [(b"content-type", TEXT_PLAIN_UTF8)], problem)
+                return
+        body, disconnected = await read_body(receive)
+        if disconnected:
+            return
+        request = self.build_request(scope, params, body)
+        response: Response | None = None
+        error: GatewayError | None = None
+        client_gone = False
+
+        async def watch_client() -> None:
+            nonlocal client_gone
+            while (await receive())["type"] != "http.disconnect":
+                pass
+            client_gone = True
+            nursery.cancel_scope.cancel()
+
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(watch_client)
+            with trio.move_on_after(self._plan.timeout):
+                try:
+                    response = await self._proxy(request)
+                except GatewayError as exc:
+                    error = exc
+            nursery.cancel_scope.cancel()
+        if client_gone:
+            LOGGER.debug("%s: client went away, backend calls cancelled", self._plan.name)
+            return
+        if response is None and error is None:
+            error = BackendTimeout("context deadline exceeded")
+        await self._respond(send, response, error)
+
+    async def _respond(
+        self, send: ASGISend, response: Response | None, error: GatewayError | None
+    ) -> None:
+        options = self._options
+        headers: Headers = [(b"x-krakend", options.version_header)]
+        if response is None:
+            assert error is not None
+            LOGGER.info("%s: %s", self._plan.name, error)
+            headers.append((b"x-krakend-completed", b"false"))
+            body = b""
+            if options.return_error_msg:
+                body = str(error).encode("utf-8")
+                content_type = error.content_type
+                headers.append(
+                    (
+                        b"content-type",
+                        content_type.encode("latin-1") if content_type else TEXT_PLAIN_UTF8,
+                    )
+                )
+            await send_response(send, error.status_hint, headers, body)
+            return
+        if error is not None:
+            LOGGER.info("%s: partial response: %s", self._plan.name, error)
+        data = response.data
+        if data and response.is_complete:
+            headers.append((b"x-krakend-completed", b"true"))
+            if self._cache_control is not None:
+                headers.append((b"cache-control", self._cache_control))
+        else:
+            headers.append((b"x-krakend-completed", b"false"))
+        if response.headers:
+            headers.extend(response.headers)
+        content_type, payload = self._render(data)
+        headers.append((b"content-type", content_type))
+        await send_response(send, 200, headers, payload)

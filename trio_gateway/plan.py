@@ -1,0 +1,198 @@
+"""Compile a validated `ServiceConfig` into what runs: plans with every default filled in.
+
+Rule 1: this is the one place where KrakenD's derived values are applied (port 0 -> 8080,
+timeout -> 2 s, service -> endpoint -> backend inheritance of timeout, cache_ttl, output_encoding,
+host and method, `no-op` output forcing `no-op` decoding) and where URL templates, header filters
+and manipulation steps are compiled, so the request path only substitutes and filters.
+
+Rule 2: plans are pure data plus pure functions; nothing here opens a socket. The ASGI edge turns
+plans into proxies bound to an HTTP client.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import attrs
+
+from trio_gateway._version import __version__
+from trio_gateway.clientip import ClientIPResolver
+from trio_gateway.config.hosts import clean_host
+from trio_gateway.config.model import BackendConfig, EndpointConfig, RouterConfig, ServiceConfig
+from trio_gateway.config.placeholders import clean_path, endpoint_params
+from trio_gateway.proxy.backend import BackendCall
+from trio_gateway.proxy.decode import get_decoder
+from trio_gateway.proxy.formatter import compile_formatter
+from trio_gateway.proxy.request import ALL, HeaderForwarder, UrlTemplate, placeholder_key
+from trio_gateway.router import RouterOptions
+from trio_gateway.transport import Origin
+
+__all__ = ["DEFAULT_PORT", "DEFAULT_TIMEOUT", "EndpointPlan", "GatewayPlan", "compile_plan"]
+
+DEFAULT_PORT = 8080  # lura: port 0 -> 8080
+DEFAULT_TIMEOUT = 2.0  # lura DefaultTimeout
+DEFAULT_MAX_IDLE_PER_HOST = 250  # lura: max_idle_connections_per_host 0 -> 250
+USER_AGENT = f"trio-gateway/{__version__}".encode()
+SUPPORTED_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
+
+
+@attrs.frozen(kw_only=True)
+class EndpointPlan:
+    """One endpoint, ready to serve."""
+
+    method: str
+    path: str  # the endpoint as written (with {params}), cleaned
+    timeout: float
+    cache_ttl: float
+    output_encoding: str
+    headers: HeaderForwarder
+    # endpoint input_query_strings: None forwards everything ("*"); empty forwards nothing
+    query_strings: frozenset[str] | None
+    backends: tuple[BackendCall, ...]
+    params: tuple[str, ...] = ()
+
+    @property
+    def name(self) -> str:
+        return f"{self.method} {self.path}"
+
+
+@attrs.frozen(kw_only=True)
+class GatewayPlan:
+    """The whole gateway: endpoints plus the service-level options the edge needs."""
+
+    name: str
+    port: int
+    listen_ip: str
+    endpoints: tuple[EndpointPlan, ...]
+    router: RouterOptions
+    return_error_msg: bool
+    version_header: bytes
+    health_path: str | None
+    debug_endpoint: bool
+    echo_endpoint: bool
+    error_body: Mapping[str, Any] | None
+    auto_options: bool
+    path_decoding: bool
+    client_ip: ClientIPResolver
+    max_idle_per_host: int
+    max_idle_total: int
+    idle_timeout: float
+    disable_access_log: bool = False
+    logger_skip_paths: frozenset[str] = frozenset()
+
+
+def _origins(hosts: tuple[str, ...], sanitize: bool) -> tuple[Origin, ...]:
+    cleaned = [clean_host(h) if sanitize else h for h in hosts]
+    return tuple(Origin.parse(h) for h in cleaned)
+
+
+def _backend(
+    service: ServiceConfig, endpoint: EndpointConfig, backend: BackendConfig, output_encoding: str
+) -> BackendCall:
+    method = (backend.method or endpoint.method).upper()
+    hosts = backend.host or service.host
+    # The service host list is always sanitized, even when a backend disables sanitizing.
+    sanitize = not backend.disable_host_sanitize or not backend.host
+    encoding = "no-op" if output_encoding == "no-op" else (backend.encoding or "json").lower()
+    url_pattern = clean_path(backend.url_pattern or "/")
+    names = {
+        placeholder_key(p): p for p in endpoint_params(clean_path(endpoint.endpoint), service.disable_rest)
+    }
+    extra = backend.extra_config
+    http = extra.backend_http
+    formatter = None
+    if encoding != "no-op":
+        formatter = compile_formatter(
+            target=backend.target,
+            allow=backend.allow,
+            deny=backend.deny,
+            mapping=backend.mapping,
+            group=backend.group,
+        )
+    return BackendCall(
+        name=f"{method} {url_pattern}",
+        method=method,
+        url=UrlTemplate(url_pattern, names),
+        origins=_origins(hosts, sanitize),
+        decoder=get_decoder(encoding),
+        is_collection=backend.is_collection,
+        formatter=formatter,
+        input_headers=(
+            frozenset(h.lower().encode("latin-1") for h in backend.input_headers)
+            if backend.input_headers
+            else None
+        ),
+        input_query_strings=frozenset(backend.input_query_strings) if backend.input_query_strings else None,
+        return_error_code=http.return_error_code if http else False,
+        return_error_details=http.return_error_details if http else None,
+    )
+
+
+def _endpoint(service: ServiceConfig, endpoint: EndpointConfig) -> EndpointPlan:
+    path = clean_path(endpoint.endpoint)
+    timeout = endpoint.timeout or service.timeout or DEFAULT_TIMEOUT
+    cache_ttl = endpoint.cache_ttl or service.cache_ttl or 0.0
+    output_encoding = endpoint.output_encoding or service.output_encoding or "json"
+    queries = endpoint.input_query_strings
+    return EndpointPlan(
+        method=endpoint.method.upper(),
+        path=path,
+        timeout=timeout,
+        cache_ttl=cache_ttl,
+        output_encoding=output_encoding,
+        headers=HeaderForwarder(endpoint.input_headers, USER_AGENT),
+        query_strings=None if ALL in queries else frozenset(queries),
+        backends=tuple(_backend(service, endpoint, b, output_encoding) for b in endpoint.backend),
+        params=endpoint_params(path, service.disable_rest),
+    )
+
+
+def compile_plan(service: ServiceConfig, *, debug: bool = False, port: int | None = None) -> GatewayPlan:
+    """Compile a config that `validate` accepted.
+
+    Args:
+        debug: `run -d`: turns the `/__debug/` endpoint on, as KrakenD's flag does.
+        port: `run -p`: overrides the configured port.
+    """
+    router = service.extra_config.router or RouterConfig()
+    endpoints = tuple(
+        _endpoint(service, e) for e in service.endpoints if e.method.upper() in SUPPORTED_METHODS
+    )
+    version = b"Version undefined" if router.hide_version_header else b"Version " + USER_AGENT
+    return GatewayPlan(
+        name=service.name,
+        port=port if port is not None else (service.port or DEFAULT_PORT),
+        listen_ip=service.listen_ip,
+        endpoints=endpoints,
+        router=RouterOptions(
+            redirect_trailing_slash=not router.disable_redirect_trailing_slash,
+            redirect_fixed_path=not router.disable_redirect_fixed_path,
+            handle_method_not_allowed=not router.disable_handle_method_not_allowed,
+            remove_extra_slash=router.remove_extra_slash,
+        ),
+        return_error_msg=router.return_error_msg,
+        version_header=version,
+        health_path=None if router.disable_health else (router.health_path or "/__health"),
+        debug_endpoint=debug or service.debug_endpoint,
+        echo_endpoint=service.echo_endpoint,
+        error_body=router.error_body,
+        auto_options=router.auto_options,
+        path_decoding=not router.disable_path_decoding,
+        client_ip=ClientIPResolver(
+            forwarded_by_client_ip=(
+                True if router.forwarded_by_client_ip is None else router.forwarded_by_client_ip
+            ),
+            remote_ip_headers=(
+                ("X-Forwarded-For", "X-Real-IP")
+                if router.remote_ip_headers is None
+                else router.remote_ip_headers
+            ),
+            trusted_proxies=router.trusted_proxies or None,
+        ),
+        max_idle_per_host=service.max_idle_connections_per_host or DEFAULT_MAX_IDLE_PER_HOST,
+        max_idle_total=service.max_idle_connections,
+        idle_timeout=service.idle_connection_timeout or 90.0,
+        disable_access_log=router.disable_access_log,
+        logger_skip_paths=frozenset(router.logger_skip_paths),
+    )

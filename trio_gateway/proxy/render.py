@@ -1,0 +1,64 @@
+"""Endpoint output encodings: response data -> (Content-Type, body) (reference §6).
+
+JSON is written as Go's `encoding/json` writes it for KrakenD: keys sorted, compact, `<` `>` `&`
+and U+2028/U+2029 escaped. Those characters can only occur inside JSON strings, so escaping them in
+the encoded bytes is exact and costs one scan only when one of them is present.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import orjson
+
+__all__ = ["JSON_CONTENT_TYPE", "RENDERERS", "Renderer", "dumps_go", "get_renderer"]
+
+JSON_CONTENT_TYPE = b"application/json; charset=utf-8"
+TEXT_CONTENT_TYPE = b"text/plain; charset=utf-8"
+
+# data is the response data (None for a JSON null) or the _NO_RESPONSE sentinel handled by callers.
+Renderer = Callable[[dict[str, Any] | None], tuple[bytes, bytes]]
+
+_GO_ESCAPES = (
+    (b"<", b"\\u003c"),
+    (b">", b"\\u003e"),
+    (b"&", b"\\u0026"),
+    ("\u2028".encode(), b"\\u2028"),
+    ("\u2029".encode(), b"\\u2029"),
+)
+
+
+def dumps_go(value: Any) -> bytes:
+    """Encode like Go's json.Marshal (sorted keys, HTML-safe escapes)."""
+    out = orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
+    for raw, escaped in _GO_ESCAPES:
+        if raw in out:
+            out = out.replace(raw, escaped)
+    return out
+
+
+def render_json(data: dict[str, Any] | None) -> tuple[bytes, bytes]:
+    return JSON_CONTENT_TYPE, dumps_go(data)
+
+
+def render_json_collection(data: dict[str, Any] | None) -> tuple[bytes, bytes]:
+    collection = data.get("collection") if data else None
+    return JSON_CONTENT_TYPE, b"[]" if collection is None else dumps_go(collection)
+
+
+def render_string(data: dict[str, Any] | None) -> tuple[bytes, bytes]:
+    content = data.get("content") if data else None
+    return TEXT_CONTENT_TYPE, content.encode("utf-8") if isinstance(content, str) else b""
+
+
+RENDERERS: dict[str, Renderer] = {
+    "json": render_json,
+    "json-collection": render_json_collection,
+    "string": render_string,
+}
+
+
+def get_renderer(output_encoding: str) -> Renderer:
+    """Names are case-sensitive in KrakenD; an unknown name renders JSON."""
+    return RENDERERS.get(output_encoding, render_json)

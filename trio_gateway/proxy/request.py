@@ -1,0 +1,184 @@
+"""Building what a backend receives: URL from `url_pattern`, forwarded headers and query.
+
+Everything here is compiled once per endpoint or backend at startup; the per-request functions only
+substitute and filter. Behaviour follows the reference §2 (lura `NewRequest`, `GeneratePath`,
+`balancing.go`, the header and query-string filters).
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from urllib.parse import quote, quote_plus, unquote_plus
+
+from trio_gateway.proxy.types import Headers
+
+__all__ = [
+    "ALL",
+    "HeaderForwarder",
+    "UrlTemplate",
+    "canonical_header",
+    "encode_query",
+    "filter_headers",
+    "filter_query",
+    "parse_query",
+    "placeholder_key",
+]
+
+_BAD_ESCAPE = re.compile(r"%(?![0-9A-Fa-f]{2})")
+_PLACEHOLDER = re.compile(r"\{([\w\-\.:/]+)\}")
+# Go's validEncoded(path, encodePath): these bytes and %XX may stay as they are.
+_VALID_PATH = re.compile(r"(?:[A-Za-z0-9\-._~!$&'()*+,;=:@\[\]/]|%[0-9A-Fa-f]{2})*\Z")
+# Go's shouldEscape(c, encodePath) keeps only these (plus alphanumerics) when it has to encode.
+_PATH_SAFE = "-._~$&+,/:;=@"
+# Bytes that cannot appear raw in an HTTP request target (RFC 9112 §3.2); anything else that a
+# param put into the url_pattern's query is sent as KrakenD sends it (raw).
+_QUERY_SAFE = "!$&'()*+,;=:@/?%[]-._~"
+
+# `input_headers: ["*"]` / `input_query_strings: ["*"]`
+ALL = "*"
+
+
+def placeholder_key(name: str) -> str:
+    """lura's parameter key: first character upper-cased (`{id}` and `{Id}` are the same)."""
+    return name[:1].upper() + name[1:]
+
+
+class UrlTemplate:
+    """A compiled backend `url_pattern`.
+
+    Args:
+        pattern: the url_pattern as written (`/users/{id}?fields={fields}`).
+        names: maps a placeholder's lura key to the request-param name that fills it (endpoint
+            params keep their endpoint spelling); placeholders absent from it are looked up as
+            written (sequential `resp0_…`, `JWT.…`).
+    """
+
+    __slots__ = ("_path_parts", "_query_parts", "pattern", "static")
+
+    def __init__(self, pattern: str, names: Mapping[str, str] | None = None) -> None:
+        self.pattern = pattern
+        path, sep, query = pattern.partition("?")
+        self._path_parts = self._compile(path, names or {})
+        self._query_parts = self._compile(query, names or {}) if sep else None
+        # A pattern with no placeholders renders to the same target every time.
+        self.static: str | None = None
+        if len(self._path_parts) == 1 and (self._query_parts is None or len(self._query_parts) <= 1):
+            self.static = self.render({})
+
+    @staticmethod
+    def _compile(text: str, names: Mapping[str, str]) -> tuple[str | tuple[str, str], ...]:
+        parts: list[str | tuple[str, str]] = []
+        last = 0
+        for found in _PLACEHOLDER.finditer(text):
+            parts.append(text[last : found.start()])
+            key = placeholder_key(found.group(1))
+            # (param name to look up, literal to leave when the param is missing: Go's template
+            # keeps the rewritten `{{.Key}}`, which is then percent-encoded on the wire)
+            parts.append((names.get(key, found.group(1)), "{{." + key + "}}"))
+            last = found.end()
+        parts.append(text[last:])
+        return tuple(p for p in parts if p != "")  or ("",)
+
+    @staticmethod
+    def _fill(parts: tuple[str | tuple[str, str], ...], params: Mapping[str, str]) -> str:
+        out = []
+        for part in parts:
+            if isinstance(part, str):
+                out.append(part)
+            else:
+                out.append(params.get(part[0], part[1]))
+        return "".join(out)
+
+    def render(self, params: Mapping[str, str]) -> str:
+        """The request target: path (encoded as Go's net/url would) plus the pattern's query."""
+        if self.static is not None:
+            return self.static
+        path = self._fill(self._path_parts, params)
+        if not _VALID_PATH.match(path):
+            path = quote(path, safe=_PATH_SAFE)
+        if not path.startswith("/"):
+            path = "/" + path
+        if self._query_parts is None:
+            return path
+        query = self._fill(self._query_parts, params)
+        return path + "?" + quote(query, safe=_QUERY_SAFE)
+
+
+@functools.lru_cache(maxsize=4096)
+def canonical_header(name: bytes) -> bytes:
+    """Go's CanonicalMIMEHeaderKey: `x-test-1` -> `X-Test-1` (bounded cache: names are few)."""
+    return b"-".join(part[:1].upper() + part[1:].lower() for part in name.split(b"-"))
+
+
+class HeaderForwarder:
+    """The endpoint-level `input_headers` filter plus the headers the gateway always adds.
+
+    Args:
+        input_headers: the endpoint's list; empty means only `Content-Type` (KrakenD's default).
+        user_agent: the gateway's own product token, sent as User-Agent unless the client's
+            User-Agent is forwarded, then as X-Forwarded-Via.
+    """
+
+    __slots__ = ("_all", "_names", "_via")
+
+    def __init__(self, input_headers: Sequence[str], user_agent: bytes) -> None:
+        names = [h.lower().encode("latin-1") for h in input_headers] or [b"content-type"]
+        self._all = ALL.encode() in names
+        self._names = frozenset(names)
+        self._via = user_agent
+
+    def build(self, client_headers: Iterable[tuple[bytes, bytes]], client_ip: str, host: bytes) -> Headers:
+        """Headers for the backends, from the client's (lower-case names, as the ASGI server gives)."""
+        out: Headers = []
+        forwarded_ua = False
+        for name, value in client_headers:
+            if self._all or name in self._names:
+                if name in (b"x-forwarded-for", b"x-forwarded-host", b"host"):
+                    continue  # replaced below / never forwarded, as in KrakenD
+                if name == b"user-agent":
+                    forwarded_ua = True
+                out.append((canonical_header(name), value))
+        out.append((b"X-Forwarded-For", client_ip.encode("latin-1")))
+        out.append((b"X-Forwarded-Host", host))
+        if forwarded_ua:
+            out.append((b"X-Forwarded-Via", self._via))
+        else:
+            out.append((b"User-Agent", self._via))
+        return out
+
+
+def filter_headers(headers: Headers, allowed: frozenset[bytes]) -> Headers:
+    """The backend-level `input_headers` filter: only the listed names (lower-case) survive, the
+    gateway's own headers included; `*` has no special meaning at this level (reference §2.4)."""
+    return [(n, v) for n, v in headers if n.lower() in allowed]
+
+
+def parse_query(raw: bytes) -> list[tuple[str, str]]:
+    """Go's `URL.Query()`: `&`-separated, `+` is a space, blank values kept; a pair with `;` or a
+    bad `%` escape is dropped, as Go's ParseQuery drops it."""
+    out: list[tuple[str, str]] = []
+    if not raw:
+        return out
+    for pair in raw.decode("utf-8", "replace").split("&"):
+        if not pair or ";" in pair or _BAD_ESCAPE.search(pair):
+            continue
+        key, _, value = pair.partition("=")
+        out.append((unquote_plus(key), unquote_plus(value)))
+    return out
+
+
+def filter_query(
+    query: list[tuple[str, str]], allowed: frozenset[str] | None
+) -> list[tuple[str, str]]:
+    """Keep the listed keys (exact, case-sensitive); `None` keeps everything (`"*"`)."""
+    if allowed is None:
+        return query
+    return [(k, v) for k, v in query if k in allowed]
+
+
+def encode_query(query: list[tuple[str, str]]) -> str:
+    """Go's `url.Values.Encode()`: keys sorted, values in order, QueryEscape (space -> `+`)."""
+    ordered = sorted(query, key=lambda kv: kv[0])  # stable: values of one key keep their order
+    return "&".join(quote_plus(k, safe="") + "=" + quote_plus(v, safe="") for k, v in ordered)

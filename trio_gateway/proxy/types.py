@@ -1,0 +1,55 @@
+"""The values that flow through the proxy stack, and the shape of a proxy.
+
+A proxy is one async callable `Request -> Response` (lura's `Proxy`, httpx's transport); layers wrap
+proxies; a merger turns several backend proxies into one. Failures that are part of normal operation
+are `GatewayError`s; a partial success is not an exception but a `Response(is_complete=False)`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any, Protocol
+
+import attrs
+
+__all__ = ["Headers", "Proxy", "Request", "Response"]
+
+# Header lists as the ASGI server and the h11 client take them: raw (name, value) byte pairs, order
+# and duplicates kept (Set-Cookie).
+Headers = list[tuple[bytes, bytes]]
+
+
+@attrs.define(slots=True, kw_only=True)
+class Request:
+    """What the gateway sends on to the backends of one endpoint.
+
+    Built once per client request at the edge: headers and query are already filtered by the
+    endpoint's `input_headers` / `input_query_strings`, and the gateway headers (X-Forwarded-For,
+    X-Forwarded-Host, User-Agent) are in `headers`. The body is read once, so every backend of a
+    multi-backend endpoint gets its own copy of the same bytes.
+    """
+
+    method: str
+    path: str
+    params: dict[str, str]
+    # (name, value) pairs of the forwarded query, in the client's order.
+    query: list[tuple[str, str]]
+    headers: Headers
+    body: bytes = b""
+
+
+@attrs.define(slots=True, kw_only=True)
+class Response:
+    """What a proxy produces: decoded data plus what KrakenD calls metadata."""
+
+    data: dict[str, Any] | None
+    is_complete: bool = True
+    status: int = 200
+    headers: Headers | None = None
+
+
+class Proxy(Protocol):
+    def __call__(self, request: Request, /) -> Awaitable[Response]: ...
+
+
+ProxyFunction = Callable[[Request], Awaitable[Response]]
