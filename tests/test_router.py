@@ -42,7 +42,9 @@ def router() -> Router[str]:
         ("GET", "/users/é", "user", {"id": "é"}),
     ],
 )
-def test_matches(router: Router[str], method: str, path: str, handler: str, params: dict[str, str]) -> None:
+def test_matches(
+    router: Router[str], method: str, path: str, handler: str, params: dict[str, str]
+) -> None:
     found = router.match(method, path)
     assert found == Match(handler, params)
 
@@ -101,5 +103,7 @@ def test_backtracking_prefers_static_then_param() -> None:
 
 
 def test_405_allow_is_the_union_over_method_trees() -> None:
-    router = Router([("GET", "/u/me", "me"), ("POST", "/u/{id}", "post"), ("PUT", "/u/{id}", "put")])
+    router = Router(
+        [("GET", "/u/me", "me"), ("POST", "/u/{id}", "post"), ("PUT", "/u/{id}", "put")]
+    )
     assert router.match("DELETE", "/u/me") == MethodNotAllowed(("GET", "POST", "PUT"))

@@ -12,6 +12,8 @@ import os
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import trio
+
 from trio_gateway.edge import builtins
 from trio_gateway.edge.endpoint import EdgeOptions, EndpointHandler
 from trio_gateway.edge.responses import (
@@ -28,7 +30,7 @@ from trio_gateway.proxy.types import ProxyFunction
 from trio_gateway.router import Match, MethodNotAllowed, Redirect, Router
 from trio_gateway.transport import HTTPClient
 
-__all__ = ["CONFIG_ENV", "GatewayApp"]
+__all__ = ["CONFIG_ENV", "GatewayApp", "build_proxy", "make_client"]
 
 LOGGER = logging.getLogger(__name__)
 
@@ -45,6 +47,15 @@ def build_proxy(plan: EndpointPlan, client: HTTPClient) -> ProxyFunction:
     return ParallelMerge(backends, [b.name for b in plan.backends], plan.timeout)
 
 
+def make_client(plan: GatewayPlan) -> HTTPClient:
+    """The backend client with the service's transport settings."""
+    return HTTPClient(
+        max_idle_per_host=plan.max_idle_per_host,
+        max_idle_total=plan.max_idle_total,
+        idle_timeout=plan.idle_timeout,
+    )
+
+
 class GatewayApp:
     """An ASGI app serving a compiled plan.
 
@@ -54,7 +65,9 @@ class GatewayApp:
         client: the backend HTTP client; one is made (and closed at shutdown) when not given.
     """
 
-    def __init__(self, plan: GatewayPlan | None = None, *, client: HTTPClient | None = None) -> None:
+    def __init__(
+        self, plan: GatewayPlan | None = None, *, client: HTTPClient | None = None
+    ) -> None:
         self._plan = plan
         self._client = client
         self._owns_client = client is None
@@ -74,11 +87,7 @@ class GatewayApp:
             return
         plan = self.plan
         if self._client is None:
-            self._client = HTTPClient(
-                max_idle_per_host=plan.max_idle_per_host,
-                max_idle_total=plan.max_idle_total,
-                idle_timeout=plan.idle_timeout,
-            )
+            self._client = make_client(plan)
         options = EdgeOptions(
             version_header=plan.version_header,
             return_error_msg=plan.return_error_msg,
@@ -97,7 +106,8 @@ class GatewayApp:
 
     async def shutdown(self) -> None:
         if self._client is not None and self._owns_client:
-            await self._client.aclose()
+            self._client.close()
+        await trio.lowlevel.checkpoint()
 
     async def __call__(self, scope: dict[str, Any], receive: ASGIReceive, send: ASGISend) -> None:
         kind = scope["type"]
@@ -131,9 +141,10 @@ class GatewayApp:
         method: str = scope["method"]
         path: str = scope["path"]
         try:
-            if path.startswith("/__"):
-                if await self._builtin(scope, receive, send, plan):
-                    return
+            if (path in self._builtins or path.startswith("/__")) and await self._builtin(
+                scope, receive, send, plan
+            ):
+                return
             found = router.match(method, path)
             if isinstance(found, Match):
                 await found.handler(scope, receive, send, found.params)

@@ -32,8 +32,12 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--log-level", default="INFO", help="DEBUG, INFO, WARNING, ERROR")
 
     check = commands.add_parser("check", aliases=["validate"], help="validate a configuration")
-    check.add_argument("-c", "--config", required=True, help="path to krakend.json (or .yaml/.toml)")
-    check.add_argument("-d", "--debug", action="store_true", help="print the parsed config with defaults")
+    check.add_argument(
+        "-c", "--config", required=True, help="path to krakend.json (or .yaml/.toml)"
+    )
+    check.add_argument(
+        "-d", "--debug", action="store_true", help="print the parsed config with defaults"
+    )
     check.add_argument("--strict", action="store_true", help="treat warnings as errors")
 
     demo = commands.add_parser("demo", help="serve the demo config with its demo backends")
@@ -82,7 +86,14 @@ def _cmd_run(args: argparse.Namespace) -> int:
 def _cmd_check(args: argparse.Namespace) -> int:
     from trio_gateway.config.check import run_check
 
-    return run_check(args.config, strict=args.strict, dump=args.debug, out=sys.stdout, err=sys.stderr, env=os.environ)
+    return run_check(
+        args.config,
+        strict=args.strict,
+        dump=args.debug,
+        out=sys.stdout,
+        err=sys.stderr,
+        env=os.environ,
+    )
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:

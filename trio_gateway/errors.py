@@ -12,9 +12,10 @@ GatewayError (abstract)                 status_hint
     └── MergeError(errors)                    no backend of an endpoint produced data
 ```
 
-Only the ASGI edge renders these (`trio_gateway.asgi`); the text of an error reaches a client only
-when the operator turns on `router.return_error_msg`, as in KrakenD. Bugs (TypeError and friends) are
-not GatewayErrors: they propagate, are logged with their traceback, and become a bare 500.
+Only the ASGI edge renders these (`trio_gateway.edge`); the text of an error reaches a client
+only when the operator turns on `router.return_error_msg`, as in KrakenD. Bugs (TypeError and
+friends) are not GatewayErrors: they propagate, are logged with their traceback, and become a
+bare 500.
 """
 
 from __future__ import annotations

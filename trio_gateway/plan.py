@@ -26,7 +26,7 @@ from trio_gateway.proxy.decode import get_decoder
 from trio_gateway.proxy.formatter import compile_formatter
 from trio_gateway.proxy.request import ALL, HeaderForwarder, UrlTemplate, placeholder_key
 from trio_gateway.router import RouterOptions
-from trio_gateway.transport import Origin
+from trio_gateway.transport import Origin, split_url
 
 __all__ = ["DEFAULT_PORT", "DEFAULT_TIMEOUT", "EndpointPlan", "GatewayPlan", "compile_plan"]
 
@@ -82,9 +82,15 @@ class GatewayPlan:
     logger_skip_paths: frozenset[str] = frozenset()
 
 
-def _origins(hosts: tuple[str, ...], sanitize: bool) -> tuple[Origin, ...]:
-    cleaned = [clean_host(h) if sanitize else h for h in hosts]
-    return tuple(Origin.parse(h) for h in cleaned)
+def _origins(hosts: tuple[str, ...], sanitize: bool) -> tuple[tuple[Origin, str], ...]:
+    if sanitize:
+        return tuple((Origin.parse(clean_host(h)), "") for h in hosts)
+    # Verbatim hosts may carry a path (`http://h/prefix`), prepended to the url_pattern.
+    origins = []
+    for host in hosts:
+        origin, target = split_url(host if "://" in host else "http://" + host)
+        origins.append((origin, target.decode("ascii").rstrip("/")))
+    return tuple(origins)
 
 
 def _backend(
@@ -97,7 +103,8 @@ def _backend(
     encoding = "no-op" if output_encoding == "no-op" else (backend.encoding or "json").lower()
     url_pattern = clean_path(backend.url_pattern or "/")
     names = {
-        placeholder_key(p): p for p in endpoint_params(clean_path(endpoint.endpoint), service.disable_rest)
+        placeholder_key(p): p
+        for p in endpoint_params(clean_path(endpoint.endpoint), service.disable_rest)
     }
     extra = backend.extra_config
     http = extra.backend_http
@@ -123,7 +130,9 @@ def _backend(
             if backend.input_headers
             else None
         ),
-        input_query_strings=frozenset(backend.input_query_strings) if backend.input_query_strings else None,
+        input_query_strings=frozenset(backend.input_query_strings)
+        if backend.input_query_strings
+        else None,
         return_error_code=http.return_error_code if http else False,
         return_error_details=http.return_error_details if http else None,
     )
@@ -148,7 +157,9 @@ def _endpoint(service: ServiceConfig, endpoint: EndpointConfig) -> EndpointPlan:
     )
 
 
-def compile_plan(service: ServiceConfig, *, debug: bool = False, port: int | None = None) -> GatewayPlan:
+def compile_plan(
+    service: ServiceConfig, *, debug: bool = False, port: int | None = None
+) -> GatewayPlan:
     """Compile a config that `validate` accepted.
 
     Args:

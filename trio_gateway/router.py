@@ -83,7 +83,7 @@ class Router(Generic[H]):
     """Matches (method, decoded path) against the endpoints of a config."""
 
     def __init__(
-        self, routes: Iterable[tuple[str, str, H]], options: RouterOptions | None = None
+        self, routes: Iterable[tuple[str, str, H]] = (), options: RouterOptions | None = None
     ) -> None:
         self._options = options or RouterOptions()
         self._root: _Node[H] = _Node()
@@ -109,7 +109,8 @@ class Router(Generic[H]):
             name, regex = compiled
             for existing_name, existing_regex, child in node.dynamic:
                 same_shape = (existing_regex is None) == (regex is None) and (
-                    regex is None or existing_regex is not None and regex.pattern == existing_regex.pattern
+                    regex is None
+                    or (existing_regex is not None and regex.pattern == existing_regex.pattern)
                 )
                 if existing_name == name and same_shape:
                     node = child
@@ -202,7 +203,6 @@ class Router(Generic[H]):
                 cleaned += "/"
             candidates = [cleaned, self._lower_static.get(cleaned.lower(), "")]
             for candidate in candidates:
-                if candidate and candidate != path:
-                    if self._lookup(candidate, method) is not None:
-                        return Redirect(candidate, status)
+                if candidate and candidate != path and self._lookup(candidate, method) is not None:
+                    return Redirect(candidate, status)
         return None

@@ -13,7 +13,7 @@ import trio
 from hypercorn.config import Config as HypercornConfig
 from hypercorn.trio import serve as hypercorn_serve
 
-from trio_gateway.asgi import GatewayApp
+from trio_gateway.asgi import GatewayApp, make_client
 from trio_gateway.plan import GatewayPlan
 
 __all__ = ["hypercorn_config", "run", "serve"]
@@ -48,12 +48,20 @@ async def serve(
         port: default the plan's port; 0 picks a free one (see `task_status`).
         task_status: started with the list of bound URLs, e.g. `["http://127.0.0.1:40123"]`.
     """
-    app = GatewayApp(plan)
-    config = hypercorn_config(host or plan.listen_ip or "0.0.0.0", plan.port if port is None else port)
+    # The client is ours, not the app's: hypercorn skips lifespan shutdown when it is cancelled,
+    # and pooled sockets must be closed either way.
+    client = make_client(plan)
+    app = GatewayApp(plan, client=client)
+    config = hypercorn_config(
+        host or plan.listen_ip or "0.0.0.0", plan.port if port is None else port
+    )
     kwargs: dict[str, Any] = {}
     if shutdown_trigger is not None:
         kwargs["shutdown_trigger"] = shutdown_trigger
-    await hypercorn_serve(app, config, task_status=task_status, mode="asgi", **kwargs)  # type: ignore[arg-type]
+    try:
+        await hypercorn_serve(app, config, task_status=task_status, mode="asgi", **kwargs)  # type: ignore[arg-type]
+    finally:
+        client.close()
 
 
 def run(plan: GatewayPlan) -> None:
@@ -71,5 +79,9 @@ async def _run(plan: GatewayPlan) -> None:
                 return
 
     async with trio.open_nursery() as nursery:
-        binds = await nursery.start(lambda task_status: serve(plan, shutdown_trigger=wait_for_signal, task_status=task_status))
+        binds = await nursery.start(
+            lambda task_status: serve(
+                plan, shutdown_trigger=wait_for_signal, task_status=task_status
+            )
+        )
         LOGGER.info("listening on %s", ", ".join(binds))

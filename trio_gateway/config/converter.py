@@ -11,7 +11,7 @@ Rule 2: unknown keys are not structure errors: KrakenD ignores them, and so does
 unknown-key walker (`unknown_keys.py`) reports them as warnings.
 
 Rule 3: with `detailed_validation`, cattrs raises one exception group holding every problem;
-`structure_issues` flattens it into `StructureIssue`s, each with the JSON path of the bad value.
+`structure_errors.structure_issues` flattens it, each issue with the JSON path of the bad value.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from __future__ import annotations
 import collections.abc
 import typing
 from collections.abc import Callable, Mapping
-from typing import Any, TypeVar
+from typing import Any
 
 import attrs
 import cattrs
@@ -32,20 +32,17 @@ from cattrs.errors import (
 )
 from cattrs.gen import make_dict_structure_fn, override
 
-from trio_gateway.config.diagnostics import Diagnostic, PathSegment, format_path
 from trio_gateway.config.durations import format_duration_ns, parse_duration
 from trio_gateway.config.model import ExtraConfig, Seconds, ServiceConfig
 from trio_gateway.config.namespaces import IMPLEMENTED, canonical_name, is_comment_key
 
 __all__ = [
     "CONVERTER",
-    "StructureIssue",
     "ValueProblem",
     "describe_json",
-    "structure_issues",
+    "duration_fields",
 ]
 
-T = TypeVar("T")
 StructureFn = Callable[[Any, Any], Any]
 
 
@@ -56,20 +53,6 @@ class ValueProblem(ValueError):
         super().__init__(message)
         self.message = message
         self.hint = hint
-
-
-@attrs.frozen(kw_only=True)
-class StructureIssue:
-    """One structure problem: where (`path` segments), what, and whether a required key is missing."""
-
-    path: tuple[PathSegment, ...]
-    message: str
-    hint: str | None = None
-    missing: bool = False
-
-    def diagnostic(self) -> Diagnostic:
-        """Return this issue as an error `Diagnostic`."""
-        return Diagnostic("error", format_path(self.path), self.message, self.hint)
 
 
 def describe_json(value: Any) -> str:
@@ -128,7 +111,9 @@ def _structure_seconds(value: Any, _: Any) -> Seconds:
         try:
             return Seconds(parse_duration(value))
         except ValueError as exc:
-            raise ValueProblem(str(exc), 'use a Go duration such as "2s", "1500ms" or "1m30s"') from None
+            raise ValueProblem(
+                str(exc), 'use a Go duration such as "2s", "1500ms" or "1m30s"'
+            ) from None
     if isinstance(value, int) and not isinstance(value, bool):
         hint = (
             f"KrakenD would read a bare number as nanoseconds ({format_duration_ns(value)}); "
@@ -203,14 +188,18 @@ def _mapping_factory(type_: Any, converter: cattrs.Converter) -> StructureFn:
 
 
 def _attrs_factory(cls: Any, converter: cattrs.Converter) -> StructureFn:
-    overrides = {"schema": override(rename="$schema")} if cls is ServiceConfig else {}
-    generated = make_dict_structure_fn(
-        cls,
-        converter,
-        _cattrs_forbid_extra_keys=False,
-        _cattrs_detailed_validation=True,
-        **overrides,
-    )
+    if cls is ServiceConfig:
+        generated = make_dict_structure_fn(
+            cls,
+            converter,
+            _cattrs_forbid_extra_keys=False,
+            _cattrs_detailed_validation=True,
+            schema=override(rename="$schema"),
+        )
+    else:
+        generated = make_dict_structure_fn(
+            cls, converter, _cattrs_forbid_extra_keys=False, _cattrs_detailed_validation=True
+        )
 
     def structure_attrs(value: Any, type_: Any) -> Any:
         return generated(_require_mapping(value), type_)
@@ -262,31 +251,18 @@ def _make_converter() -> cattrs.Converter:
 CONVERTER: cattrs.Converter = _make_converter()
 
 
-def structure_issues(exc: BaseException) -> list[StructureIssue]:
-    """Flatten a converter exception (group) into issues, one per bad value, in document order."""
-    issues: list[StructureIssue] = []
-    _collect(exc, (), issues)
-    return issues
+_DURATION_FIELDS: dict[type, tuple[str, ...]] = {}
 
 
-def _collect(exc: BaseException, path: tuple[PathSegment, ...], out: list[StructureIssue]) -> None:
-    if isinstance(exc, ClassValidationError):
-        with_notes, without = exc.group_exceptions()
-        for sub, note in with_notes:
-            name = "$schema" if exc.cl is ServiceConfig and note.name == "schema" else note.name
-            _collect(sub, (*path, name), out)
-        for sub in without:
-            _collect(sub, path, out)
-    elif isinstance(exc, IterableValidationError):
-        with_index, without = exc.group_exceptions()
-        for sub, index_note in with_index:
-            _collect(sub, (*path, index_note.index), out)
-        for sub in without:
-            _collect(sub, path, out)
-    elif isinstance(exc, KeyError):
-        hint = 'KrakenD v3 files declare "version": 3' if path == ("version",) else None
-        out.append(StructureIssue(path=path, message="required key missing", hint=hint, missing=True))
-    elif isinstance(exc, ValueProblem):
-        out.append(StructureIssue(path=path, message=exc.message, hint=exc.hint))
-    else:
-        out.append(StructureIssue(path=path, message=f"invalid value ({exc})"))
+def duration_fields(cls: type) -> tuple[str, ...]:
+    """Names of the `Seconds` fields of a model class (for validation and `check -d`)."""
+    fields = _DURATION_FIELDS.get(cls)
+    if fields is None:
+        hints = typing.get_type_hints(cls)
+        fields = tuple(
+            name
+            for name, hint in hints.items()
+            if hint is Seconds or Seconds in typing.get_args(hint)
+        )
+        _DURATION_FIELDS[cls] = fields
+    return fields

@@ -1,9 +1,9 @@
 """What the config layer reports: `Diagnostic` (one problem at one JSON path) and `ConfigError`.
 
-Rule: every problem found while loading a configuration becomes a `Diagnostic` carrying the JSON path
-of the offending value (`$.endpoints[3].backend[0].url_pattern`), so that `check` can print all of
-them at once, one per line, in the same shape whatever layer found them (parser, converter,
-unknown-key walker, semantic validation).
+Rule: every problem found while loading a configuration becomes a `Diagnostic` carrying the JSON
+path of the offending value (`$.endpoints[3].backend[0].url_pattern`), so that `check` can print
+all of them at once, one per line, in the same shape whatever layer found them (parser,
+converter, unknown-key walker, semantic validation).
 """
 
 from __future__ import annotations

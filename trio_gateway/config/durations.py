@@ -1,9 +1,9 @@
 """Go `time.Duration` text, parsed and formatted exactly as Go does.
 
 KrakenD durations are Go duration strings (`"2s"`, `"1500ms"`, `"1h30m"`), parsed by
-`time.ParseDuration`. The parser below is a line-by-line port of Go's (`src/time/format.go`), working
-in integer nanoseconds with the same overflow rules, so that every string Go accepts is accepted
-here with the same value and every string Go rejects is rejected. The formatter ports
+`time.ParseDuration`. The parser below is a line-by-line port of Go's (`src/time/format.go`),
+working in integer nanoseconds with the same overflow rules, so that every string Go accepts is
+accepted here with the same value and every string Go rejects is rejected. The formatter ports
 `Duration.String` (`1m30s`, `1.5s`, `500ms`, `0s`), used by `check -d`.
 """
 

@@ -25,8 +25,8 @@ def clean_host(host: str) -> str:
         ValueError: `host <h> not valid: invalid host`, KrakenD's message, when the pattern does not
             match exactly once.
     """
-    matches = _HOST_PATTERN.findall(host)
+    matches = list(_HOST_PATTERN.finditer(host))
     if len(matches) != 1:
         raise ValueError(f"host {host} not valid: invalid host")
-    scheme, name, port = matches[0]
-    return (scheme or "http://") + name + port
+    scheme, name, port = matches[0].group(1, 2, 3)
+    return str(scheme or "http://") + str(name) + str(port or "")

@@ -1,16 +1,16 @@
 """The KrakenD v3 configuration, as frozen attrs classes.
 
-Rule 1: these classes mirror the JSON file, key for key (field name == KrakenD key), and hold what the
-user wrote. Defaults that KrakenD derives (port 0 -> 8080, timeout 0 -> 2 s, inheritance service ->
-endpoint -> backend) are *not* applied here: the compiled plan (`trio_gateway.plan`) does that, so
-`check -d` can show both what was written and what will run.
+Rule 1: these classes mirror the JSON file, key for key (field name == KrakenD key), and hold what
+the user wrote. Defaults that KrakenD derives (port 0 -> 8080, timeout 0 -> 2 s, inheritance
+service -> endpoint -> backend) are *not* applied here: the compiled plan (`trio_gateway.plan`) does
+that, so `check -d` can show both what was written and what will run.
 
 Rule 2: durations are Go duration strings in the file (`"1500ms"`, `"1m30s"`) and floats of seconds
 here (`Seconds`). `None` means "not set" wherever KrakenD distinguishes unset from zero.
 
 Every `extra_config` is an `ExtraConfig`: the namespaces trio-gateway implements are structured into
-their own classes (`router`, `proxy`, `backend/http`, ...), and every namespace, known or not, is kept
-raw in `ExtraConfig.raw` under its canonical name so later layers and `check -d` can see it.
+their own classes (`router`, `proxy`, `backend/http`, ...), and every namespace, known or not, is
+kept raw in `ExtraConfig.raw` under its canonical name so later layers and `check -d` can see it.
 """
 
 from __future__ import annotations

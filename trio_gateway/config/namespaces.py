@@ -1,9 +1,9 @@
 """The `extra_config` namespace registry: canonical names, legacy aliases, levels and status.
 
 KrakenD CE accepts every namespace under its v3 name (`qos/circuit-breaker`) and under its legacy
-long name (`github.com/devopsfaith/krakend-circuitbreaker/gobreaker`); lura's `ExtraConfig.Normalize`
-folds the two together (krakend-components.md §1.1). Here the *short* v3 name is canonical: aliases
-are renamed to it, and `ExtraConfig.raw` is keyed by it.
+long name (`github.com/devopsfaith/krakend-circuitbreaker/gobreaker`); lura's
+`ExtraConfig.Normalize` folds the two together (krakend-components.md §1.1). Here the *short* v3
+name is canonical: aliases are renamed to it, and `ExtraConfig.raw` is keyed by it.
 
 Status of each namespace in trio-gateway:
 
@@ -13,7 +13,8 @@ Status of each namespace in trio-gateway:
 * `enterprise`: KrakenD Enterprise only; never honoured (`check` warns).
 
 Any other key is an unknown namespace (`check` warns, with a did-you-mean). Keys starting with
-`@`, `$`, `_` or `#` are comments, everywhere, and are skipped silently (KrakenD's schema allows them).
+`@`, `$`, `_` or `#` are comments, everywhere, and are skipped silently (KrakenD's schema allows
+them).
 """
 
 from __future__ import annotations

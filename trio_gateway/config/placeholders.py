@@ -1,8 +1,8 @@
 """Endpoint paths and `{placeholders}`: the pure helpers shared by validation, the router and plan.
 
 Every regex here is KrakenD's (lura `config/config.go`, `config/uri.go`), compiled with `re.ASCII`
-because Go's `\\w` and `\\d` are ASCII-only, and anchored with `\\Z` because Go's `$` (without the `m`
-flag) means end of text while Python's also matches before a trailing newline.
+because Go's `\\w` and `\\d` are ASCII-only, and anchored with `\\Z` because Go's `$` (without the
+`m` flag) means end of text while Python's also matches before a trailing newline.
 """
 
 from __future__ import annotations

@@ -41,7 +41,10 @@ async def run_demo(plan: GatewayPlan) -> None:
             )
         )
         base = binds[0]
-        print(f"trio-gateway demo: gateway on {base}, demo backends on ports "
-              f"{', '.join(str(p) for p in DEMO_PORTS.values())}", flush=True)
+        print(
+            f"trio-gateway demo: gateway on {base}, demo backends on ports "
+            f"{', '.join(str(p) for p in DEMO_PORTS.values())}",
+            flush=True,
+        )
         print(f"  try: curl -i {base}/api/dashboard/1", flush=True)
         print("  Ctrl-C to stop", flush=True)

@@ -17,14 +17,20 @@ from urllib.parse import unquote
 
 import trio
 
-from trio_gateway.edge.responses import TEXT_PLAIN_UTF8, ASGIReceive, ASGISend, read_body, send_response
+from trio_gateway.edge.responses import (
+    TEXT_PLAIN_UTF8,
+    ASGIReceive,
+    ASGISend,
+    read_body,
+    send_response,
+)
 from trio_gateway.errors import BackendTimeout, GatewayError
 from trio_gateway.plan import EndpointPlan
 from trio_gateway.proxy.render import get_renderer
 from trio_gateway.proxy.request import filter_query, parse_query
 from trio_gateway.proxy.types import Headers, ProxyFunction, Request, Response
 
-__all__ = ["EndpointHandler", "EdgeOptions", "bad_params"]
+__all__ = ["EdgeOptions", "EndpointHandler", "bad_params"]
 
 LOGGER = logging.getLogger(__name__)
 
@@ -88,9 +94,7 @@ class EndpointHandler:
     def plan(self) -> EndpointPlan:
         return self._plan
 
-    def build_request(
-        self, scope: dict[str, Any], params: dict[str, str], body: bytes
-    ) -> Request:
+    def build_request(self, scope: dict[str, Any], params: dict[str, str], body: bytes) -> Request:
         plan = self._plan
         client_headers: list[tuple[bytes, bytes]] = scope["headers"]
         client = scope.get("client")
@@ -160,11 +164,11 @@ class EndpointHandler:
             body = b""
             if options.return_error_msg:
                 body = str(error).encode("utf-8")
-                content_type = error.content_type
+                error_type = error.content_type
                 headers.append(
                     (
                         b"content-type",
-                        content_type.encode("latin-1") if content_type else TEXT_PLAIN_UTF8,
+                        error_type.encode("latin-1") if error_type else TEXT_PLAIN_UTF8,
                     )
                 )
             await send_response(send, error.status_hint, headers, body)

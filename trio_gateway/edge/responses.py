@@ -12,7 +12,14 @@ from typing import Any
 from trio_gateway.proxy.render import JSON_CONTENT_TYPE, dumps_go
 from trio_gateway.proxy.types import Headers
 
-__all__ = ["ASGIReceive", "ASGISend", "read_body", "send_redirect", "send_response", "send_routing_error"]
+__all__ = [
+    "ASGIReceive",
+    "ASGISend",
+    "read_body",
+    "send_redirect",
+    "send_response",
+    "send_routing_error",
+]
 
 ASGISend = Callable[[dict[str, Any]], Awaitable[None]]
 ASGIReceive = Callable[[], Awaitable[dict[str, Any]]]

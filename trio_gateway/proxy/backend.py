@@ -33,7 +33,9 @@ class BackendCall:
     name: str  # "GET /users/{id}" for messages and logs
     method: str
     url: UrlTemplate
-    origins: tuple[Origin, ...]
+    # (origin, path prefix): the prefix is "" unless an unsanitized host carries a path
+    # (`disable_host_sanitize`), which KrakenD then puts in front of every url_pattern.
+    origins: tuple[tuple[Origin, str], ...]
     decoder: Decoder
     is_collection: bool = False
     formatter: Formatter | None = None
@@ -56,14 +58,14 @@ class BackendProxy:
         self._method = call.method.encode("ascii")
         # lura picks randomly among several hosts; round-robin spreads the load just as evenly
         # and is deterministic in tests.
-        self._origins: Iterator[Origin] = itertools.cycle(call.origins)
+        self._origins: Iterator[tuple[Origin, str]] = itertools.cycle(call.origins)
 
     @property
     def call(self) -> BackendCall:
         return self._call
 
     def target(self, request: Request) -> str:
-        """The request target: url_pattern filled in, its own query kept, forwarded query appended."""
+        """url_pattern filled in, its own query kept, the forwarded query appended."""
         call = self._call
         target = call.url.render(request.params)
         query = request.query
@@ -78,11 +80,11 @@ class BackendProxy:
         call = self._call
         if not call.origins:
             raise BackendUnavailable("no hosts available")
-        origin = next(self._origins)
+        origin, prefix = next(self._origins)
         headers = request.headers
         if call.input_headers is not None:
             headers = filter_headers(headers, call.input_headers)
-        target = self.target(request)
+        target = prefix + self.target(request) if prefix else self.target(request)
         try:
             answer = await self._client.request(
                 origin,
@@ -93,7 +95,8 @@ class BackendProxy:
                 follow_redirects=call.follow_redirects,
             )
         except TransportError as exc:
-            raise BackendUnavailable(f"{call.method} {origin.base_url}{target}: {exc}") from exc
+            # The transport's text already reads like Go's: `Get "http://…": dial tcp …`
+            raise BackendUnavailable(str(exc)) from exc
         return answer, origin
 
     async def __call__(self, request: Request) -> Response:

@@ -49,8 +49,9 @@ def decode_json(body: bytes, is_collection: bool) -> dict[str, Any] | None:
     if value is None:
         return None
     if not isinstance(value, dict):
+        kind = _go_kind(value)
         raise BackendDecodeError(
-            f"json: cannot unmarshal {_go_kind(value)} into Go value of type map[string]interface {{}}"
+            f"json: cannot unmarshal {kind} into Go value of type map[string]interface {{}}"
         )
     return value
 

@@ -26,7 +26,7 @@ MERGE_TIMEOUT_SHARE = 0.85
 
 
 def combine(parts: Sequence[Response], expected: int, errors: Sequence[GatewayError]) -> Response:
-    """lura's `combineData`: shallow merge in the given order; complete only if all arrived whole."""
+    """lura's `combineData`: shallow merge in the given order; complete if all arrived whole."""
     merged: dict[str, Any] = {}
     complete = len(parts) == expected and not errors
     for part in parts:
@@ -44,7 +44,9 @@ class ParallelMerge:
 
     __slots__ = ("_backends", "_names", "_timeout")
 
-    def __init__(self, backends: Sequence[ProxyFunction], names: Sequence[str], timeout: float) -> None:
+    def __init__(
+        self, backends: Sequence[ProxyFunction], names: Sequence[str], timeout: float
+    ) -> None:
         self._backends = tuple(backends)
         self._names = tuple(names)
         self._timeout = timeout * MERGE_TIMEOUT_SHARE

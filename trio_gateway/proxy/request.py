@@ -36,6 +36,25 @@ _PATH_SAFE = "-._~$&+,/:;=@"
 # param put into the url_pattern's query is sent as KrakenD sends it (raw).
 _QUERY_SAFE = "!$&'()*+,;=:@/?%[]-._~"
 
+# Replaced by the gateway's own values (X-Forwarded-*), never part of Go's header map (Host), or
+# hop-by-hop (RFC 9110 §7.6.1): the body is re-framed for each backend, so its framing headers
+# are the client's business only.
+_NOT_FORWARDED = frozenset(
+    {
+        b"host",
+        b"x-forwarded-for",
+        b"x-forwarded-host",
+        b"content-length",
+        b"transfer-encoding",
+        b"connection",
+        b"keep-alive",
+        b"proxy-connection",
+        b"te",
+        b"trailer",
+        b"upgrade",
+    }
+)
+
 # `input_headers: ["*"]` / `input_query_strings: ["*"]`
 ALL = "*"
 
@@ -64,7 +83,9 @@ class UrlTemplate:
         self._query_parts = self._compile(query, names or {}) if sep else None
         # A pattern with no placeholders renders to the same target every time.
         self.static: str | None = None
-        if len(self._path_parts) == 1 and (self._query_parts is None or len(self._query_parts) <= 1):
+        if len(self._path_parts) == 1 and (
+            self._query_parts is None or len(self._query_parts) <= 1
+        ):
             self.static = self.render({})
 
     @staticmethod
@@ -79,7 +100,7 @@ class UrlTemplate:
             parts.append((names.get(key, found.group(1)), "{{." + key + "}}"))
             last = found.end()
         parts.append(text[last:])
-        return tuple(p for p in parts if p != "")  or ("",)
+        return tuple(p for p in parts if p != "") or ("",)
 
     @staticmethod
     def _fill(parts: tuple[str | tuple[str, str], ...], params: Mapping[str, str]) -> str:
@@ -129,14 +150,16 @@ class HeaderForwarder:
         self._names = frozenset(names)
         self._via = user_agent
 
-    def build(self, client_headers: Iterable[tuple[bytes, bytes]], client_ip: str, host: bytes) -> Headers:
-        """Headers for the backends, from the client's (lower-case names, as the ASGI server gives)."""
+    def build(
+        self, client_headers: Iterable[tuple[bytes, bytes]], client_ip: str, host: bytes
+    ) -> Headers:
+        """Headers for the backends, from the client's (lower-case names, as ASGI gives them)."""
         out: Headers = []
         forwarded_ua = False
         for name, value in client_headers:
             if self._all or name in self._names:
-                if name in (b"x-forwarded-for", b"x-forwarded-host", b"host"):
-                    continue  # replaced below / never forwarded, as in KrakenD
+                if name in _NOT_FORWARDED:
+                    continue
                 if name == b"user-agent":
                     forwarded_ua = True
                 out.append((canonical_header(name), value))

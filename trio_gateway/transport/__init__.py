@@ -7,13 +7,12 @@ cookies, proxies, HTTP/2, decompression or per-request timeouts (the caller's ca
 the deadlines). httpx stays the tool for admin and JWKS calls.
 
 Layout (one job per module): `origin` (pool keys, URL splitting), `dns` (resolver cache),
-`connect` (TCP + TLS), `connection` (one h11 connection), `pool` (idle lists), `redirects`,
-`response`, `client` (`HTTPClient`), `errors`.
+`connect` (TCP + TLS), `request` (the request head), `connection` (one h11 connection), `pool`
+(idle lists), `redirects`, `response`, `client` (`HTTPClient`), `errors`.
 """
 
 from __future__ import annotations
 
-from .client import ClientStatistics as ClientStatistics
 from .client import HTTPClient as HTTPClient
 from .errors import ConnectError as ConnectError
 from .errors import ConnectTimeout as ConnectTimeout
@@ -26,6 +25,7 @@ from .errors import TransportError as TransportError
 from .errors import WriteError as WriteError
 from .origin import Origin as Origin
 from .origin import split_url as split_url
+from .pool import ClientStatistics as ClientStatistics
 from .pool import OriginStatistics as OriginStatistics
 from .response import BackendResponse as BackendResponse
 from .response import StreamingResponse as StreamingResponse

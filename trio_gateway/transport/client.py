@@ -18,11 +18,9 @@ from __future__ import annotations
 
 import logging
 import ssl
-from collections.abc import Mapping
 from contextlib import AbstractAsyncContextManager
 from types import TracebackType
 
-import attrs
 import h11
 import trio
 
@@ -31,78 +29,17 @@ from .connection import Connection
 from .dns import Resolver
 from .errors import NetworkError, RemoteProtocolError, TooManyRedirects, TransportError
 from .origin import Origin
-from .pool import ConnectionPool, OriginStatistics
+from .pool import ClientStatistics, ConnectionPool
 from .redirects import REDIRECT_STATUSES, Hop, next_hop
+from .request import Headers, build_request, is_replayable
 from .response import BackendResponse, StreamingResponse, find_header
 
-__all__ = ["ClientStatistics", "HTTPClient"]
+__all__ = ["HTTPClient"]
 
 LOGGER = logging.getLogger(__name__)
 
-Headers = list[tuple[bytes, bytes]]
-
-# Methods whose request is sent with content-length even when the body is empty (Go does too).
-_BODY_METHODS = frozenset({b"POST", b"PUT", b"PATCH"})
-# Go's Request.isReplayable: safe to send twice.
-_REPLAYABLE = frozenset({b"GET", b"HEAD", b"OPTIONS", b"TRACE"})
-_IDEMPOTENCY_KEYS = frozenset({b"idempotency-key", b"x-idempotency-key"})
-# Caller headers never sent: Host comes from the origin, and bodies always go with content-length.
-_DROPPED = frozenset({b"host", b"transfer-encoding"})
 # A redirect body larger than this is not worth reading to keep the connection.
 _DRAIN_LIMIT = 64 * 1024
-
-
-def _build_request(
-    origin: Origin, method: bytes, target: bytes, headers: Headers, body: bytes
-) -> h11.Request:
-    wire: Headers = [(b"host", origin.host_header)]
-    length: bytes | None = None
-    for name, value in headers:
-        lname = name.lower()
-        if lname in _DROPPED:
-            continue
-        if lname == b"content-length":
-            length = value
-        wire.append((name, value))
-    if length is None:
-        if body or method in _BODY_METHODS:
-            wire.append((b"content-length", b"%d" % len(body)))
-    elif length.strip() != b"%d" % len(body):
-        raise ValueError(f"content-length {length!r} does not match the {len(body)}-byte body")
-    try:
-        return h11.Request(method=method, target=target, headers=wire)
-    except h11.LocalProtocolError as exc:
-        raise ValueError(f"invalid request: {exc}") from exc
-
-
-def _replayable(request: h11.Request) -> bool:
-    if request.method in _REPLAYABLE:
-        return True
-    return any(name in _IDEMPOTENCY_KEYS for name, _ in request.headers)
-
-
-@attrs.frozen(kw_only=True)
-class ClientStatistics:
-    """A snapshot of an `HTTPClient`'s connections."""
-
-    origins: Mapping[Origin, OriginStatistics]
-    """Idle / in-use counts of every origin called so far."""
-    connections_opened: int
-    """Connections opened since the client was created."""
-    retries: int
-    """Requests retried on a new connection after a stale keep-alive connection failed."""
-    dns_lookups: int
-    """Host names resolved through `getaddrinfo` (the cache answers the rest)."""
-
-    @property
-    def idle(self) -> int:
-        """Idle connections across all origins."""
-        return sum(stats.idle for stats in self.origins.values())
-
-    @property
-    def in_use(self) -> int:
-        """Connections in use across all origins."""
-        return sum(stats.in_use for stats in self.origins.values())
 
 
 class HTTPClient:
@@ -219,9 +156,15 @@ class HTTPClient:
             dns_lookups=self._resolver.lookups,
         )
 
-    async def aclose(self) -> None:
-        """Close idle connections and refuse new requests; in-flight ones close when done."""
+    def close(self) -> None:
+        """Close idle connections and refuse new requests; in-flight ones close when done.
+
+        Synchronous, so it also works in a `finally:` of a cancelled task."""
         self._pool.close()
+
+    async def aclose(self) -> None:
+        """`close()`, as a checkpoint."""
+        self.close()
         await trio.lowlevel.checkpoint()
 
     async def __aenter__(self) -> HTTPClient:
@@ -246,7 +189,7 @@ class HTTPClient:
     ) -> tuple[Connection, h11.Response, str]:
         """Send the request (following redirects) and return the final response head."""
         url = origin.base_url + target.decode("latin-1")
-        request = _build_request(origin, method, target, headers, body)
+        request = build_request(origin, method, target, headers, body)
         conn, head = await self._send(origin, request, body, url)
         if follow_redirects and head.status_code in REDIRECT_STATUSES:
             hop = Hop(
@@ -266,7 +209,7 @@ class HTTPClient:
                 try:
                     return conn, await self._roundtrip(conn, request, body)
                 except (NetworkError, RemoteProtocolError) as exc:
-                    if conn.response_started or (conn.request_sent and not _replayable(request)):
+                    if conn.response_started or (conn.request_sent and not is_replayable(request)):
                         raise
                     self._retries += 1
                     LOGGER.debug("%s: stale keep-alive connection (%s), retrying", url, exc)
@@ -306,7 +249,7 @@ class HTTPClient:
                 raise
             await self._drain(conn)
             redirects += 1
-            request = _build_request(
+            request = build_request(
                 hop.origin, hop.method, hop.target, hop.wire_headers(), hop.body
             )
             conn, head = await self._send(hop.origin, request, hop.body, hop.url)

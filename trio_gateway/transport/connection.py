@@ -16,6 +16,8 @@ become `RemoteProtocolError`, each with the original as `__cause__`.
 
 from __future__ import annotations
 
+import os
+import socket
 import ssl
 from typing import cast
 
@@ -40,9 +42,13 @@ _STREAM_ERRORS = (trio.BrokenResourceError, trio.ClosedResourceError)
 def describe(exc: BaseException) -> str:
     """The reason behind a trio/OS error, in Go's lower-case wording ("connection refused")."""
     cause = exc.__cause__ if exc.__cause__ is not None else exc
-    if isinstance(cause, OSError) and cause.strerror and not isinstance(cause, ssl.SSLError):
-        return cause.strerror.lower()
-    return str(cause) or type(cause).__name__
+    if isinstance(cause, ssl.SSLError) or not isinstance(cause, OSError):
+        return str(cause) or type(cause).__name__
+    if isinstance(cause, socket.gaierror) or not cause.errno:
+        # getaddrinfo's codes are not errno values; its strerror is the message.
+        return (cause.strerror or str(cause)).lower()
+    # trio decorates strerror ("Error connecting to ('h', 80): ..."): use the bare errno text.
+    return os.strerror(cause.errno).lower()
 
 
 class Connection:
@@ -68,12 +74,12 @@ class Connection:
     )
 
     def __init__(
-        self, origin: Origin, stream: trio.abc.Stream, socket: trio.socket.SocketType
+        self, origin: Origin, stream: trio.abc.Stream, sock: trio.socket.SocketType
     ) -> None:
         self.origin = origin
         self._stream = stream
         # The raw socket, for synchronous close() and the idle readability check.
-        self._socket = socket
+        self._socket = sock
         self._h11 = h11.Connection(h11.CLIENT, max_incomplete_event_size=MAX_HEAD_BYTES)
         self.idle_since = 0.0
         self.reused = False

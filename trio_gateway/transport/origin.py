@@ -28,7 +28,7 @@ _TARGET_SAFE = "!#$%&'()*+,/:;=?@[]~"
 
 def _authority(origin: Origin) -> str:
     host = f"[{origin.host}]" if ":" in origin.host else origin.host
-    if DEFAULT_PORTS[origin.scheme] == origin.port:
+    if DEFAULT_PORTS.get(origin.scheme) == origin.port:
         return host
     return f"{host}:{origin.port}"
 

@@ -18,6 +18,8 @@ updating the idle lists.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import attrs
 import trio
 
@@ -25,7 +27,7 @@ from .connect import Connector
 from .connection import Connection
 from .origin import Origin
 
-__all__ = ["ConnectionPool", "OriginStatistics"]
+__all__ = ["ClientStatistics", "ConnectionPool", "OriginStatistics"]
 
 
 @attrs.frozen(kw_only=True)
@@ -36,6 +38,30 @@ class OriginStatistics:
     """Connections kept open for reuse."""
     in_use: int
     """Connections currently carrying a request (or an unread streaming body)."""
+
+
+@attrs.frozen(kw_only=True)
+class ClientStatistics:
+    """A snapshot of an `HTTPClient`'s connections."""
+
+    origins: Mapping[Origin, OriginStatistics]
+    """Idle / in-use counts of every origin called so far."""
+    connections_opened: int
+    """Connections opened since the client was created."""
+    retries: int
+    """Requests retried on a new connection after a stale keep-alive connection failed."""
+    dns_lookups: int
+    """Host names resolved through `getaddrinfo` (the cache answers the rest)."""
+
+    @property
+    def idle(self) -> int:
+        """Idle connections across all origins."""
+        return sum(stats.idle for stats in self.origins.values())
+
+    @property
+    def in_use(self) -> int:
+        """Connections in use across all origins."""
+        return sum(stats.in_use for stats in self.origins.values())
 
 
 class _HostPool:

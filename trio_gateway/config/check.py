@@ -1,0 +1,68 @@
+"""`trio-gateway check -c FILE [-d] [--strict]`: load a configuration and report on it.
+
+Output contract (stable, tested):
+
+* success: each warning on its own line on `err`, then (with `-d`) the effective configuration as
+  indented JSON on `out`, then `OK: <file>: N endpoint(s), M backend(s)` on `out`; exit code 0;
+* failure: every error, then every warning, one per line on `err` (`error: <json path>: <message>
+  (hint: ...)`), then `N error(s), M warning(s)`; exit code 1;
+* `--strict`: warnings count as errors (printed as `error:`), so any warning fails the check.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import TextIO
+
+import orjson
+
+from trio_gateway.config.diagnostics import ConfigError, Diagnostic
+from trio_gateway.config.dump import effective_config
+from trio_gateway.config.load import load_config
+
+__all__ = ["run_check"]
+
+
+def run_check(
+    path: str,
+    *,
+    strict: bool,
+    dump: bool,
+    out: TextIO,
+    err: TextIO,
+    env: Mapping[str, str] | None = None,
+) -> int:
+    """Check the configuration file at `path`; return the process exit code (0 or 1).
+
+    Args:
+        path: the configuration file.
+        strict: treat warnings as errors.
+        dump: print the effective configuration (derived defaults filled in) on success.
+        out: where the dump and the `OK` line go.
+        err: where diagnostics and the failure summary go.
+        env: environment for `FC_*` and `KRAKEND_*` (`None` means `os.environ`).
+    """
+    try:
+        loaded = load_config(path, env=env)
+    except ConfigError as exc:
+        return _fail(exc.diagnostics, strict, err)
+    if strict and loaded.warnings:
+        return _fail(loaded.warnings, strict, err)
+    for warning in loaded.warnings:
+        print(warning, file=err)
+    config = loaded.config
+    if dump:
+        print(orjson.dumps(effective_config(config), option=orjson.OPT_INDENT_2).decode(), file=out)
+    backends = sum(len(endpoint.backend) for endpoint in config.endpoints)
+    print(f"OK: {path}: {len(config.endpoints)} endpoint(s), {backends} backend(s)", file=out)
+    return 0
+
+
+def _fail(diagnostics: Sequence[Diagnostic], strict: bool, err: TextIO) -> int:
+    shown = [d.as_error() for d in diagnostics] if strict else list(diagnostics)
+    shown.sort(key=lambda d: not d.is_error)
+    for diagnostic in shown:
+        print(diagnostic, file=err)
+    errors = sum(1 for d in shown if d.is_error)
+    print(f"{errors} error(s), {len(shown) - errors} warning(s)", file=err)
+    return 1

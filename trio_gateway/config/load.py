@@ -1,0 +1,203 @@
+"""Load a KrakenD v3 configuration: read, render, parse, override, structure, validate.
+
+Rule 1: every problem is reported at once. Syntax errors stop the pipeline (there is no data to
+check); otherwise structure errors, unknown-key errors and semantic errors are all collected
+(see `repair.py` for how semantic checks still run after type errors) and raised together as one
+`ConfigError`. Warnings travel in `LoadedConfig.warnings` (or inside the `ConfigError`).
+
+Rule 2: environment overrides work as in KrakenD (`krakend-koanf`): after parsing, every variable
+`KRAKEND_<NAME>` sets the root key `<name>` (prefix stripped, lower-cased). KrakenD's environment
+values are strings that weak typing converts; we have no weak typing, so the value is interpreted
+by the type of the key: for string and duration keys (`name`, `listen_ip`, `timeout`, ...) it is
+taken verbatim; for any other key it is parsed as JSON if it parses (`KRAKEND_PORT=9000` -> 9000,
+`KRAKEND_DEBUG_ENDPOINT=true` -> true, `KRAKEND_HOST=["http://a:8000"]` -> a list), else taken as a
+string.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import types
+import typing
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import attrs
+import cattrs
+
+from trio_gateway.config.converter import CONVERTER, ValueProblem
+from trio_gateway.config.diagnostics import ConfigError, Diagnostic, format_path
+from trio_gateway.config.model import Seconds, ServiceConfig
+from trio_gateway.config.parse import Format, format_for, parse_text
+from trio_gateway.config.repair import drop_suppressed, repair
+from trio_gateway.config.structure_errors import StructureIssue, structure_issues
+from trio_gateway.config.unknown_keys import unknown_key_diagnostics
+from trio_gateway.config.validate import validate
+
+__all__ = ["ENV_PREFIX", "LoadedConfig", "apply_env_overrides", "load_config", "load_config_data"]
+
+ENV_PREFIX = "KRAKEND_"
+
+
+@attrs.frozen(kw_only=True)
+class LoadedConfig:
+    """A configuration that loaded without errors.
+
+    Attributes:
+        config: the structured configuration, as written (no derived defaults, see `model.py`).
+        warnings: everything ignored or suspicious, for the caller to log or print.
+        source: the file it came from (`<dict>` for `load_config_data`).
+    """
+
+    config: ServiceConfig
+    warnings: tuple[Diagnostic, ...]
+    source: str
+
+
+def load_config(
+    path: str | os.PathLike[str], *, env: Mapping[str, str] | None = None
+) -> LoadedConfig:
+    """Load and check a configuration file.
+
+    Args:
+        path: the file; its extension picks the format (`.yml`/`.yaml`, `.toml`, else JSON).
+        env: environment for `FC_*` (flexible configuration) and `KRAKEND_*` overrides;
+            `None` means `os.environ`.
+
+    Raises:
+        ConfigError: with every error found (and the warnings), located by JSON path, or by
+            `file:line:column` for syntax errors.
+    """
+    source = os.fspath(path)
+    environ: Mapping[str, str] = os.environ if env is None else env
+    text, fmt = _read(Path(source), environ, source)
+    data = parse_text(text, fmt, source)
+    overridden: dict[str, str] = {}
+    if isinstance(data, Mapping):
+        data, overridden = apply_env_overrides(data, environ)
+    return _load(data, source, overridden)
+
+
+def load_config_data(data: Mapping[str, Any], *, source: str = "<dict>") -> LoadedConfig:
+    """Check a configuration built in Python (a JSON-shaped mapping, as `json.load` returns).
+
+    Raises:
+        ConfigError: as `load_config` (no environment overrides are applied).
+    """
+    return _load(data, source, {})
+
+
+def apply_env_overrides(
+    data: Mapping[str, Any], env: Mapping[str, str]
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """Return (data with `KRAKEND_*` overrides applied, {root key: variable name} overridden)."""
+    result = dict(data)
+    overridden: dict[str, str] = {}
+    for name, value in env.items():
+        if not name.startswith(ENV_PREFIX) or len(name) == len(ENV_PREFIX):
+            continue
+        key = name[len(ENV_PREFIX) :].lower()
+        result[key] = value if key in _VERBATIM_KEYS else _json_or_string(value)
+        overridden[key] = name
+    return result, overridden
+
+
+def _verbatim_keys() -> frozenset[str]:
+    """Root keys whose type is a string or a duration (possibly optional)."""
+    textual = (str, Seconds, type(None))
+
+    def is_textual(hint: Any) -> bool:
+        if hint in textual:
+            return True
+        is_union = typing.get_origin(hint) in (typing.Union, types.UnionType)
+        return is_union and all(arg in textual for arg in typing.get_args(hint))
+
+    hints = typing.get_type_hints(ServiceConfig)
+    return frozenset(name for name, hint in hints.items() if is_textual(hint))
+
+
+_VERBATIM_KEYS = _verbatim_keys()
+
+
+def _json_or_string(value: str) -> Any:
+    try:
+        return json.loads(value)
+    except ValueError:
+        return value
+
+
+def _read(path: Path, env: Mapping[str, str], source: str) -> tuple[str, Format]:
+    # Imported lazily: flexible configuration is optional and pulls in Jinja2.
+    from trio_gateway.config.flexible import FlexibleConfigError, render_if_enabled
+
+    try:
+        rendered = render_if_enabled(path, env)
+    except FlexibleConfigError as exc:
+        raise ConfigError([Diagnostic("error", source, str(exc))], source) from None
+    if rendered is not None:
+        # KrakenD parses the rendered template from FC_OUT, or from a temporary `.json` file.
+        return rendered, format_for(env.get("FC_OUT") or ".json")
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        message = f"cannot read the configuration file: {reason}"
+        raise ConfigError([Diagnostic("error", source, message)], source) from None
+    try:
+        return raw.decode("utf-8"), format_for(source)
+    except UnicodeDecodeError as exc:
+        message = f"the configuration file is not valid UTF-8 (byte {exc.start})"
+        raise ConfigError([Diagnostic("error", source, message)], source) from None
+
+
+def _load(data: Any, source: str, overridden: Mapping[str, str]) -> LoadedConfig:
+    diagnostics: list[Diagnostic] = []
+    config: ServiceConfig | None = None
+    try:
+        config = CONVERTER.structure(data, ServiceConfig)
+    except cattrs.BaseValidationError as exc:
+        issues = structure_issues(exc)
+        diagnostics += [issue.diagnostic() for issue in issues]
+        diagnostics += unknown_key_diagnostics(data)
+        diagnostics += _validate_repaired(data, issues)
+    except ValueProblem as exc:  # the root itself is not an object
+        diagnostics.append(Diagnostic("error", "$", exc.message))
+    else:
+        diagnostics += unknown_key_diagnostics(data)
+        diagnostics += validate(config)
+    diagnostics = _with_env_hints(diagnostics, overridden)
+    if config is None or any(d.is_error for d in diagnostics):
+        raise ConfigError(diagnostics, source)
+    return LoadedConfig(config=config, warnings=tuple(diagnostics), source=source)
+
+
+def _validate_repaired(data: Any, issues: list[StructureIssue]) -> list[Diagnostic]:
+    repaired = repair(data, issues)
+    if repaired is None:
+        return []
+    fixed, suppressed = repaired
+    try:
+        config = CONVERTER.structure(fixed, ServiceConfig)
+    except (cattrs.BaseValidationError, ValueError):
+        return []  # a repair we did not foresee: report the structure errors only
+    return drop_suppressed(validate(config), suppressed)
+
+
+def _with_env_hints(
+    diagnostics: list[Diagnostic], overridden: Mapping[str, str]
+) -> list[Diagnostic]:
+    if not overridden:
+        return diagnostics
+    origin = {format_path((key,)): name for key, name in overridden.items()}
+    result = []
+    for diagnostic in diagnostics:
+        name = origin.get(diagnostic.path)
+        if name is not None:
+            hint = f"set by the environment variable {name}"
+            if diagnostic.hint:
+                hint = f"{diagnostic.hint}; {hint}"
+            diagnostic = attrs.evolve(diagnostic, hint=hint)
+        result.append(diagnostic)
+    return result
