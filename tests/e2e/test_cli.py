@@ -142,7 +142,7 @@ async def test_hypercorn_entry_point_reads_the_environment(
     env = dict(os.environ, TRIO_GATEWAY_CONFIG=str(config))
     hypercorn = [sys.executable, "-m", "hypercorn", "trio_gateway:app", "--worker-class", "trio"]
     response, _ = await _serve_and_query(
-        hypercorn + ["--bind", f"127.0.0.1:{port}"], env, port, "/user"
+        [*hypercorn, "--bind", f"127.0.0.1:{port}"], env, port, "/user"
     )
     assert response.status_code == 200
     assert response.json() == {"name": "a"}
