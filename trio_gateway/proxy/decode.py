@@ -7,7 +7,6 @@ the response incomplete).
 
 from __future__ import annotations
 
-import gzip
 import json
 import zlib
 from collections.abc import Callable
@@ -18,6 +17,8 @@ import orjson
 from trio_gateway.errors import BackendDecodeError
 
 __all__ = ["DECODERS", "Decoder", "get_decoder", "gunzip_if_needed"]
+
+MAX_GUNZIPPED_BYTES = 256 * 1024 * 1024
 
 Decoder = Callable[[bytes, bool], "dict[str, Any] | None"]
 
@@ -106,7 +107,14 @@ def gunzip_if_needed(body: bytes, content_encoding: bytes | None) -> bytes:
     """lura gunzips `Content-Encoding: gzip` bodies before decoding; other codings are left."""
     if content_encoding is None or content_encoding.strip().lower() != b"gzip":
         return body
+    # Bounded: a few KiB of gzip can expand to gigabytes (a "zip bomb" from a broken backend).
+    inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
     try:
-        return gzip.decompress(body)
-    except (OSError, EOFError, zlib.error) as exc:
+        out = inflater.decompress(body, MAX_GUNZIPPED_BYTES)
+    except zlib.error as exc:
         raise BackendDecodeError(f"gzip: {exc}") from None
+    if inflater.unconsumed_tail:
+        raise BackendDecodeError(f"gzip: body expands beyond {MAX_GUNZIPPED_BYTES} bytes")
+    if not inflater.eof:
+        raise BackendDecodeError("gzip: unexpected EOF")
+    return out

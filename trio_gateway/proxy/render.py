@@ -8,6 +8,7 @@ the encoded bytes is exact and costs one scan only when one of them is present.
 from __future__ import annotations
 
 from collections.abc import Callable
+import json
 from typing import Any
 
 import orjson
@@ -31,7 +32,12 @@ _GO_ESCAPES = (
 
 def dumps_go(value: Any) -> bytes:
     """Encode like Go's json.Marshal (sorted keys, HTML-safe escapes)."""
-    out = orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
+    try:
+        out = orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
+    except orjson.JSONEncodeError:
+        # orjson refuses integers beyond 64 bits (data from hooks or static config can hold
+        # them); the stdlib writes them exactly, only slower.
+        out = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
     for raw, escaped in _GO_ESCAPES:
         if raw in out:
             out = out.replace(raw, escaped)
