@@ -15,7 +15,9 @@ from typing import Any
 import trio
 
 from trio_gateway.edge import builtins
+from trio_gateway.edge.access_log import ACCESS_LOGGER, AccessLog
 from trio_gateway.edge.endpoint import EdgeOptions, EndpointHandler
+from trio_gateway.edge.noop import NoOpHandler
 from trio_gateway.edge.responses import (
     ASGIReceive,
     ASGISend,
@@ -25,7 +27,8 @@ from trio_gateway.edge.responses import (
 )
 from trio_gateway.plan import EndpointPlan, GatewayPlan
 from trio_gateway.proxy.backend import BackendProxy
-from trio_gateway.proxy.merge import ParallelMerge
+from trio_gateway.proxy.factory import build_endpoint_proxy
+from trio_gateway.proxy.shadow import Background
 from trio_gateway.proxy.types import ProxyFunction
 from trio_gateway.router import Match, MethodNotAllowed, Redirect, Router
 from trio_gateway.transport import HTTPClient
@@ -39,12 +42,12 @@ CONFIG_ENV = "TRIO_GATEWAY_CONFIG"
 Builtin = Callable[[dict[str, Any], ASGIReceive, ASGISend], Awaitable[None]]
 
 
-def build_proxy(plan: EndpointPlan, client: HTTPClient) -> ProxyFunction:
-    """lura's proxy factory, in one place: the stack order of every endpoint is written here."""
-    backends = [BackendProxy(call, client) for call in plan.backends]
-    if len(backends) == 1:
-        return backends[0]
-    return ParallelMerge(backends, [b.name for b in plan.backends], plan.timeout)
+def build_proxy(plan: EndpointPlan, client: HTTPClient, background: Background) -> ProxyFunction:
+    """The endpoint's proxy stack (see `trio_gateway.proxy.factory`)."""
+    if plan.output_encoding == "no-op":
+        # Streamed by NoOpHandler: no merge, no manipulation, nothing to wrap.
+        return BackendProxy(plan.backends[0], client)
+    return build_endpoint_proxy(plan, client, background)
 
 
 def make_client(plan: GatewayPlan) -> HTTPClient:
@@ -74,6 +77,9 @@ class GatewayApp:
         self._router: Router[EndpointHandler] | None = None
         self._builtins: dict[str, Builtin] = {}
         self._plan_options: GatewayPlan | None = None
+        # Shadow calls run here; the nursery lives as long as the lifespan (None without one).
+        self._background = Background()
+        self._access_log: AccessLog | None = None
 
     @property
     def plan(self) -> GatewayPlan:
@@ -96,12 +102,16 @@ class GatewayApp:
         )
         router: Router[EndpointHandler] = Router(options=plan.router)
         for endpoint in plan.endpoints:
-            handler = EndpointHandler(endpoint, build_proxy(endpoint, self._client), options)
-            router.add(endpoint.method, endpoint.path, handler)
+            proxy = build_proxy(endpoint, self._client, self._background)
+            handler_class = NoOpHandler if endpoint.output_encoding == "no-op" else EndpointHandler
+            router.add(endpoint.method, endpoint.path, handler_class(endpoint, proxy, options))
         if plan.health_path:
             self._builtins[plan.health_path] = builtins.health
         self._router = router
         self._plan_options = plan
+        # Decided once: logging every request costs, so it is skipped when nobody listens.
+        if not plan.disable_access_log and ACCESS_LOGGER.isEnabledFor(logging.INFO):
+            self._access_log = AccessLog(plan.logger_skip_paths)
         LOGGER.info("serving %d endpoint(s)", len(plan.endpoints))
 
     async def shutdown(self) -> None:
@@ -114,25 +124,35 @@ class GatewayApp:
         if kind == "http":
             if self._router is None:
                 self.startup()
-            await self._http(scope, receive, send)
+            if self._access_log is not None and scope["path"] not in self._access_log.skip:
+                await self._access_log.serve(self._http, scope, receive, send)
+            else:
+                await self._http(scope, receive, send)
         elif kind == "lifespan":
             await self._lifespan(receive, send)
 
     async def _lifespan(self, receive: ASGIReceive, send: ASGISend) -> None:
-        while True:
-            message = await receive()
-            if message["type"] == "lifespan.startup":
-                try:
-                    self.startup()
-                except Exception as exc:
-                    LOGGER.exception("startup failed")
-                    await send({"type": "lifespan.startup.failed", "message": str(exc)})
-                    return
-                await send({"type": "lifespan.startup.complete"})
-            elif message["type"] == "lifespan.shutdown":
-                await self.shutdown()
-                await send({"type": "lifespan.shutdown.complete"})
-                return
+        async with trio.open_nursery() as nursery:
+            self._background.nursery = nursery
+            try:
+                while True:
+                    message = await receive()
+                    if message["type"] == "lifespan.startup":
+                        try:
+                            self.startup()
+                        except Exception as exc:
+                            LOGGER.exception("startup failed")
+                            await send({"type": "lifespan.startup.failed", "message": str(exc)})
+                            return
+                        await send({"type": "lifespan.startup.complete"})
+                    elif message["type"] == "lifespan.shutdown":
+                        await self.shutdown()
+                        await send({"type": "lifespan.shutdown.complete"})
+                        return
+            finally:
+                # Background work (shadow calls) ends with the server.
+                self._background.nursery = None
+                nursery.cancel_scope.cancel()
 
     async def _http(self, scope: dict[str, Any], receive: ASGIReceive, send: ASGISend) -> None:
         plan = self._plan_options
@@ -151,6 +171,12 @@ class GatewayApp:
             elif isinstance(found, Redirect):
                 await send_redirect(send, method, found.location, scope["query_string"])
             elif isinstance(found, MethodNotAllowed):
+                if method == "OPTIONS" and plan.auto_options:
+                    # router.auto_options: 200 with the path's methods, sorted (lura).
+                    allow = ", ".join(sorted(found.allow)).encode("ascii")
+                    headers = [(b"allow", allow), (b"x-krakend", plan.version_header)]
+                    await send_response(send, 200, headers)
+                    return
                 allow = ", ".join(found.allow).encode("ascii")
                 await send_routing_error(
                     send, 405, plan.version_header, plan.error_body, [(b"allow", allow)]

@@ -19,12 +19,22 @@ import attrs
 from trio_gateway._version import __version__
 from trio_gateway.clientip import ClientIPResolver
 from trio_gateway.config.hosts import clean_host
-from trio_gateway.config.model import BackendConfig, EndpointConfig, RouterConfig, ServiceConfig
+from trio_gateway.config.model import (
+    BackendConfig,
+    EndpointConfig,
+    FlatmapOperation,
+    ProxyConfig,
+    RouterConfig,
+    ServiceConfig,
+    StaticConfig,
+)
 from trio_gateway.config.placeholders import clean_path, endpoint_params
 from trio_gateway.proxy.backend import BackendCall
 from trio_gateway.proxy.decode import get_decoder
-from trio_gateway.proxy.formatter import compile_formatter
+from trio_gateway.proxy.flatmap import compile_flatmap
+from trio_gateway.proxy.formatter import Formatter, compile_formatter
 from trio_gateway.proxy.request import ALL, HeaderForwarder, UrlTemplate, placeholder_key
+from trio_gateway.proxy.sequential import Replacement, replacements_for
 from trio_gateway.router import RouterOptions
 from trio_gateway.transport import Origin, split_url
 
@@ -51,6 +61,14 @@ class EndpointPlan:
     query_strings: frozenset[str] | None
     backends: tuple[BackendCall, ...]
     params: tuple[str, ...] = ()
+    sequential: bool = False
+    sequential_replacements: tuple[tuple[Replacement, ...], ...] = ()
+    # endpoint-level flatmap_filter (applied after a complete merge of >1 backend)
+    flatmap: Formatter | None = None
+    static: StaticConfig | None = None
+    # shadow backends, removed from `backends`, with their timeouts
+    shadows: tuple[BackendCall, ...] = ()
+    shadow_timeouts: tuple[float, ...] = ()
 
     @property
     def name(self) -> str:
@@ -110,12 +128,14 @@ def _backend(
     http = extra.backend_http
     formatter = None
     if encoding != "no-op":
+        flatmap = _flatmap(extra.proxy.flatmap_filter if extra.proxy else ())
         formatter = compile_formatter(
             target=backend.target,
             allow=backend.allow,
             deny=backend.deny,
             mapping=backend.mapping,
             group=backend.group,
+            flatmap=flatmap,
         )
     return BackendCall(
         name=f"{method} {url_pattern}",
@@ -135,7 +155,20 @@ def _backend(
         else None,
         return_error_code=http.return_error_code if http else False,
         return_error_details=http.return_error_details if http else None,
+        concurrent_calls=max(endpoint.concurrent_calls, 1),
+        keep_body=encoding == "no-op",
     )
+
+
+def _flatmap(operations: tuple[FlatmapOperation, ...]) -> Formatter | None:
+    if not operations:
+        return None
+    return compile_flatmap([(op.type, op.args) for op in operations])
+
+
+def _is_shadow(backend: BackendConfig) -> bool:
+    proxy = backend.extra_config.proxy
+    return proxy is not None and proxy.shadow
 
 
 def _endpoint(service: ServiceConfig, endpoint: EndpointConfig) -> EndpointPlan:
@@ -144,6 +177,9 @@ def _endpoint(service: ServiceConfig, endpoint: EndpointConfig) -> EndpointPlan:
     cache_ttl = endpoint.cache_ttl or service.cache_ttl or 0.0
     output_encoding = endpoint.output_encoding or service.output_encoding or "json"
     queries = endpoint.input_query_strings
+    proxy = endpoint.extra_config.proxy or ProxyConfig()
+    active = [b for b in endpoint.backend if not _is_shadow(b)]
+    shadows = [b for b in endpoint.backend if _is_shadow(b)]
     return EndpointPlan(
         method=endpoint.method.upper(),
         path=path,
@@ -152,8 +188,19 @@ def _endpoint(service: ServiceConfig, endpoint: EndpointConfig) -> EndpointPlan:
         output_encoding=output_encoding,
         headers=HeaderForwarder(endpoint.input_headers, USER_AGENT),
         query_strings=None if ALL in queries else frozenset(queries),
-        backends=tuple(_backend(service, endpoint, b, output_encoding) for b in endpoint.backend),
+        backends=tuple(_backend(service, endpoint, b, output_encoding) for b in active),
         params=endpoint_params(path, service.disable_rest),
+        sequential=(proxy.sequential or endpoint.sequential_start) and len(active) > 1,
+        sequential_replacements=replacements_for(
+            [clean_path(b.url_pattern or "/") for b in active], proxy.sequential_propagated_params
+        ),
+        flatmap=_flatmap(proxy.flatmap_filter),
+        static=proxy.static,
+        shadows=tuple(_backend(service, endpoint, b, output_encoding) for b in shadows),
+        shadow_timeouts=tuple(
+            (b.extra_config.proxy.shadow_timeout if b.extra_config.proxy else None) or timeout
+            for b in shadows
+        ),
     )
 
 

@@ -28,7 +28,7 @@ def _app(monkeypatch: pytest.MonkeyPatch, proxy: Any, **service: Any) -> Gateway
             **service,
         }
     ).config
-    monkeypatch.setattr("trio_gateway.asgi.build_proxy", lambda plan, client: proxy)
+    monkeypatch.setattr("trio_gateway.asgi.build_proxy", lambda plan, client, background: proxy)
     app = GatewayApp(compile_plan(config))
     app.startup()
     return app
@@ -40,7 +40,9 @@ async def _get(app: GatewayApp, path: str) -> httpx.Response:
         return await client.get(path)
 
 
-async def test_a_bug_is_a_bare_500(monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+async def test_a_bug_is_a_bare_500(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
     async def broken(request: Request) -> Response:
         raise TypeError("secret internal detail")
 
@@ -76,23 +78,45 @@ async def test_completed_header_and_cache_control(
     assert r.status_code == 200
     assert r.headers["x-krakend-completed"] == completed_header
     assert r.headers.get("cache-control") == cache
-    assert r.content == (b"null" if data is None else httpx.Response(200, json=data).content.replace(b" ", b""))
+    assert r.content == (
+        b"null" if data is None else httpx.Response(200, json=data).content.replace(b" ", b"")
+    )
 
 
-async def test_return_error_code_passes_status_and_content_type(monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_return_error_code_passes_status_and_content_type(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     async def proxy(request: Request) -> Response:
         raise BackendStatusError(
-            '{"e":1}', status=418, body=b'{"e":1}', content_type="application/json", pass_status=True
+            '{"e":1}',
+            status=418,
+            body=b'{"e":1}',
+            content_type="application/json",
+            pass_status=True,
         )
 
     app = _app(monkeypatch, proxy, extra_config={"router": {"return_error_msg": True}})
     r = await _get(app, "/e/1")
-    assert (r.status_code, r.text, r.headers["content-type"]) == (418, '{"e":1}', "application/json")
+    assert (r.status_code, r.text, r.headers["content-type"]) == (
+        418,
+        '{"e":1}',
+        "application/json",
+    )
 
 
 @pytest.mark.parametrize(
     ("value", "rejected"),
-    [("42", False), ("a b", False), ("a+b", False), ("%25", True), ("?x", True), ("x#y", True), ("..", True), (".", True), ("a..b", False)],
+    [
+        ("42", False),
+        ("a b", False),
+        ("a+b", False),
+        ("%25", True),
+        ("?x", True),
+        ("x#y", True),
+        ("..", True),
+        (".", True),
+        ("a..b", False),
+    ],
 )
 def test_bad_params(value: str, rejected: bool) -> None:
     assert (bad_params({"id": value}) is not None) is rejected

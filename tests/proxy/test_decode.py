@@ -28,7 +28,9 @@ from trio_gateway.proxy.decode import get_decoder, gunzip_if_needed
         ("no-op", b"anything", False, {}),
     ],
 )
-def test_decoders(encoding: str, body: bytes, is_collection: bool, expected: dict[str, Any] | None) -> None:
+def test_decoders(
+    encoding: str, body: bytes, is_collection: bool, expected: dict[str, Any] | None
+) -> None:
     assert get_decoder(encoding)(body, is_collection) == expected
 
 

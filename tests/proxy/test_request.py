@@ -29,7 +29,7 @@ UA = b"trio-gateway/test"
         ("/tupu?extra=true", {}, "/tupu?extra=true"),
         ("/p?foo={foo}", {"foo": "bar"}, "/p?foo=bar"),
         ("/p?foo={foo}", {"foo": "a b"}, "/p?foo=a%20b"),  # no raw space in a request line
-        ("/r/{resp0_id}", {"resp0_id": "7"}, "/r/7"),
+        ("/r/{resp0_id}", {"Resp0_id": "7"}, "/r/7"),  # lura's key
         ("/r/{resp0_id}", {}, "/r/%7B%7B.Resp0_id%7D%7D"),  # unfilled: Go's escaped template
         ("/{a}/{b}", {"a": "x", "b": "y"}, "/x/y"),
         ("/static/path", {}, "/static/path"),

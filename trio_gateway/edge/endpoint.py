@@ -26,7 +26,7 @@ from trio_gateway.edge.responses import (
 )
 from trio_gateway.errors import BackendTimeout, GatewayError
 from trio_gateway.plan import EndpointPlan
-from trio_gateway.proxy.render import get_renderer
+from trio_gateway.proxy.render import Renderer, get_renderer, negotiated_renderer
 from trio_gateway.proxy.request import filter_query, parse_query
 from trio_gateway.proxy.types import Headers, ProxyFunction, Request, Response
 
@@ -84,7 +84,10 @@ class EndpointHandler:
         self._plan = plan
         self._proxy = proxy
         self._options = options
-        self._render = get_renderer(plan.output_encoding)
+        # None for `negotiate`: the renderer is then chosen per request from Accept.
+        self._render = (
+            None if plan.output_encoding == "negotiate" else get_renderer(plan.output_encoding)
+        )
         # lura truncates the TTL to whole seconds.
         self._cache_control = (
             b"public, max-age=%d" % int(plan.cache_ttl) if plan.cache_ttl else None
@@ -126,8 +129,6 @@ class EndpointHandler:
         if disconnected:
             return
         request = self.build_request(scope, params, body)
-        response: Response | None = None
-        error: GatewayError | None = None
         client_gone = False
 
         async def watch_client() -> None:
@@ -139,21 +140,30 @@ class EndpointHandler:
 
         async with trio.open_nursery() as nursery:
             nursery.start_soon(watch_client)
-            with trio.move_on_after(self._plan.timeout):
-                try:
-                    response = await self._proxy(request)
-                except GatewayError as exc:
-                    error = exc
+            await self._serve(request, send, self._render or negotiated_renderer(scope["headers"]))
             nursery.cancel_scope.cancel()
         if client_gone:
             LOGGER.debug("%s: client went away, backend calls cancelled", self._plan.name)
-            return
+
+    async def _serve(self, request: Request, send: ASGISend, render: Renderer) -> None:
+        """Run the proxy within the endpoint timeout and answer by KrakenD's rules."""
+        response: Response | None = None
+        error: GatewayError | None = None
+        with trio.move_on_after(self._plan.timeout):
+            try:
+                response = await self._proxy(request)
+            except GatewayError as exc:
+                error = exc
         if response is None and error is None:
             error = BackendTimeout("context deadline exceeded")
-        await self._respond(send, response, error)
+        await self._respond(send, response, error, render)
 
     async def _respond(
-        self, send: ASGISend, response: Response | None, error: GatewayError | None
+        self,
+        send: ASGISend,
+        response: Response | None,
+        error: GatewayError | None,
+        render: Renderer,
     ) -> None:
         options = self._options
         headers: Headers = [(b"x-krakend", options.version_header)]
@@ -173,8 +183,8 @@ class EndpointHandler:
                 )
             await send_response(send, error.status_hint, headers, body)
             return
-        if error is not None:
-            LOGGER.info("%s: partial response: %s", self._plan.name, error)
+        if response.error is not None:
+            LOGGER.info("%s: partial response: %s", self._plan.name, response.error)
         data = response.data
         if data and response.is_complete:
             headers.append((b"x-krakend-completed", b"true"))
@@ -184,6 +194,6 @@ class EndpointHandler:
             headers.append((b"x-krakend-completed", b"false"))
         if response.headers:
             headers.extend(response.headers)
-        content_type, payload = self._render(data)
+        content_type, payload = render(data)
         headers.append((b"content-type", content_type))
         await send_response(send, 200, headers, payload)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import itertools
 import logging
 from collections.abc import Iterator
+from contextlib import AbstractAsyncContextManager
 from typing import Any
 
 import attrs
@@ -18,8 +19,14 @@ from trio_gateway.errors import BackendStatusError, BackendUnavailable
 from trio_gateway.proxy.decode import Decoder, gunzip_if_needed
 from trio_gateway.proxy.formatter import Formatter
 from trio_gateway.proxy.request import UrlTemplate, encode_query, filter_headers, filter_query
-from trio_gateway.proxy.types import Request, Response
-from trio_gateway.transport import BackendResponse, HTTPClient, Origin, TransportError
+from trio_gateway.proxy.types import Headers, Request, Response
+from trio_gateway.transport import (
+    BackendResponse,
+    HTTPClient,
+    Origin,
+    StreamingResponse,
+    TransportError,
+)
 
 __all__ = ["BackendCall", "BackendProxy"]
 
@@ -45,6 +52,9 @@ class BackendCall:
     return_error_code: bool = False
     return_error_details: str | None = None
     follow_redirects: bool = True
+    concurrent_calls: int = 1
+    # `no-op` backends keep their raw body (sequential `{resp0}` reads it)
+    keep_body: bool = False
 
 
 class BackendProxy:
@@ -76,7 +86,8 @@ class BackendProxy:
                 target += ("&" if "?" in target else "?") + encode_query(query)
         return target
 
-    async def send(self, request: Request) -> tuple[BackendResponse, Origin]:
+    def prepare(self, request: Request) -> tuple[Origin, bytes, Headers]:
+        """Pick the host and build the target and headers for one call."""
         call = self._call
         if not call.origins:
             raise BackendUnavailable("no hosts available")
@@ -85,11 +96,26 @@ class BackendProxy:
         if call.input_headers is not None:
             headers = filter_headers(headers, call.input_headers)
         target = prefix + self.target(request) if prefix else self.target(request)
+        return origin, target.encode("ascii"), headers
+
+    def open_stream(self, request: Request) -> AbstractAsyncContextManager[StreamingResponse]:
+        """The backend's answer as a stream, for `no-op` endpoints (no status check, no decoding).
+
+        Transport errors surface as `TransportError` from the context manager; the caller
+        translates them (it may already have started the client response)."""
+        origin, target, headers = self.prepare(request)
+        return self._client.stream(
+            origin, self._method, target, headers, request.body, follow_redirects=True
+        )
+
+    async def send(self, request: Request) -> tuple[BackendResponse, Origin]:
+        call = self._call
+        origin, target, headers = self.prepare(request)
         try:
             answer = await self._client.request(
                 origin,
                 self._method,
-                target.encode("ascii", "strict"),
+                target,
                 headers,
                 request.body,
                 follow_redirects=call.follow_redirects,
@@ -109,6 +135,8 @@ class BackendProxy:
         data: dict[str, Any] | None = call.decoder(body, call.is_collection)
         if call.formatter is not None:
             data = call.formatter(data)
+        if call.keep_body:
+            return Response(data=data, is_complete=True, body=body)
         return Response(data=data, is_complete=data is not None)
 
     def _status_error(self, answer: BackendResponse) -> Response:

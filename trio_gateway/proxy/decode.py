@@ -15,6 +15,7 @@ from typing import Any
 import orjson
 
 from trio_gateway.errors import BackendDecodeError
+from trio_gateway.proxy.xml_codec import decode_xml
 
 __all__ = ["DECODERS", "Decoder", "get_decoder", "gunzip_if_needed"]
 
@@ -92,6 +93,7 @@ def _go_kind(value: Any) -> str:
 
 DECODERS: dict[str, Decoder] = {
     "json": decode_json,
+    "xml": decode_xml,
     "safejson": decode_safejson,
     "string": decode_string,
     "no-op": decode_noop,

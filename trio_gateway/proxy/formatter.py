@@ -76,20 +76,29 @@ def compile_formatter(
     deny: Sequence[str] = (),
     mapping: Mapping[str, str] | None = None,
     group: str = "",
+    flatmap: Formatter | None = None,
 ) -> Formatter | None:
-    """Return the backend's formatter, or None when the backend manipulates nothing."""
+    """Return the backend's formatter, or None when the backend manipulates nothing.
+
+    A backend `flatmap_filter` (compiled by `trio_gateway.proxy.flatmap`) replaces allow, deny and
+    mapping: the order is then target -> flatmap -> group, as lura's flatmap formatter.
+    """
     target_path = tuple(target.split(".")) if target else ()
+    if flatmap is not None:
+        allow, deny, mapping = (), (), None
     allow_tree = _build_tree(allow) if allow else None
     deny_tree = _build_tree(deny) if deny and not allow else None
     # lura truncates the new name at the first dot: {"a": "b.c"} renames to "b".
     renames = tuple((old, new.split(".")[0]) for old, new in (mapping or {}).items())
-    if not (target_path or allow_tree or deny_tree or renames or group):
+    if not (target_path or allow_tree or deny_tree or renames or group or flatmap):
         return None
 
     def format_data(data: Data) -> Data:
         if target_path:
             data = _target(data, target_path)
-        if data:
+        if flatmap is not None:
+            data = flatmap(data)
+        elif data:
             if allow_tree is not None:
                 data = _allow(data, allow_tree)
             elif deny_tree is not None:

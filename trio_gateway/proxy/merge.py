@@ -36,7 +36,9 @@ def combine(parts: Sequence[Response], expected: int, errors: Sequence[GatewayEr
         if not part.is_complete:
             complete = False
         merged.update(part.data)
-    return Response(data=merged, is_complete=complete)
+    return Response(
+        data=merged, is_complete=complete, error=MergeError(list(errors)) if errors else None
+    )
 
 
 class ParallelMerge:

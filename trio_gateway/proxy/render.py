@@ -7,13 +7,24 @@ the encoded bytes is exact and costs one scan only when one of them is present.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 import json
+from collections.abc import Callable
 from typing import Any
 
 import orjson
 
-__all__ = ["JSON_CONTENT_TYPE", "RENDERERS", "Renderer", "dumps_go", "get_renderer"]
+from trio_gateway.proxy.negotiate import negotiate
+from trio_gateway.proxy.xml_codec import render_xml
+from trio_gateway.proxy.yaml_codec import render_yaml
+
+__all__ = [
+    "JSON_CONTENT_TYPE",
+    "RENDERERS",
+    "Renderer",
+    "dumps_go",
+    "get_renderer",
+    "negotiated_renderer",
+]
 
 JSON_CONTENT_TYPE = b"application/json; charset=utf-8"
 TEXT_CONTENT_TYPE = b"text/plain; charset=utf-8"
@@ -62,9 +73,21 @@ RENDERERS: dict[str, Renderer] = {
     "json": render_json,
     "json-collection": render_json_collection,
     "string": render_string,
+    "xml": render_xml,
+    "yaml": render_yaml,
 }
 
 
 def get_renderer(output_encoding: str) -> Renderer:
     """Names are case-sensitive in KrakenD; an unknown name renders JSON."""
     return RENDERERS.get(output_encoding, render_json)
+
+
+def negotiated_renderer(headers: list[tuple[bytes, bytes]]) -> Renderer:
+    """`output_encoding: "negotiate"`: the renderer gin's NegotiateFormat picks from Accept."""
+    accept = None
+    for name, value in headers:
+        if name == b"accept":
+            accept = value
+            break
+    return RENDERERS[negotiate(accept)]

@@ -27,6 +27,7 @@ __all__ = [
 ]
 
 _BAD_ESCAPE = re.compile(r"%(?![0-9A-Fa-f]{2})")
+_GATEWAY_PARAM = re.compile(r"Resp\d+|JWT\.")
 _PLACEHOLDER = re.compile(r"\{([\w\-\.:/]+)\}")
 # Go's validEncoded(path, encodePath): these bytes and %XX may stay as they are.
 _VALID_PATH = re.compile(r"(?:[A-Za-z0-9\-._~!$&'()*+,;=:@\[\]/]|%[0-9A-Fa-f]{2})*\Z")
@@ -70,8 +71,8 @@ class UrlTemplate:
     Args:
         pattern: the url_pattern as written (`/users/{id}?fields={fields}`).
         names: maps a placeholder's lura key to the request-param name that fills it (endpoint
-            params keep their endpoint spelling); placeholders absent from it are looked up as
-            written (sequential `resp0_…`, `JWT.…`).
+            params keep their endpoint spelling); other placeholders are looked up by their lura
+            key, as the sequential proxy stores them (`{resp0_id}` -> `Resp0_id`, `JWT.sub`).
     """
 
     __slots__ = ("_path_parts", "_query_parts", "pattern", "static")
@@ -97,7 +98,10 @@ class UrlTemplate:
             key = placeholder_key(found.group(1))
             # (param name to look up, literal to leave when the param is missing: Go's template
             # keeps the rewritten `{{.Key}}`, which is then percent-encoded on the wire)
-            parts.append((names.get(key, found.group(1)), "{{." + key + "}}"))
+            # Endpoint params are looked up by their endpoint spelling; values the gateway puts in
+            # the params itself (sequential `RespN_…`, `JWT.…`) by lura's key.
+            lookup = names.get(key) or (key if _GATEWAY_PARAM.match(key) else found.group(1))
+            parts.append((lookup, "{{." + key + "}}"))
             last = found.end()
         parts.append(text[last:])
         return tuple(p for p in parts if p != "") or ("",)

@@ -12,6 +12,8 @@ from typing import Any, Protocol
 
 import attrs
 
+from trio_gateway.errors import GatewayError
+
 __all__ = ["Headers", "Proxy", "Request", "Response"]
 
 # Header lists as the ASGI server and the h11 client take them: raw (name, value) byte pairs, order
@@ -40,12 +42,20 @@ class Request:
 
 @attrs.define(slots=True, kw_only=True)
 class Response:
-    """What a proxy produces: decoded data plus what KrakenD calls metadata."""
+    """What a proxy produces: decoded data plus what KrakenD calls metadata.
+
+    lura's proxies return a `(response, error)` pair, and a partial merge returns both; `error`
+    carries that second half (a `MergeError` for a partial merge), so layers such as the static
+    proxy can tell "succeeded" from "answered despite errors".
+    """
 
     data: dict[str, Any] | None
     is_complete: bool = True
     status: int = 200
     headers: Headers | None = None
+    error: GatewayError | None = None
+    # The raw body of a `no-op` backend (lura's `Io`), for sequential `{resp0}` params.
+    body: bytes | None = None
 
 
 class Proxy(Protocol):

@@ -1,0 +1,78 @@
+"""`output_encoding: "no-op"` endpoints: the backend's answer streamed through untouched (§4.6).
+
+Status, headers (repeated `Set-Cookie` included) and body pass through as the backend sends them,
+with no status check and no decoding; the body is streamed chunk by chunk, so a large download
+costs no memory. `X-Krakend-Completed` is always `false` and there is never a Cache-Control, as in
+KrakenD. The endpoint timeout covers the whole transfer: past it the connection is cut.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import trio
+
+from trio_gateway.edge.endpoint import EndpointHandler
+from trio_gateway.edge.responses import ASGISend
+from trio_gateway.errors import BackendUnavailable, GatewayError
+from trio_gateway.proxy.backend import BackendProxy
+from trio_gateway.proxy.render import Renderer
+from trio_gateway.proxy.types import Headers, Request
+from trio_gateway.transport import TransportError
+
+__all__ = ["NoOpHandler"]
+
+LOGGER = logging.getLogger(__name__)
+
+# RFC 9110 §7.6.1: meaningful for one connection only; hypercorn frames the body itself.
+_HOP_BY_HOP = frozenset(
+    {
+        b"connection",
+        b"keep-alive",
+        b"proxy-connection",
+        b"te",
+        b"trailer",
+        b"transfer-encoding",
+        b"upgrade",
+    }
+)
+
+
+class NoOpHandler(EndpointHandler):
+    """Serves a `no-op` endpoint (exactly one backend: `check` enforces it)."""
+
+    __slots__ = ()
+
+    async def _serve(self, request: Request, send: ASGISend, render: Renderer) -> None:
+        backend = self._proxy
+        assert isinstance(backend, BackendProxy)
+        started = False
+        with trio.move_on_after(self._plan.timeout) as deadline:
+            try:
+                async with backend.open_stream(request) as answer:
+                    headers: Headers = [
+                        (b"x-krakend", self._options.version_header),
+                        (b"x-krakend-completed", b"false"),
+                    ]
+                    headers.extend(h for h in answer.headers if h[0].lower() not in _HOP_BY_HOP)
+                    await send(
+                        {"type": "http.response.start", "status": answer.status, "headers": headers}
+                    )
+                    started = True
+                    async for chunk in answer:
+                        await send({"type": "http.response.body", "body": chunk, "more_body": True})
+                await send({"type": "http.response.body", "body": b""})
+                return
+            except TransportError as exc:
+                error: GatewayError = BackendUnavailable(str(exc))
+            except GatewayError as exc:
+                error = exc
+        if started:
+            # Too late for a status: ending without the last message makes hypercorn close the
+            # connection, so the client sees a truncated body, not a complete one.
+            reason = "timeout" if deadline.cancelled_caught else error
+            LOGGER.info("%s: no-op transfer cut: %s", self._plan.name, reason)
+            return
+        if deadline.cancelled_caught:
+            error = BackendUnavailable("context deadline exceeded")
+        await self._respond(send, None, error, render)

@@ -1,0 +1,73 @@
+"""The proxy stack of an endpoint, in one place (lura's `proxy/factory.go` + CE's wrappers).
+
+Outermost to innermost, each layer present only when its config is:
+
+    shadow split (proxy.shadow backends)      -> ShadowProxy
+      static data (proxy.static)              -> StaticProxy
+        endpoint flatmap_filter (>1 backend)  -> EndpointFlatmap
+          merge: parallel | sequential        -> ParallelMerge | SequentialMerge
+            per backend: concurrent_calls > 1 -> ConcurrentProxy
+              the HTTP call                   -> BackendProxy
+"""
+
+from __future__ import annotations
+
+from trio_gateway.plan import EndpointPlan
+from trio_gateway.proxy.backend import BackendCall, BackendProxy
+from trio_gateway.proxy.concurrent import ConcurrentProxy
+from trio_gateway.proxy.formatter import Formatter
+from trio_gateway.proxy.merge import ParallelMerge
+from trio_gateway.proxy.sequential import SequentialMerge
+from trio_gateway.proxy.shadow import Background, ShadowProxy
+from trio_gateway.proxy.static import StaticProxy
+from trio_gateway.proxy.types import ProxyFunction, Request, Response
+from trio_gateway.transport import HTTPClient
+
+__all__ = ["EndpointFlatmap", "build_backend_proxy", "build_endpoint_proxy"]
+
+
+class EndpointFlatmap:
+    """Endpoint-level `flatmap_filter`: applied to a merge that returned no error (lura)."""
+
+    __slots__ = ("_flatmap", "_next")
+
+    def __init__(self, next_proxy: ProxyFunction, flatmap: Formatter) -> None:
+        self._next = next_proxy
+        self._flatmap = flatmap
+
+    async def __call__(self, request: Request) -> Response:
+        response = await self._next(request)
+        if response.error is None:
+            response.data = self._flatmap(response.data)
+        return response
+
+
+def build_backend_proxy(call: BackendCall, client: HTTPClient, timeout: float) -> ProxyFunction:
+    proxy: ProxyFunction = BackendProxy(call, client)
+    if call.concurrent_calls > 1:
+        proxy = ConcurrentProxy(proxy, call.concurrent_calls, timeout)
+    return proxy
+
+
+def build_endpoint_proxy(
+    plan: EndpointPlan, client: HTTPClient, background: Background
+) -> ProxyFunction:
+    backends = [build_backend_proxy(call, client, plan.timeout) for call in plan.backends]
+    proxy: ProxyFunction
+    if len(backends) == 1:
+        proxy = backends[0]
+    elif plan.sequential:
+        proxy = SequentialMerge(backends, plan.sequential_replacements, plan.timeout)
+    else:
+        proxy = ParallelMerge(backends, [b.name for b in plan.backends], plan.timeout)
+    if len(backends) > 1 and plan.flatmap is not None:
+        proxy = EndpointFlatmap(proxy, plan.flatmap)
+    if plan.static is not None:
+        proxy = StaticProxy(proxy, plan.static.strategy, plan.static.data)
+    if plan.shadows:
+        shadows = [
+            (build_backend_proxy(call, client, plan.timeout), plan.shadow_timeouts[i])
+            for i, call in enumerate(plan.shadows)
+        ]
+        proxy = ShadowProxy(proxy, shadows, background)
+    return proxy

@@ -1,0 +1,320 @@
+"""KrakenD's `flatmap_filter` (`krakend/flatmap` `tree` package, as lura's formatter drives it).
+
+Reference §3.3/§3.4. The Go code turns the whole document into a tree of nodes with ordered,
+labelled edges (objects: one edge per key; arrays: "collection" nodes with edges "0", "1", ...),
+runs `del`/`move`/`append` on the tree and expands it back. Its quirks are part of the contract:
+array edges keep their original labels after a delete (`del a.0` twice removes one element), a
+non-empty container whose edges are all gone expands to null, duplicate labels are legal (a lookup
+takes the first, the expansion keeps the last), and `move`/`append` may hang edges under scalars.
+
+Rule 1: the tree is built lazily. A `_Node` holds the edges of one container; a child that no
+operation has looked into stays the raw JSON value, which stands for exactly the subtree that
+`flatten` would build from it and expands back to itself. `_child` turns such a value into a
+`_Node` (one level, two list copies) only when an operation descends into it, and descents that
+cannot match anything skip the value instead (`_can_match`). So an operation costs the width of
+the containers on its paths, not the size of the document, and identical results are kept
+without re-implementing the quirks on plain dicts.
+
+Rule 2: the input is never mutated: exploding copies keys and values into new lists. Untouched
+sub-values are shared between input and output, which is what lets a failure fall back to it.
+
+Rule 3: `_Node` mirrors Go's `node` field for field (`coll` = `isCollection`, `value` = `Value`,
+meaningful only while there are no edges); every function below names the Go function it ports.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+__all__ = ["compile_flatmap"]
+
+WILDCARD = "*"
+_INDEX_LABELS = [str(i) for i in range(1024)]
+Path = list[str]
+Data = dict[str, Any] | None
+# A candidate's path in Go's `collectMoveCandidates` is a slice built with `append(nap.p, label)`,
+# so siblings can share (and overwrite) one backing array: (backing array, length) reproduces it.
+GoSlice = tuple[list[str], int]
+
+
+class _Node:
+    __slots__ = ("coll", "kids", "labels", "value")
+
+    def __init__(self, labels: list[str], kids: list[Any], coll: bool, value: Any) -> None:
+        self.labels = labels
+        self.kids = kids  # each a _Node or a raw JSON value not yet looked into
+        self.coll = coll
+        self.value = value
+
+
+def _explode(value: Any) -> _Node:
+    """The node `newNode().flatten(value)` builds, one level deep."""
+    if isinstance(value, dict) and value:
+        return _Node(list(value), list(value.values()), False, None)
+    if isinstance(value, list) and value:
+        n = len(value)
+        labels = _INDEX_LABELS[:n] if n <= 1024 else list(map(str, range(n)))
+        return _Node(labels, list(value), True, None)
+    return _Node([], [], isinstance(value, list), value)
+
+
+def _child(node: _Node, j: int) -> _Node:
+    kid = node.kids[j]
+    if type(kid) is _Node:
+        return kid
+    kid = node.kids[j] = _explode(kid)
+    return kid
+
+
+def _index(label: str, size: int) -> int:
+    """Position of the edge `label` in an untouched array of `size` items, or -1."""
+    if label.isascii() and label.isdigit() and (label == "0" or label[0] != "0"):
+        i = int(label)
+        if i < size:
+            return i
+    return -1
+
+
+def _can_match(kid: Any, label: str) -> bool:
+    """False when `kid` is a raw value with no edge `label` (so descending into it is a no-op)."""
+    if type(kid) is _Node:
+        return True
+    if isinstance(kid, dict):
+        return bool(kid) and (label == WILDCARD or label in kid)
+    if isinstance(kid, list):
+        return bool(kid) and (label == WILDCARD or _index(label, len(kid)) >= 0)
+    return False
+
+
+def _find(node: _Node, label: str) -> int:
+    """Index of the first edge labelled `label` (Go loops `range n.edges` and stops there)."""
+    try:
+        return node.labels.index(label)
+    except ValueError:
+        return -1
+
+
+def _expand(x: Any) -> Any:
+    """`node.expand`: leaves give their value, collections a list, other nodes a map."""
+    if type(x) is not _Node:
+        return x
+    if not x.labels:
+        return x.value
+    kids = [_expand(k) if type(k) is _Node else k for k in x.kids]
+    return kids if x.coll else dict(zip(x.labels, kids, strict=True))  # later duplicate wins
+
+
+def _get(x: Any, ks: Path, i: int = 0) -> Any:
+    """`node.Get`: the expanded value at `ks`; a wildcard gives a list of every child's result."""
+    while i < len(ks):
+        label = ks[i]
+        if type(x) is _Node:
+            if not x.labels:
+                return None
+            if label == WILDCARD:
+                return [_get(k, ks, i + 1) for k in x.kids]
+            j = _find(x, label)
+            if j < 0:
+                return None
+            x = x.kids[j]
+        elif isinstance(x, dict) and x:
+            if label == WILDCARD:
+                return [_get(k, ks, i + 1) for k in x.values()]
+            if label not in x:
+                return None
+            x = x[label]
+        elif isinstance(x, list) and x:
+            if label == WILDCARD:
+                return [_get(k, ks, i + 1) for k in x]
+            j = _index(label, len(x))
+            if j < 0:
+                return None
+            x = x[j]
+        else:
+            return None
+        i += 1
+    return _expand(x)
+
+
+def _del(node: _Node, ks: Path, i: int = 0) -> None:
+    """`node.Del`: remove the first edge matching the last segment under every matched node."""
+    if not node.labels:  # Go: a leaf has nothing to delete
+        return
+    label = ks[i]
+    if i == len(ks) - 1:
+        if label == WILDCARD:
+            node.labels.clear()
+            node.kids.clear()
+        elif (j := _find(node, label)) >= 0:
+            del node.labels[j], node.kids[j]
+        return
+    js = range(len(node.kids)) if label == WILDCARD else [_find(node, label)]
+    ahead = ks[i + 1]
+    for j in js:
+        kid = node.kids[j]
+        if j < 0 or not _can_match(kid, ahead):
+            continue
+        if i + 2 < len(ks) or type(kid) is _Node:
+            _del(_child(node, j), ks, i + 1)
+        elif ahead == WILDCARD or (isinstance(kid, dict) and len(kid) == 1):
+            # Copy-on-write instead of exploding: a node left without edges (and without the
+            # Value only empty containers carry) is exactly what a raw null stands for.
+            node.kids[j] = None
+        elif isinstance(kid, dict):
+            node.kids[j] = kid = kid.copy()
+            del kid[ahead]
+        else:  # array labels stay put after a delete: only a node can hold the gap
+            _del(_child(node, j), ks, i + 1)
+
+
+def _flatten(node: _Node, value: Any) -> None:
+    """`node.flatten` into an existing node: merges into same-labelled edges (used by append)."""
+    stack = [(node, value)]
+    while stack:
+        n, v = stack.pop()
+        n.coll = isinstance(v, list)
+        if not (isinstance(v, dict | list) and v):
+            n.value = v  # Go sets Value for scalars and empty containers, keeping any edges
+            continue
+        items = v.items() if isinstance(v, dict) else zip(map(str, range(len(v))), v, strict=True)
+        for label, item in items:
+            j = _find(n, label)
+            if j < 0:
+                n.labels.append(label)
+                n.kids.append(item)
+            elif n.kids[j] is not item:  # the same raw value merged into itself changes nothing
+                stack.append((_child(n, j), item))
+
+
+def _append(root: _Node, src: Path, dst: Path) -> None:
+    """`Tree.Append`: when both paths give lists, set dst to dst + src (via `Add`), delete src."""
+    tail = _get(root, src)
+    head = _get(root, dst)
+    if not (isinstance(tail, list) and isinstance(head, list)):
+        return
+    node = root
+    for label in dst:  # `node.Add`: walk first matches, creating plain nodes where missing
+        j = _find(node, label)
+        if j < 0:
+            node.labels.append(label)
+            node.kids.append(_Node([], [], False, None))
+            j = len(node.kids) - 1
+        node = _child(node, j)
+    _flatten(node, head + tail)
+    _del(root, src)
+
+
+def _go_append(path: GoSlice, label: str) -> GoSlice:
+    """Go's `append` on a []string: writes in place while there is capacity, else doubles it."""
+    array, length = path
+    if length < len(array):
+        array[length] = label
+        return array, length + 1
+    grown = [*array[:length], label]
+    grown.extend([""] * (max(1, 2 * len(array)) - len(grown)))  # Go's growth below cap 256
+    return grown, length + 1
+
+
+def _move(root: _Node, src: Path, dst: Path) -> None:
+    """`Tree.Move`: relabel (same length), promote (shorter dst) or embed (longer dst)."""
+    last = src[-1]
+    track = len(src) > len(dst) and WILDCARD in dst[:-1]
+    cands: list[tuple[_Node, GoSlice]] = [(root, ([], 0))]
+    for d, step in enumerate(src[:-1]):  # `collectMoveCandidates`
+        ahead = src[d + 1]
+        found: list[tuple[_Node, GoSlice]] = []
+        for node, path in cands:
+            js = range(len(node.kids)) if step == WILDCARD else [_find(node, step)]
+            for j in js:
+                if j < 0:
+                    continue
+                sub = _go_append(path, node.labels[j]) if track else path
+                if _can_match(node.kids[j], ahead):  # a leaf would match nothing further
+                    found.append((_child(node, j), sub))
+        cands = found
+    moved: list[tuple[_Node, GoSlice, Any]] = []
+    for node, path in cands:
+        j = _find(node, last)
+        if j < 0:
+            continue
+        if len(src) == len(dst):
+            node.labels[j] = dst[-1]  # the other segments of dst are ignored
+            continue
+        moved.append((node, path, node.kids[j]))
+        del node.labels[j], node.kids[j]
+    for node, path, kid in moved:
+        parent = root
+        if len(src) > len(dst):  # `promoteEdges`: attach at the deepest node found from the root
+            for i, seg in enumerate(dst[:-1]):
+                j = _find(parent, path[0][i] if seg == WILDCARD else seg)
+                if j < 0:
+                    break
+                parent = _child(parent, j)
+        else:  # `embeddingEdges`: under the source parent, creating missing plain nodes
+            parent = node
+            for seg in dst[len(src) - 1 : -1]:
+                j = _find(parent, seg)
+                if j < 0:
+                    parent.labels.append(seg)
+                    parent.kids.append(_Node([], [], False, None))
+                    j = len(parent.kids) - 1
+                parent = _child(parent, j)
+        parent.labels.append(dst[-1])
+        parent.kids.append(kid)
+
+
+Op = tuple[Callable[[_Node, Path, Path], None], Path, Path]
+
+
+def compile_flatmap(
+    operations: Sequence[tuple[str, Sequence[str]]],
+) -> Callable[[Data], Data] | None:
+    """Compile `flatmap_filter` operations into a function over decoded JSON data.
+
+    Args are split on `.` (lura `newFlatmapFormatter`). `del` takes every arg as a path; `move`
+    and `append` use the first two and are dropped with fewer (KrakenD panics on each request;
+    the config validator rejects them). Unknown types and argument-less `del` are kept as no-ops:
+    lura still lets such a list replace allow/deny/mapping.
+
+    Args:
+        operations: `(type, args)` pairs in config order.
+
+    Returns:
+        None when no operation is left, else a function taking the data (never mutated) and
+        returning the new data: a dict, or None when the root was emptied or was not an object
+        (lura's `Get([]).(map[string]interface{})` cast).
+    """
+    ops: list[Op] = []
+    kept = False
+    for kind, args in operations:
+        paths = [arg.split(".") for arg in args]
+        if kind == "del":
+            ops.extend((_del_op, path, path) for path in paths)
+        elif kind in ("move", "append"):
+            if len(paths) < 2:
+                continue
+            ops.append((_move if kind == "move" else _append, paths[0], paths[1]))
+        kept = True
+    if not kept:
+        return None
+
+    def apply(data: Data) -> Data:
+        if not isinstance(data, dict):
+            return None
+        if not ops:  # only no-op items: the tree round trip is the identity
+            return data
+        root = _explode(data)
+        try:
+            for run, a, b in ops:
+                run(root, a, b)
+            out = _expand(root)
+        except RecursionError:  # pragma: no cover - only past ~1,000 merged levels (Go has none)
+            return data
+        return out if isinstance(out, dict) else None
+
+    return apply
+
+
+def _del_op(root: _Node, path: Path, _unused: Path) -> None:
+    _del(root, path)

@@ -1,0 +1,335 @@
+"""The `rss` backend encoding: krakend-rss's map of a feed parsed by gofeed v1.2 (reference §3.2).
+
+krakend-rss keeps gofeed's universal `Feed` under fixed keys; the items stay Go structs that reach
+the client through their JSON tags, so each item here is the dict `encoding/json` would write:
+`omitempty` fields left out, dates as RFC 3339 in UTC. Covered: RSS 0.9x/2.0, RSS 1.0 (RDF) and
+Atom, with gofeed's fallbacks to Dublin Core and iTunes elements. Not reproduced: JSON Feed,
+gofeed's `extensions`/`dcExt`/`itunesExt` item fields, xml:base resolution, and its long list of
+exotic date layouts (RFC 822 and ISO 8601 dates are parsed).
+
+Parsing is defusedxml's ElementTree: entity declarations and external references are refused, so
+a hostile feed cannot expand entities or read files. A DOCTYPE alone is allowed (old RSS 0.91
+feeds carry one); expat never loads the external DTD it names.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime
+import email.utils
+import re
+import xml.etree.ElementTree as ET
+from typing import Any
+
+from defusedxml.common import DefusedXmlException
+from defusedxml.ElementTree import fromstring
+
+from trio_gateway.errors import BackendDecodeError
+from trio_gateway.proxy.xml_codec import xml_parser_input
+
+__all__ = ["decode_rss"]
+
+_DC = "http://purl.org/dc/elements/1.1/"
+_ITUNES = "http://www.itunes.com/dtds/podcast-1.0.dtd"
+_CONTENT = "http://purl.org/rss/1.0/modules/content/"
+_XHTML = "http://www.w3.org/1999/xhtml"
+_XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
+# gofeed's IsExtension: elements in these namespaces are RSS proper, any other namespace is an
+# extension (only dc: and itunes: ones feed the universal fields).
+_RSS_SPACES = frozenset(
+    (
+        "",
+        "http://purl.org/rss/1.0/",
+        "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
+        "http://my.netscape.com/rdf/simple/0.9/",
+        "http://backend.userland.com/rss2",
+        _CONTENT,
+    )
+)
+# gofeed's ParseNameAddress patterns; Go's `\s` is ASCII-only.
+_S = r"[\t\n\f\r ]"
+_EMAIL_NAME = re.compile(rf"([^@]+@[^\t\n\f\r ]+){_S}+\(([^@]+)\)")
+_NAME_EMAIL = re.compile(rf"([^@]+){_S}+\(([^@]+@[^)]+)\)")
+_NAME_ONLY = re.compile(r"[^@()]+")
+_EMAIL_ONLY = re.compile(r"[^@()]+@[^@()]+")
+
+_POINTERS = frozenset(("author", "image"))
+
+Elem = ET.Element
+
+
+def _split(tag: str) -> tuple[str, str]:
+    space, _, local = tag[1:].rpartition("}") if tag.startswith("{") else ("", "", tag)
+    return space, local
+
+
+def _text(elem: Elem) -> str:
+    """gofeed's ParseText: the element's inner XML, trimmed, entities and CDATA decoded."""
+    inner = (elem.text or "") + "".join(ET.tostring(c, encoding="unicode") for c in elem)
+    return inner.strip()
+
+
+def _person(text: str) -> dict[str, str]:
+    """gofeed's ParseNameAddress, as a JSON `Person` (empty fields omitted)."""
+    if match := _EMAIL_NAME.fullmatch(text):
+        return {"name": match[2], "email": match[1]}
+    if match := _NAME_EMAIL.fullmatch(text):
+        return {"name": match[1], "email": match[2]}
+    if _NAME_ONLY.fullmatch(text):
+        return {"name": text}
+    if _EMAIL_ONLY.fullmatch(text):
+        return {"email": text}
+    return {}
+
+
+def _date(text: str) -> str | None:
+    """Parse an RFC 822 or ISO 8601 date; return Go's JSON time (RFC 3339, UTC) or None."""
+    parsed: datetime.datetime | None
+    try:
+        parsed = email.utils.parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError):
+        try:
+            parsed = datetime.datetime.fromisoformat(text)
+        except ValueError:
+            return None
+    if parsed.tzinfo is not None:
+        parsed = parsed.astimezone(datetime.UTC)
+    p = parsed
+    stamp = f"{p.year:04d}-{p.month:02d}-{p.day:02d}T{p.hour:02d}:{p.minute:02d}:{p.second:02d}"
+    if p.microsecond:
+        stamp += f".{p.microsecond:06d}".rstrip("0")  # Go trims trailing zeros of the fraction
+    return stamp + "Z"
+
+
+def _omit_empty(item: dict[str, Any]) -> dict[str, Any]:
+    """Go's `omitempty`: pointer fields (author, image) go only when nil, others when empty."""
+    return {k: v for k, v in item.items() if v or (k in _POINTERS and v is not None)}
+
+
+def _collect(elem: Elem) -> tuple[dict[str, list[Elem]], dict[str, dict[str, list[Elem]]]]:
+    """Children by lower-cased name (RSS proper) and by namespace and name (extensions)."""
+    own: dict[str, list[Elem]] = {}
+    ext: dict[str, dict[str, list[Elem]]] = {}
+    for child in elem:
+        if not isinstance(child.tag, str):
+            continue  # comments and processing instructions
+        space, local = _split(child.tag)
+        if space in _RSS_SPACES:
+            own.setdefault(local.lower(), []).append(child)
+        else:
+            ext.setdefault(space, {}).setdefault(local, []).append(child)
+    return own, ext
+
+
+def _last(own: dict[str, list[Elem]], name: str) -> str:
+    # gofeed assigns each occurrence in turn, so the last one wins.
+    return _text(own[name][-1]) if name in own else ""
+
+
+def _ext_first(ext: dict[str, dict[str, list[Elem]]], space: str, name: str) -> str:
+    found = ext.get(space, {}).get(name)
+    return _text(found[0]) if found else ""
+
+
+def _rss_author(own: dict[str, list[Elem]], ext: Any, names: tuple[str, ...]) -> Any:
+    candidates = [_last(own, n) for n in names]
+    candidates += [_ext_first(ext, _DC, "author"), _ext_first(ext, _DC, "creator")]
+    candidates.append(_ext_first(ext, _ITUNES, "author"))
+    return next((_person(c) for c in candidates if c), None)
+
+
+def _rss_categories(own: dict[str, list[Elem]], ext: Any, feed: bool) -> list[str] | None:
+    cats = [_text(c) for c in own.get("category", [])]
+    if keywords := _ext_first(ext, _ITUNES, "keywords"):
+        cats += keywords.split(",")
+    if feed:
+        for cat in ext.get(_ITUNES, {}).get("category", []):
+            cats.append(cat.get("text", ""))
+            cats += [sub.get("text", "") for sub in cat.findall(f"{{{_ITUNES}}}category")[:1]]
+    cats += [_text(s) for s in ext.get(_DC, {}).get("subject", [])]
+    return cats or None
+
+
+def _rss_item(elem: Elem) -> dict[str, Any]:
+    own, ext = _collect(elem)
+    links = [_text(x) or x.get("href", "") for x in own.get("link", [])]
+    published = _last(own, "pubdate") or _ext_first(ext, _DC, "date")
+    author = _rss_author(own, ext, ("author",))
+    itunes_image = ext.get(_ITUNES, {}).get("image")
+    known = {"title", "description", "encoded", "link", "author", "comments", "pubdate"}
+    known |= {"source", "enclosure", "guid", "category"}
+    custom = {_split(c.tag)[1]: _text(c) for n, cs in own.items() if n not in known for c in cs}
+    encoded = [c for c in own.get("encoded", []) if _split(c.tag)[0] == _CONTENT]
+    return _omit_empty(
+        {
+            "title": _last(own, "title") or _ext_first(ext, _DC, "title"),
+            "description": _last(own, "description") or _ext_first(ext, _DC, "description"),
+            "content": _text(encoded[-1]) if encoded else "",
+            "link": links[-1] if links else "",
+            "links": links,
+            "published": published,
+            "publishedParsed": _date(published) if published else None,
+            "author": author,
+            "authors": [author] if author is not None else None,
+            "guid": _last(own, "guid"),
+            "image": {"url": itunes_image[-1].get("href", "")} if itunes_image else None,
+            "categories": _rss_categories(own, ext, feed=False),
+            "enclosures": [
+                _omit_empty({k: e.get(k, "") for k in ("url", "length", "type")})
+                for e in own.get("enclosure", [])
+            ],
+            "custom": custom,
+        }
+    )
+
+
+def _rss_feed(root: Elem) -> dict[str, Any]:
+    root_own, _ = _collect(root)
+    channel = root_own.get("channel", [Elem("channel")])[-1]
+    own, ext = _collect(channel)
+    items = own.get("item", []) + root_own.get("item", [])
+    image = (root_own.get("image") or own.get("image") or [None])[-1]
+    itunes_image = ext.get(_ITUNES, {}).get("image")
+    feed: dict[str, Any] = {
+        "items": [_rss_item(i) for i in items],
+        "author": _rss_author(own, ext, ("managingeditor", "webmaster")),
+        "categories": _rss_categories(own, ext, feed=True),
+        "custom": None,
+        "copyright": _last(own, "copyright") or _ext_first(ext, _DC, "rights"),
+        "description": _last(own, "description"),
+        "type": "rss",
+        "language": _last(own, "language") or _ext_first(ext, _DC, "language"),
+        "title": _last(own, "title") or _ext_first(ext, _DC, "title"),
+        "published": _last(own, "pubdate"),
+        "updated": _last(own, "lastbuilddate") or _ext_first(ext, _DC, "date"),
+    }
+    if image is not None:
+        feed["img_url"] = _last(_collect(image)[0], "url")
+    elif itunes_image:
+        feed["img_url"] = itunes_image[-1].get("href", "")
+    return feed
+
+
+def _atom_text(elem: Elem) -> str:
+    """gofeed's parseAtomText for the common types (base64 for other media types)."""
+    kind = (elem.get("type") or "").lower()
+    if "xhtml" in kind:
+        div = elem.find(f"{{{_XHTML}}}div")
+        if div is not None:
+            parts = [ET.tostring(c, encoding="unicode", default_namespace=_XHTML) for c in div]
+            return ((div.text or "") + "".join(parts)).strip()
+    text = _text(elem)
+    if kind and kind not in ("text", "html", "xhtml") and not kind.startswith("text/"):
+        try:
+            return base64.b64decode(text, validate=True).decode("utf-8", "replace")
+        except (binascii.Error, ValueError):
+            return text
+    return text
+
+
+def _atom_children(elem: Elem) -> dict[str, list[Elem]]:
+    found: dict[str, list[Elem]] = {}
+    for child in elem:
+        if isinstance(child.tag, str):
+            found.setdefault(_split(child.tag)[1].lower(), []).append(child)
+    return found
+
+
+def _atom_value(found: dict[str, list[Elem]], *names: str) -> str:
+    elems = [e for n in names for e in found.get(n, [])]
+    return _atom_text(elems[-1]) if elems else ""
+
+
+def _atom_people(found: dict[str, list[Elem]]) -> list[dict[str, str]] | None:
+    people = []
+    for author in found.get("author", []):
+        parts = _atom_children(author)
+        people.append(_omit_empty({k: _atom_value(parts, k) for k in ("name", "email")}))
+    return people or None
+
+
+def _atom_links(found: dict[str, list[Elem]], rels: tuple[str, ...]) -> list[Elem]:
+    # gofeed defaults a missing rel to "alternate".
+    return [link for link in found.get("link", []) if (link.get("rel") or "alternate") in rels]
+
+
+def _atom_entry(elem: Elem) -> dict[str, Any]:
+    found = _atom_children(elem)
+    updated = _atom_value(found, "updated", "modified")
+    published = _atom_value(found, "published", "issued") or updated
+    people = _atom_people(found)
+    alternate = _atom_links(found, ("alternate",))
+    enclosures = [
+        _omit_empty(
+            {"url": e.get("href", ""), "length": e.get("length", ""), "type": e.get("type", "")}
+        )
+        for e in _atom_links(found, ("enclosure",))
+    ]
+    return _omit_empty(
+        {
+            "title": _atom_value(found, "title"),
+            "description": _atom_value(found, "summary"),
+            "content": _atom_value(found, "content"),
+            "link": alternate[0].get("href", "") if alternate else "",
+            "links": [x.get("href", "") for x in _atom_links(found, ("alternate", "self"))],
+            "updated": updated,
+            "updatedParsed": _date(updated) if updated else None,
+            "published": published,
+            "publishedParsed": _date(published) if published else None,
+            "author": people[0] if people else None,
+            "authors": people,
+            "guid": _atom_value(found, "id"),
+            "categories": [c.get("term", "") for c in found.get("category", [])],
+            "enclosures": enclosures,
+        }
+    )
+
+
+def _atom_feed(root: Elem) -> dict[str, Any]:
+    found = _atom_children(root)
+    people = _atom_people(found)
+    categories = [c.get("term", "") for c in found.get("category", [])]
+    feed: dict[str, Any] = {
+        "items": [_atom_entry(e) for e in found.get("entry", [])],
+        "author": people[0] if people else None,
+        "categories": categories or None,
+        "custom": None,
+        "copyright": _atom_value(found, "rights", "copyright"),
+        "description": _atom_value(found, "subtitle", "tagline"),
+        "type": "atom",
+        "language": root.get(_XML_LANG, ""),
+        "title": _atom_value(found, "title"),
+        "published": "",
+        "updated": _atom_value(found, "updated", "modified"),
+    }
+    if logo := _atom_value(found, "logo"):
+        feed["img_url"] = logo
+    return feed
+
+
+def decode_rss(body: bytes, is_collection: bool) -> dict[str, Any] | None:
+    """Decode an RSS, RDF or Atom feed into krakend-rss's map (reference §3.2).
+
+    Args:
+        body: the raw (already gunzipped) backend body.
+        is_collection: ignored, as krakend-rss ignores it.
+
+    Returns:
+        `items, author, categories, custom, copyright, description, type, language, title,
+        published, updated` and, when the feed has an image, `img_url`.
+
+    Raises:
+        BackendDecodeError: the body is not a well-formed RSS/RDF/Atom document, or declares
+            entities.
+    """
+    try:
+        root = fromstring(xml_parser_input(body), forbid_dtd=False)
+    except (ET.ParseError, DefusedXmlException, ValueError) as exc:
+        raise BackendDecodeError(f"rss: {exc}") from None
+    name = _split(root.tag)[1].lower()
+    if name in ("rss", "rdf"):
+        return _rss_feed(root)
+    if name == "feed":
+        return _atom_feed(root)
+    raise BackendDecodeError("Failed to detect feed type")
