@@ -33,6 +33,7 @@ from trio_gateway.proxy.backend import BackendCall
 from trio_gateway.proxy.decode import get_decoder
 from trio_gateway.proxy.flatmap import compile_flatmap
 from trio_gateway.proxy.formatter import Formatter, compile_formatter
+from trio_gateway.proxy.render import RENDERERS
 from trio_gateway.proxy.request import ALL, HeaderForwarder, UrlTemplate, placeholder_key
 from trio_gateway.proxy.sequential import Replacement, replacements_for
 from trio_gateway.router import RouterOptions
@@ -160,6 +161,16 @@ def _backend(
     )
 
 
+def _render_name(output_encoding: str, endpoint: EndpointConfig) -> str:
+    """lura's `getRender`: an unknown output encoding of a single-backend endpoint falls back to
+    the renderer named like the backend's encoding (`string`, `xml`), else to JSON."""
+    known = (*RENDERERS, "negotiate", "no-op")
+    if output_encoding in known or len(endpoint.backend) != 1:
+        return output_encoding
+    backend_encoding = endpoint.backend[0].encoding
+    return backend_encoding if backend_encoding in RENDERERS else output_encoding
+
+
 def _flatmap(operations: tuple[FlatmapOperation, ...]) -> Formatter | None:
     if not operations:
         return None
@@ -176,6 +187,7 @@ def _endpoint(service: ServiceConfig, endpoint: EndpointConfig) -> EndpointPlan:
     timeout = endpoint.timeout or service.timeout or DEFAULT_TIMEOUT
     cache_ttl = endpoint.cache_ttl or service.cache_ttl or 0.0
     output_encoding = endpoint.output_encoding or service.output_encoding or "json"
+    output_encoding = _render_name(output_encoding, endpoint)
     queries = endpoint.input_query_strings
     proxy = endpoint.extra_config.proxy or ProxyConfig()
     active = [b for b in endpoint.backend if not _is_shadow(b)]

@@ -1,15 +1,12 @@
 """The `rss` backend encoding: krakend-rss's map of a feed parsed by gofeed v1.2 (reference §3.2).
 
-krakend-rss keeps gofeed's universal `Feed` under fixed keys; the items stay Go structs that reach
-the client through their JSON tags, so each item here is the dict `encoding/json` would write:
-`omitempty` fields left out, dates as RFC 3339 in UTC. Covered: RSS 0.9x/2.0, RSS 1.0 (RDF) and
-Atom, with gofeed's fallbacks to Dublin Core and iTunes elements. Not reproduced: JSON Feed,
-gofeed's `extensions`/`dcExt`/`itunesExt` item fields, xml:base resolution, and its long list of
-exotic date layouts (RFC 822 and ISO 8601 dates are parsed).
+Items stay Go structs in KrakenD and reach clients through their JSON tags, so each item here is
+the dict `encoding/json` would write (`omitempty`, dates as RFC 3339 UTC). Covered: RSS 0.9x/2.0,
+RSS 1.0 (RDF), Atom, with gofeed's Dublin Core and iTunes fallbacks. Not reproduced: JSON Feed,
+item `extensions`/`dcExt`/`itunesExt`, xml:base, and gofeed's exotic date layouts.
 
-Parsing is defusedxml's ElementTree: entity declarations and external references are refused, so
-a hostile feed cannot expand entities or read files. A DOCTYPE alone is allowed (old RSS 0.91
-feeds carry one); expat never loads the external DTD it names.
+defusedxml refuses entity declarations and external references, so a hostile feed cannot expand
+entities or read files. A bare DOCTYPE (old RSS 0.91 feeds) is allowed: expat never loads a DTD.
 """
 
 from __future__ import annotations
@@ -35,18 +32,12 @@ _ITUNES = "http://www.itunes.com/dtds/podcast-1.0.dtd"
 _CONTENT = "http://purl.org/rss/1.0/modules/content/"
 _XHTML = "http://www.w3.org/1999/xhtml"
 _XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
-# gofeed's IsExtension: elements in these namespaces are RSS proper, any other namespace is an
+_RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
+# gofeed's IsExtension: elements in these namespaces are the format's own, any other namespace is an
 # extension (only dc: and itunes: ones feed the universal fields).
-_RSS_SPACES = frozenset(
-    (
-        "",
-        "http://purl.org/rss/1.0/",
-        "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
-        "http://my.netscape.com/rdf/simple/0.9/",
-        "http://backend.userland.com/rss2",
-        _CONTENT,
-    )
-)
+_RSS_SPACES = frozenset(("", _CONTENT, _RDF, "http://purl.org/rss/1.0/"))
+_RSS_SPACES |= {"http://my.netscape.com/rdf/simple/0.9/", "http://backend.userland.com/rss2"}
+_ATOM_SPACES = frozenset(("", "http://www.w3.org/2005/Atom", "http://purl.org/atom/ns#"))
 # gofeed's ParseNameAddress patterns; Go's `\s` is ASCII-only.
 _S = r"[\t\n\f\r ]"
 _EMAIL_NAME = re.compile(rf"([^@]+@[^\t\n\f\r ]+){_S}+\(([^@]+)\)")
@@ -57,6 +48,7 @@ _EMAIL_ONLY = re.compile(r"[^@()]+@[^@()]+")
 _POINTERS = frozenset(("author", "image"))
 
 Elem = ET.Element
+Kids = dict[str, list[Elem]]
 
 
 def _split(tag: str) -> tuple[str, str]:
@@ -107,39 +99,41 @@ def _omit_empty(item: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in item.items() if v or (k in _POINTERS and v is not None)}
 
 
-def _collect(elem: Elem) -> tuple[dict[str, list[Elem]], dict[str, dict[str, list[Elem]]]]:
-    """Children by lower-cased name (RSS proper) and by namespace and name (extensions)."""
-    own: dict[str, list[Elem]] = {}
-    ext: dict[str, dict[str, list[Elem]]] = {}
+def _enclosure(url: str, elem: Elem) -> dict[str, str]:
+    return _omit_empty({"url": url, "length": elem.get("length", ""), "type": elem.get("type", "")})
+
+
+def _collect(elem: Elem, spaces: frozenset[str]) -> tuple[Kids, dict[str, Kids]]:
+    """Children by lower-cased name (the format's own) and by namespace and name (extensions)."""
+    own: Kids = {}
+    ext: dict[str, Kids] = {}
     for child in elem:
-        if not isinstance(child.tag, str):
-            continue  # comments and processing instructions
         space, local = _split(child.tag)
-        if space in _RSS_SPACES:
+        if space in spaces:
             own.setdefault(local.lower(), []).append(child)
         else:
             ext.setdefault(space, {}).setdefault(local, []).append(child)
     return own, ext
 
 
-def _last(own: dict[str, list[Elem]], name: str) -> str:
+def _last(own: Kids, name: str) -> str:
     # gofeed assigns each occurrence in turn, so the last one wins.
     return _text(own[name][-1]) if name in own else ""
 
 
-def _ext_first(ext: dict[str, dict[str, list[Elem]]], space: str, name: str) -> str:
+def _ext_first(ext: dict[str, Kids], space: str, name: str) -> str:
     found = ext.get(space, {}).get(name)
     return _text(found[0]) if found else ""
 
 
-def _rss_author(own: dict[str, list[Elem]], ext: Any, names: tuple[str, ...]) -> Any:
+def _rss_author(own: Kids, ext: Any, names: tuple[str, ...]) -> Any:
     candidates = [_last(own, n) for n in names]
     candidates += [_ext_first(ext, _DC, "author"), _ext_first(ext, _DC, "creator")]
     candidates.append(_ext_first(ext, _ITUNES, "author"))
     return next((_person(c) for c in candidates if c), None)
 
 
-def _rss_categories(own: dict[str, list[Elem]], ext: Any, feed: bool) -> list[str] | None:
+def _rss_categories(own: Kids, ext: Any, feed: bool) -> list[str] | None:
     cats = [_text(c) for c in own.get("category", [])]
     if keywords := _ext_first(ext, _ITUNES, "keywords"):
         cats += keywords.split(",")
@@ -152,7 +146,7 @@ def _rss_categories(own: dict[str, list[Elem]], ext: Any, feed: bool) -> list[st
 
 
 def _rss_item(elem: Elem) -> dict[str, Any]:
-    own, ext = _collect(elem)
+    own, ext = _collect(elem, _RSS_SPACES)
     links = [_text(x) or x.get("href", "") for x in own.get("link", [])]
     published = _last(own, "pubdate") or _ext_first(ext, _DC, "date")
     author = _rss_author(own, ext, ("author",))
@@ -175,21 +169,18 @@ def _rss_item(elem: Elem) -> dict[str, Any]:
             "guid": _last(own, "guid"),
             "image": {"url": itunes_image[-1].get("href", "")} if itunes_image else None,
             "categories": _rss_categories(own, ext, feed=False),
-            "enclosures": [
-                _omit_empty({k: e.get(k, "") for k in ("url", "length", "type")})
-                for e in own.get("enclosure", [])
-            ],
+            "enclosures": [_enclosure(e.get("url", ""), e) for e in own.get("enclosure", [])],
             "custom": custom,
         }
     )
 
 
 def _rss_feed(root: Elem) -> dict[str, Any]:
-    root_own, _ = _collect(root)
+    root_own, _ = _collect(root, _RSS_SPACES)
     channel = root_own.get("channel", [Elem("channel")])[-1]
-    own, ext = _collect(channel)
+    own, ext = _collect(channel, _RSS_SPACES)
     items = own.get("item", []) + root_own.get("item", [])
-    image = (root_own.get("image") or own.get("image") or [None])[-1]
+    images = root_own.get("image") or own.get("image")  # a root-level image wins
     itunes_image = ext.get(_ITUNES, {}).get("image")
     feed: dict[str, Any] = {
         "items": [_rss_item(i) for i in items],
@@ -204,8 +195,8 @@ def _rss_feed(root: Elem) -> dict[str, Any]:
         "published": _last(own, "pubdate"),
         "updated": _last(own, "lastbuilddate") or _ext_first(ext, _DC, "date"),
     }
-    if image is not None:
-        feed["img_url"] = _last(_collect(image)[0], "url")
+    if images:
+        feed["img_url"] = _last(_collect(images[-1], _RSS_SPACES)[0], "url")
     elif itunes_image:
         feed["img_url"] = itunes_image[-1].get("href", "")
     return feed
@@ -228,44 +219,31 @@ def _atom_text(elem: Elem) -> str:
     return text
 
 
-def _atom_children(elem: Elem) -> dict[str, list[Elem]]:
-    found: dict[str, list[Elem]] = {}
-    for child in elem:
-        if isinstance(child.tag, str):
-            found.setdefault(_split(child.tag)[1].lower(), []).append(child)
-    return found
-
-
-def _atom_value(found: dict[str, list[Elem]], *names: str) -> str:
+def _atom_value(found: Kids, *names: str) -> str:
     elems = [e for n in names for e in found.get(n, [])]
     return _atom_text(elems[-1]) if elems else ""
 
 
-def _atom_people(found: dict[str, list[Elem]]) -> list[dict[str, str]] | None:
+def _atom_people(found: Kids) -> list[dict[str, str]] | None:
     people = []
     for author in found.get("author", []):
-        parts = _atom_children(author)
+        parts = _collect(author, _ATOM_SPACES)[0]
         people.append(_omit_empty({k: _atom_value(parts, k) for k in ("name", "email")}))
     return people or None
 
 
-def _atom_links(found: dict[str, list[Elem]], rels: tuple[str, ...]) -> list[Elem]:
+def _atom_links(found: Kids, rels: tuple[str, ...]) -> list[Elem]:
     # gofeed defaults a missing rel to "alternate".
     return [link for link in found.get("link", []) if (link.get("rel") or "alternate") in rels]
 
 
 def _atom_entry(elem: Elem) -> dict[str, Any]:
-    found = _atom_children(elem)
+    found = _collect(elem, _ATOM_SPACES)[0]
     updated = _atom_value(found, "updated", "modified")
     published = _atom_value(found, "published", "issued") or updated
     people = _atom_people(found)
     alternate = _atom_links(found, ("alternate",))
-    enclosures = [
-        _omit_empty(
-            {"url": e.get("href", ""), "length": e.get("length", ""), "type": e.get("type", "")}
-        )
-        for e in _atom_links(found, ("enclosure",))
-    ]
+    enclosures = _atom_links(found, ("enclosure",))
     return _omit_empty(
         {
             "title": _atom_value(found, "title"),
@@ -281,13 +259,13 @@ def _atom_entry(elem: Elem) -> dict[str, Any]:
             "authors": people,
             "guid": _atom_value(found, "id"),
             "categories": [c.get("term", "") for c in found.get("category", [])],
-            "enclosures": enclosures,
+            "enclosures": [_enclosure(e.get("href", ""), e) for e in enclosures],
         }
     )
 
 
 def _atom_feed(root: Elem) -> dict[str, Any]:
-    found = _atom_children(root)
+    found = _collect(root, _ATOM_SPACES)[0]
     people = _atom_people(found)
     categories = [c.get("term", "") for c in found.get("category", [])]
     feed: dict[str, Any] = {

@@ -6,11 +6,9 @@ is handled token by token like Go's `encoding/xml`: a CDATA section, a comment o
 ends a text token, each token is trimmed of `\\t\\r\\b\\n ` and, if anything is left, replaces the
 text kept so far. Parsing stops at the end of the root element, so trailing bytes are ignored.
 
-The parser is defusedxml's expat reader with every DTD refused: a document type declaration is the
-only way to declare entities or point at external resources, so refusing it rules out entity
-expansion bombs, XXE file reads and DTD fetches before any of them can start. Go's decoder ignores
-DOCTYPE directives (and then rejects any non-standard entity); refusing them is our one deliberate
-difference.
+The parser is defusedxml's expat reader refusing any DTD, the only place to declare entities or
+name external resources: no entity bomb, XXE file read or DTD fetch can start. (Go ignores DOCTYPE
+directives and rejects non-standard entities; refusing DOCTYPE is a deliberate difference.)
 
 Rendering follows mxj `Map.Xml()` with `XMLEscapeChars(true)` as krakend-xml's render sets it.
 """
@@ -117,9 +115,6 @@ class _MxjHandler(xml.sax.handler.ContentHandler, xml.sax.handler.LexicalHandler
 
     def characters(self, content: str) -> None:
         self.chunks.append(content)
-
-    def ignorableWhitespace(self, whitespace: str) -> None:
-        self.chunks.append(whitespace)
 
     def processingInstruction(self, target: str, data: str) -> None:
         self._flush()
