@@ -24,9 +24,11 @@ __all__ = ["NoOpHandler"]
 
 LOGGER = logging.getLogger(__name__)
 
-# RFC 9110 §7.6.1: meaningful for one connection only; hypercorn frames the body itself.
-_HOP_BY_HOP = frozenset(
+# RFC 9110 §7.6.1: meaningful for one connection only; hypercorn frames the body itself. And
+# `Date`, which hypercorn always adds: Go sends one Date, so the backend's is not copied.
+_NOT_COPIED = frozenset(
     {
+        b"date",
         b"connection",
         b"keep-alive",
         b"proxy-connection",
@@ -54,7 +56,7 @@ class NoOpHandler(EndpointHandler):
                         (b"x-krakend", self._options.version_header),
                         (b"x-krakend-completed", b"false"),
                     ]
-                    headers.extend(h for h in answer.headers if h[0].lower() not in _HOP_BY_HOP)
+                    headers.extend(h for h in answer.headers if h[0].lower() not in _NOT_COPIED)
                     await send(
                         {"type": "http.response.start", "status": answer.status, "headers": headers}
                     )

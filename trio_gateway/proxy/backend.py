@@ -18,6 +18,7 @@ import attrs
 from trio_gateway.errors import BackendStatusError, BackendUnavailable
 from trio_gateway.proxy.decode import Decoder, gunzip_if_needed
 from trio_gateway.proxy.formatter import Formatter
+from trio_gateway.proxy.render import GoStruct
 from trio_gateway.proxy.request import UrlTemplate, encode_query, filter_headers, filter_query
 from trio_gateway.proxy.types import Headers, Request, Response
 from trio_gateway.transport import (
@@ -146,7 +147,7 @@ class BackendProxy:
         if call.return_error_details is not None:
             # A *successful* but incomplete response carrying the error (lura's
             # DetailedHTTPStatusHandler); no manipulation is applied to it.
-            detail: dict[str, Any] = {"http_status_code": answer.status}
+            detail = GoStruct(http_status_code=answer.status)
             if answer.body:
                 detail["http_body"] = answer.body.decode("utf-8", "replace")
             if content_type:

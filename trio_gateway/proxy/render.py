@@ -19,6 +19,7 @@ from trio_gateway.proxy.yaml_codec import render_yaml
 
 __all__ = [
     "JSON_CONTENT_TYPE",
+    "GoStruct",
     "RENDERERS",
     "Renderer",
     "dumps_go",
@@ -41,10 +42,22 @@ _GO_ESCAPES = (
 )
 
 
-def dumps_go(value: Any) -> bytes:
-    """Encode like Go's json.Marshal (sorted keys, HTML-safe escapes)."""
+class GoStruct(dict[str, Any]):
+    """A dict written in insertion order, not sorted: what Go writes for a struct (lura's
+    `return_error_details` object is one: `http_status_code`, `http_body`, `http_body_encoding`)."""
+
+
+def _struct_fields(value: Any) -> Any:
+    if isinstance(value, GoStruct):
+        return orjson.Fragment(dumps_go(dict(value), sort_keys=False))
+    raise TypeError(f"cannot encode {type(value).__name__} as JSON")
+
+
+def dumps_go(value: Any, *, sort_keys: bool = True) -> bytes:
+    """Encode like Go's json.Marshal (sorted map keys, HTML-safe escapes)."""
+    options = orjson.OPT_PASSTHROUGH_SUBCLASS | (orjson.OPT_SORT_KEYS if sort_keys else 0)
     try:
-        out = orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
+        out = orjson.dumps(value, option=options, default=_struct_fields)
     except orjson.JSONEncodeError:
         # orjson refuses integers beyond 64 bits (data from hooks or static config can hold
         # them); the stdlib writes them exactly, only slower.
