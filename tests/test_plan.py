@@ -41,7 +41,9 @@ def test_inheritance_service_to_endpoint_to_backend() -> None:
                 "timeout": "500ms",
                 "cache_ttl": "5s",
                 "output_encoding": "json",
-                "backend": [{"url_pattern": "/y", "method": "put", "host": ["https://api.example.com"]}],
+                "backend": [
+                    {"url_pattern": "/y", "method": "put", "host": ["https://api.example.com"]}
+                ],
             },
         ],
     )
@@ -57,7 +59,11 @@ def test_noop_output_forces_noop_backends_and_unknown_output_falls_back() -> Non
     plan = _plan(
         endpoints=[
             {"endpoint": "/n", "output_encoding": "no-op", "backend": [{"url_pattern": "/x"}]},
-            {"endpoint": "/s", "output_encoding": "odd", "backend": [{"url_pattern": "/x", "encoding": "string"}]},
+            {
+                "endpoint": "/s",
+                "output_encoding": "odd",
+                "backend": [{"url_pattern": "/x", "encoding": "string"}],
+            },
         ]
     )
     noop, string = plan.endpoints
@@ -73,7 +79,10 @@ def test_shadow_backends_are_split_out_and_sequential_needs_two() -> None:
                 "extra_config": {"proxy": {"sequential": True}},
                 "backend": [
                     {"url_pattern": "/a"},
-                    {"url_pattern": "/b", "extra_config": {"proxy": {"shadow": True, "shadow_timeout": "1s"}}},
+                    {
+                        "url_pattern": "/b",
+                        "extra_config": {"proxy": {"shadow": True, "shadow_timeout": "1s"}},
+                    },
                 ],
             }
         ]
@@ -89,8 +98,16 @@ def test_unsanitized_host_keeps_its_path_prefix() -> None:
         endpoints=[
             {
                 "endpoint": "/p",
-                "backend": [{"url_pattern": "/x", "host": ["http://127.0.0.1:9000/api/v1/"], "disable_host_sanitize": True}],
+                "backend": [
+                    {
+                        "url_pattern": "/x",
+                        "host": ["http://127.0.0.1:9000/api/v1/"],
+                        "disable_host_sanitize": True,
+                    }
+                ],
             }
         ]
     )
-    assert plan.endpoints[0].backends[0].origins == ((Origin.parse("http://127.0.0.1:9000"), "/api/v1"),)
+    assert plan.endpoints[0].backends[0].origins == (
+        (Origin.parse("http://127.0.0.1:9000"), "/api/v1"),
+    )

@@ -15,6 +15,7 @@ from typing import Any
 import orjson
 
 from trio_gateway.errors import BackendDecodeError
+from trio_gateway.proxy.rss_codec import decode_rss
 from trio_gateway.proxy.xml_codec import decode_xml
 
 __all__ = ["DECODERS", "Decoder", "get_decoder", "gunzip_if_needed"]
@@ -94,6 +95,7 @@ def _go_kind(value: Any) -> str:
 DECODERS: dict[str, Decoder] = {
     "json": decode_json,
     "xml": decode_xml,
+    "rss": decode_rss,
     "safejson": decode_safejson,
     "string": decode_string,
     "no-op": decode_noop,

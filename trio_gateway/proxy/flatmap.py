@@ -155,17 +155,17 @@ def _del(node: _Node, ks: Path, i: int = 0) -> None:
         kid = node.kids[j]
         if j < 0 or not _can_match(kid, ahead):
             continue
-        if i + 2 < len(ks) or type(kid) is _Node:
-            _del(_child(node, j), ks, i + 1)
-        elif ahead == WILDCARD or (isinstance(kid, dict) and len(kid) == 1):
-            # Copy-on-write instead of exploding: a node left without edges (and without the
-            # Value only empty containers carry) is exactly what a raw null stands for.
-            node.kids[j] = None
-        elif isinstance(kid, dict):
-            node.kids[j] = kid = kid.copy()
-            del kid[ahead]
-        else:  # array labels stay put after a delete: only a node can hold the gap
-            _del(_child(node, j), ks, i + 1)
+        if i + 2 == len(ks) and type(kid) is not _Node:  # copy-on-write instead of exploding
+            if ahead == WILDCARD or (isinstance(kid, dict) and len(kid) == 1):
+                # A node left without edges (and without the Value only empty containers carry)
+                # is what a raw null stands for, except that an array keeps its collection flag.
+                node.kids[j] = _Node([], [], True, None) if isinstance(kid, list) else None
+                continue
+            if isinstance(kid, dict):  # an array needs a node: its labels keep their gaps
+                node.kids[j] = kid = kid.copy()
+                del kid[ahead]
+                continue
+        _del(_child(node, j), ks, i + 1)
 
 
 def _flatten(node: _Node, value: Any) -> None:
@@ -218,28 +218,36 @@ def _go_append(path: GoSlice, label: str) -> GoSlice:
 
 def _move(root: _Node, src: Path, dst: Path) -> None:
     """`Tree.Move`: relabel (same length), promote (shorter dst) or embed (longer dst)."""
-    last = src[-1]
+    last, new = src[-1], dst[-1]
     track = len(src) > len(dst) and WILDCARD in dst[:-1]
-    cands: list[tuple[_Node, GoSlice]] = [(root, ([], 0))]
+    # A candidate is kept as (holder, index) so that a raw object can be renamed copy-on-write.
+    cands: list[tuple[_Node, int, GoSlice]] = [(_Node([""], [root], False, None), 0, ([], 0))]
     for d, step in enumerate(src[:-1]):  # `collectMoveCandidates`
         ahead = src[d + 1]
-        found: list[tuple[_Node, GoSlice]] = []
-        for node, path in cands:
+        found: list[tuple[_Node, int, GoSlice]] = []
+        for holder, i, path in cands:
+            node = _child(holder, i)
             js = range(len(node.kids)) if step == WILDCARD else [_find(node, step)]
             for j in js:
                 if j < 0:
                     continue
                 sub = _go_append(path, node.labels[j]) if track else path
                 if _can_match(node.kids[j], ahead):  # a leaf would match nothing further
-                    found.append((_child(node, j), sub))
+                    found.append((node, j, sub))
         cands = found
+    if len(src) == len(dst):  # relabel the first match; the other segments of dst are ignored
+        for holder, i, _ in cands:
+            kid = holder.kids[i]
+            if isinstance(kid, dict) and new not in kid:  # raw (and holding `last`): copy it
+                holder.kids[i] = {(new if k == last else k): v for k, v in kid.items()}
+            elif (j := _find(node := _child(holder, i), last)) >= 0:
+                node.labels[j] = new
+        return
     moved: list[tuple[_Node, GoSlice, Any]] = []
-    for node, path in cands:
+    for holder, i, path in cands:
+        node = _child(holder, i)
         j = _find(node, last)
         if j < 0:
-            continue
-        if len(src) == len(dst):
-            node.labels[j] = dst[-1]  # the other segments of dst are ignored
             continue
         moved.append((node, path, node.kids[j]))
         del node.labels[j], node.kids[j]
@@ -260,8 +268,12 @@ def _move(root: _Node, src: Path, dst: Path) -> None:
                     parent.kids.append(_Node([], [], False, None))
                     j = len(parent.kids) - 1
                 parent = _child(parent, j)
-        parent.labels.append(dst[-1])
+        parent.labels.append(new)
         parent.kids.append(kid)
+
+
+def _del_op(root: _Node, path: Path, _unused: Path) -> None:
+    _del(root, path)
 
 
 Op = tuple[Callable[[_Node, Path, Path], None], Path, Path]
@@ -309,12 +321,8 @@ def compile_flatmap(
             for run, a, b in ops:
                 run(root, a, b)
             out = _expand(root)
-        except RecursionError:  # pragma: no cover - only past ~1,000 merged levels (Go has none)
+        except RecursionError:  # only when append merges ~1,000 levels deep: keep the input
             return data
         return out if isinstance(out, dict) else None
 
     return apply
-
-
-def _del_op(root: _Node, path: Path, _unused: Path) -> None:
-    _del(root, path)

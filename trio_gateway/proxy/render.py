@@ -19,8 +19,8 @@ from trio_gateway.proxy.yaml_codec import render_yaml
 
 __all__ = [
     "JSON_CONTENT_TYPE",
-    "GoStruct",
     "RENDERERS",
+    "GoStruct",
     "Renderer",
     "dumps_go",
     "get_renderer",

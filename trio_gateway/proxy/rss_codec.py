@@ -1,18 +1,15 @@
 """The `rss` backend encoding: krakend-rss's map of a feed parsed by gofeed v1.2 (reference §3.2).
 
-Items stay Go structs in KrakenD and reach clients through their JSON tags, so each item here is
-the dict `encoding/json` would write (`omitempty`, dates as RFC 3339 UTC). Covered: RSS 0.9x/2.0,
-RSS 1.0 (RDF), Atom, with gofeed's Dublin Core and iTunes fallbacks. Not reproduced: JSON Feed,
-item `extensions`/`dcExt`/`itunesExt`, xml:base, and gofeed's exotic date layouts.
-
-defusedxml refuses entity declarations and external references, so a hostile feed cannot expand
-entities or read files. A bare DOCTYPE (old RSS 0.91 feeds) is allowed: expat never loads a DTD.
+KrakenD's items are Go structs reaching clients through their JSON tags, so each item here is what
+`encoding/json` writes (`omitempty`, dates RFC 3339 UTC). Covered: RSS 0.9x/2.0/1.0 (RDF) and Atom
+with gofeed's Dublin Core and iTunes fallbacks; not JSON Feed, item `extensions`/`dcExt`/
+`itunesExt`, xml:base or gofeed's exotic date layouts. defusedxml refuses entity declarations and
+external references; a bare DOCTYPE (old RSS 0.91 feeds) is allowed, as expat never loads a DTD.
 """
 
 from __future__ import annotations
 
 import base64
-import binascii
 import datetime
 import email.utils
 import re
@@ -38,13 +35,20 @@ _RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
 _RSS_SPACES = frozenset(("", _CONTENT, _RDF, "http://purl.org/rss/1.0/"))
 _RSS_SPACES |= {"http://my.netscape.com/rdf/simple/0.9/", "http://backend.userland.com/rss2"}
 _ATOM_SPACES = frozenset(("", "http://www.w3.org/2005/Atom", "http://purl.org/atom/ns#"))
-# gofeed's ParseNameAddress patterns; Go's `\s` is ASCII-only.
+# gofeed's ParseNameAddress patterns, in its order; Go's `\s` is ASCII-only.
 _S = r"[\t\n\f\r ]"
-_EMAIL_NAME = re.compile(rf"([^@]+@[^\t\n\f\r ]+){_S}+\(([^@]+)\)")
-_NAME_EMAIL = re.compile(rf"([^@]+){_S}+\(([^@]+@[^)]+)\)")
-_NAME_ONLY = re.compile(r"[^@()]+")
-_EMAIL_ONLY = re.compile(r"[^@()]+@[^@()]+")
-
+_PEOPLE = tuple(
+    re.compile(pattern)
+    for pattern in (
+        rf"(?P<email>[^@]+@[^\t\n\f\r ]+){_S}+\((?P<name>[^@]+)\)",
+        rf"(?P<name>[^@]+){_S}+\((?P<email>[^@]+@[^)]+)\)",
+        r"(?P<name>[^@()]+)",
+        r"(?P<email>[^@()]+@[^@()]+)",
+    )
+)
+# Item elements gofeed reads itself; any other one lands in the item's `custom` map.
+_KNOWN = frozenset(("title", "description", "encoded", "link", "author", "comments", "pubdate"))
+_KNOWN |= {"source", "enclosure", "guid", "category"}
 _POINTERS = frozenset(("author", "image"))
 
 Elem = ET.Element
@@ -52,8 +56,7 @@ Kids = dict[str, list[Elem]]
 
 
 def _split(tag: str) -> tuple[str, str]:
-    space, _, local = tag[1:].rpartition("}") if tag.startswith("{") else ("", "", tag)
-    return space, local
+    return (tag[1:].partition("}")[0], tag.partition("}")[2]) if tag[:1] == "{" else ("", tag)
 
 
 def _text(elem: Elem) -> str:
@@ -64,20 +67,12 @@ def _text(elem: Elem) -> str:
 
 def _person(text: str) -> dict[str, str]:
     """gofeed's ParseNameAddress, as a JSON `Person` (empty fields omitted)."""
-    if match := _EMAIL_NAME.fullmatch(text):
-        return {"name": match[2], "email": match[1]}
-    if match := _NAME_EMAIL.fullmatch(text):
-        return {"name": match[1], "email": match[2]}
-    if _NAME_ONLY.fullmatch(text):
-        return {"name": text}
-    if _EMAIL_ONLY.fullmatch(text):
-        return {"email": text}
-    return {}
+    match = next((m for pattern in _PEOPLE if (m := pattern.fullmatch(text))), None)
+    return match.groupdict() if match else {}
 
 
 def _date(text: str) -> str | None:
     """Parse an RFC 822 or ISO 8601 date; return Go's JSON time (RFC 3339, UTC) or None."""
-    parsed: datetime.datetime | None
     try:
         parsed = email.utils.parsedate_to_datetime(text)
     except (TypeError, ValueError, IndexError):
@@ -87,11 +82,8 @@ def _date(text: str) -> str | None:
             return None
     if parsed.tzinfo is not None:
         parsed = parsed.astimezone(datetime.UTC)
-    p = parsed
-    stamp = f"{p.year:04d}-{p.month:02d}-{p.day:02d}T{p.hour:02d}:{p.minute:02d}:{p.second:02d}"
-    if p.microsecond:
-        stamp += f".{p.microsecond:06d}".rstrip("0")  # Go trims trailing zeros of the fraction
-    return stamp + "Z"
+    stamp = parsed.replace(tzinfo=None).isoformat()
+    return (stamp.rstrip("0") if "." in stamp else stamp) + "Z"  # Go trims the fraction's zeros
 
 
 def _omit_empty(item: dict[str, Any]) -> dict[str, Any]:
@@ -122,8 +114,7 @@ def _last(own: Kids, name: str) -> str:
 
 
 def _ext_first(ext: dict[str, Kids], space: str, name: str) -> str:
-    found = ext.get(space, {}).get(name)
-    return _text(found[0]) if found else ""
+    return _text(found[0]) if (found := ext.get(space, {}).get(name)) else ""
 
 
 def _rss_author(own: Kids, ext: Any, names: tuple[str, ...]) -> Any:
@@ -151,9 +142,7 @@ def _rss_item(elem: Elem) -> dict[str, Any]:
     published = _last(own, "pubdate") or _ext_first(ext, _DC, "date")
     author = _rss_author(own, ext, ("author",))
     itunes_image = ext.get(_ITUNES, {}).get("image")
-    known = {"title", "description", "encoded", "link", "author", "comments", "pubdate"}
-    known |= {"source", "enclosure", "guid", "category"}
-    custom = {_split(c.tag)[1]: _text(c) for n, cs in own.items() if n not in known for c in cs}
+    custom = {_split(c.tag)[1]: _text(c) for n, cs in own.items() if n not in _KNOWN for c in cs}
     encoded = [c for c in own.get("encoded", []) if _split(c.tag)[0] == _CONTENT]
     return _omit_empty(
         {
@@ -205,16 +194,18 @@ def _rss_feed(root: Elem) -> dict[str, Any]:
 def _atom_text(elem: Elem) -> str:
     """gofeed's parseAtomText for the common types (base64 for other media types)."""
     kind = (elem.get("type") or "").lower()
-    if "xhtml" in kind:
-        div = elem.find(f"{{{_XHTML}}}div")
-        if div is not None:
+    if "xhtml" in kind and (div := elem.find(f"{{{_XHTML}}}div")) is not None:
+        try:  # serialise the XHTML without ET's invented `ns0:` prefixes
             parts = [ET.tostring(c, encoding="unicode", default_namespace=_XHTML) for c in div]
-            return ((div.text or "") + "".join(parts)).strip()
+            inner = ((div.text or "") + "".join(parts)).strip()
+            return inner.replace(f' xmlns="{_XHTML}"', "")  # gofeed keeps the raw inner XML
+        except ValueError:  # children outside the XHTML namespace
+            return _text(div)
     text = _text(elem)
     if kind and kind not in ("text", "html", "xhtml") and not kind.startswith("text/"):
         try:
             return base64.b64decode(text, validate=True).decode("utf-8", "replace")
-        except (binascii.Error, ValueError):
+        except ValueError:  # binascii.Error included
             return text
     return text
 
@@ -225,11 +216,8 @@ def _atom_value(found: Kids, *names: str) -> str:
 
 
 def _atom_people(found: Kids) -> list[dict[str, str]] | None:
-    people = []
-    for author in found.get("author", []):
-        parts = _collect(author, _ATOM_SPACES)[0]
-        people.append(_omit_empty({k: _atom_value(parts, k) for k in ("name", "email")}))
-    return people or None
+    people = [_collect(author, _ATOM_SPACES)[0] for author in found.get("author", [])]
+    return [_omit_empty({k: _atom_value(p, k) for k in ("name", "email")}) for p in people] or None
 
 
 def _atom_links(found: Kids, rels: tuple[str, ...]) -> list[Elem]:
@@ -295,11 +283,10 @@ def decode_rss(body: bytes, is_collection: bool) -> dict[str, Any] | None:
 
     Returns:
         `items, author, categories, custom, copyright, description, type, language, title,
-        published, updated` and, when the feed has an image, `img_url`.
+        published, updated`, plus `img_url` when the feed has an image.
 
     Raises:
-        BackendDecodeError: the body is not a well-formed RSS/RDF/Atom document, or declares
-            entities.
+        BackendDecodeError: not a well-formed RSS/RDF/Atom document, or it declares entities.
     """
     try:
         root = fromstring(xml_parser_input(body), forbid_dtd=False)
