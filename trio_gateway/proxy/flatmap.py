@@ -1,25 +1,22 @@
-"""KrakenD's `flatmap_filter` (`krakend/flatmap` `tree` package, as lura's formatter drives it).
+"""KrakenD's `flatmap_filter`: a port of `krakend/flatmap` `tree` as lura's formatter drives it.
 
-Reference §3.3/§3.4. The Go code turns the whole document into a tree of nodes with ordered,
-labelled edges (objects: one edge per key; arrays: "collection" nodes with edges "0", "1", ...),
-runs `del`/`move`/`append` on the tree and expands it back. Its quirks are part of the contract:
-array edges keep their original labels after a delete (`del a.0` twice removes one element), a
-non-empty container whose edges are all gone expands to null, duplicate labels are legal (a lookup
-takes the first, the expansion keeps the last), and `move`/`append` may hang edges under scalars.
+Reference §3.3/§3.4. Go turns the document into nodes with ordered, labelled edges (one per object
+key; arrays are "collection" nodes with edges "0", "1", ...), runs `del`/`move`/`append` on them
+and expands the tree back. Its quirks are the contract: array edges keep their labels after a
+delete (`del a.0` twice removes one element), a container whose edges are all gone expands to
+null, duplicate labels are legal (lookups take the first, the expansion keeps the last), and
+`move`/`append` can hang edges under scalars. Go orders an object's edges by map iteration
+(random); here they follow the dict's order, which only shows with duplicate labels.
 
-Rule 1: the tree is built lazily. A `_Node` holds the edges of one container; a child that no
-operation has looked into stays the raw JSON value, which stands for exactly the subtree that
-`flatten` would build from it and expands back to itself. `_child` turns such a value into a
-`_Node` (one level, two list copies) only when an operation descends into it, and descents that
-cannot match anything skip the value instead (`_can_match`). So an operation costs the width of
-the containers on its paths, not the size of the document, and identical results are kept
-without re-implementing the quirks on plain dicts.
+Rule 1: the tree is built lazily. A `_Node` holds one container's edges; a child no operation has
+looked into stays the raw JSON value, which stands for exactly the subtree Go would build and
+expands back to itself. `_child` explodes such a value (one level) only when an operation
+descends into it; descents that cannot match skip it (`_can_match`), and a delete or rename at
+the end of a path copies a raw object instead. An operation costs the width of the containers
+on its paths, not the size of the document.
 
-Rule 2: the input is never mutated: exploding copies keys and values into new lists. Untouched
-sub-values are shared between input and output, which is what lets a failure fall back to it.
-
-Rule 3: `_Node` mirrors Go's `node` field for field (`coll` = `isCollection`, `value` = `Value`,
-meaningful only while there are no edges); every function below names the Go function it ports.
+Rule 2: the input is never mutated (exploding and copy-on-write copy); untouched sub-values are
+shared between input and output.
 """
 
 from __future__ import annotations
@@ -107,33 +104,16 @@ def _expand(x: Any) -> Any:
 
 def _get(x: Any, ks: Path, i: int = 0) -> Any:
     """`node.Get`: the expanded value at `ks`; a wildcard gives a list of every child's result."""
-    while i < len(ks):
-        label = ks[i]
-        if type(x) is _Node:
-            if not x.labels:
-                return None
-            if label == WILDCARD:
-                return [_get(k, ks, i + 1) for k in x.kids]
-            j = _find(x, label)
-            if j < 0:
-                return None
-            x = x.kids[j]
-        elif isinstance(x, dict) and x:
-            if label == WILDCARD:
-                return [_get(k, ks, i + 1) for k in x.values()]
-            if label not in x:
-                return None
-            x = x[label]
-        elif isinstance(x, list) and x:
-            if label == WILDCARD:
-                return [_get(k, ks, i + 1) for k in x]
-            j = _index(label, len(x))
-            if j < 0:
-                return None
-            x = x[j]
-        else:
+    for d in range(i, len(ks)):
+        node = x if type(x) is _Node else _explode(x)  # a throwaway copy: reads mutate nothing
+        if not node.labels:
             return None
-        i += 1
+        if ks[d] == WILDCARD:
+            return [_get(k, ks, d + 1) for k in node.kids]
+        j = _find(node, ks[d])
+        if j < 0:
+            return None
+        x = node.kids[j]
     return _expand(x)
 
 
