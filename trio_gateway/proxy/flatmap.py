@@ -92,14 +92,25 @@ def _find(node: _Node, label: str) -> int:
         return -1
 
 
-def _expand(x: Any) -> Any:
-    """`node.expand`: leaves give their value, collections a list, other nodes a map."""
-    if type(x) is not _Node:
-        return x
-    if not x.labels:
-        return x.value
-    kids = [_expand(k) if type(k) is _Node else k for k in x.kids]
-    return kids if x.coll else dict(zip(x.labels, kids, strict=True))  # later duplicate wins
+def _expand(top: Any) -> Any:
+    """`node.expand`: leaves give their value, collections a list, other nodes a map.
+
+    Iterative, because `append` can merge documents into nodes nested past the recursion limit.
+    """
+    if type(top) is not _Node:
+        return top
+    box: list[Any] = [None]
+    stack: list[tuple[_Node, Any, Any]] = [(top, box, 0)]
+    while stack:
+        node, into, key = stack.pop()
+        if not node.labels:
+            into[key] = node.value
+            continue
+        out: Any = list(node.kids) if node.coll else dict(zip(node.labels, node.kids, strict=True))
+        into[key] = out  # a dict keeps the later of duplicate labels, as Go's map does
+        items = enumerate(out) if node.coll else out.items()
+        stack.extend((kid, out, k) for k, kid in items if type(kid) is _Node)
+    return box[0]
 
 
 def _get(x: Any, ks: Path, i: int = 0) -> Any:
@@ -301,7 +312,7 @@ def compile_flatmap(
             for run, a, b in ops:
                 run(root, a, b)
             out = _expand(root)
-        except RecursionError:  # only when append merges ~1,000 levels deep: keep the input
+        except RecursionError:  # only for config paths of ~1,000 segments: keep the input
             return data
         return out if isinstance(out, dict) else None
 
