@@ -1,0 +1,121 @@
+"""Two small changes to how hypercorn's trio worker writes responses, applied at import.
+
+Measured on the project's benchmark (docs/performance.md), hypercorn spends a large share of every
+keep-alive request on two things that do not need to cost what they do:
+
+1. **The idle timer.** Each connection restarts a keep-alive idle task after every response and
+   stops it at every request, through `TrioSingleTask`: a `trio.Lock` plus `nursery.start()`,
+   i.e. several scheduler round trips per request. Here the restart cancels the previous timer's
+   scope and spawns the new timer with `start_soon` under a scope created up front: the same
+   behaviour (at most one idle timer per connection, `stop()` cancels it even before it starts),
+   without the lock and the start handshake. Both run in one task at a time; trio switches tasks
+   only at `await`, and nothing here awaits between cancelling and replacing the handle.
+
+2. **Three socket writes per response.** The HTTP/1.1 protocol writes the response head, each
+   body chunk and the end of message separately, each under a lock and a shielded cancel scope.
+   Here the head of a response whose length is known (`content-length`) is held until the first
+   body chunk and written with it, and the empty end-of-message of such a response writes
+   nothing. Responses without a length (chunked, streams, server-sent events) are untouched, so a
+   stream's head still leaves at once.
+
+Both are applied only to the hypercorn versions they were checked against, are idempotent, and
+can be turned off with `TRIO_GATEWAY_HYPERCORN_TUNING=0`. Nothing else in hypercorn changes.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Awaitable, Callable
+from importlib.metadata import version
+from typing import Any
+
+import h11
+import trio
+
+__all__ = ["ENV_SWITCH", "FastSingleTask", "apply", "applied"]
+
+LOGGER = logging.getLogger(__name__)
+
+ENV_SWITCH = "TRIO_GATEWAY_HYPERCORN_TUNING"
+# The releases whose internals (tcp_server.TrioSingleTask, H11Protocol._send_h11_event) match.
+CHECKED_VERSIONS = ("0.17.", "0.18.")
+
+_applied = False
+
+
+class FastSingleTask:
+    """Drop-in for hypercorn's `TrioSingleTask`: one restartable background task."""
+
+    __slots__ = ("_handle",)
+
+    def __init__(self) -> None:
+        self._handle: trio.CancelScope | None = None
+
+    async def restart(self, task_group: Any, action: Callable[[], Awaitable[None]]) -> None:
+        if self._handle is not None:
+            self._handle.cancel()
+        scope = trio.CancelScope()
+        self._handle = scope
+
+        async def run() -> None:
+            with scope:
+                await action()
+
+        task_group._nursery.start_soon(run)
+
+    async def stop(self) -> None:
+        if self._handle is not None:
+            self._handle.cancel()
+        self._handle = None
+
+
+def _has_length(headers: Any) -> bool:
+    return any(name == b"content-length" for name, _ in headers)
+
+
+async def _send_h11_event(self: Any, event: Any) -> None:
+    """hypercorn's `H11Protocol._send_h11_event`, holding a sized response's head for its body."""
+    try:
+        data = self.connection.send(event)
+    except h11.LocalProtocolError:
+        if self.connection.their_state != h11.ERROR:
+            raise
+        return
+    held = self.__dict__.pop("_trio_gateway_held_head", None)
+    if held is not None:
+        data = held + data
+    elif type(event) is h11.Response and _has_length(event.headers):
+        self.__dict__["_trio_gateway_held_head"] = data
+        return
+    if data:
+        await self.send(_RAW_DATA(data=data))
+
+
+_RAW_DATA: Any = None
+
+
+def applied() -> bool:
+    return _applied
+
+
+def apply() -> bool:
+    """Apply both changes once; False when switched off or hypercorn is not a checked version."""
+    global _applied, _RAW_DATA
+    if _applied:
+        return True
+    if os.environ.get(ENV_SWITCH, "1") == "0":
+        return False
+    hypercorn_version = version("hypercorn")
+    if not hypercorn_version.startswith(CHECKED_VERSIONS):
+        LOGGER.info("hypercorn %s: response-writing tuning not applied", hypercorn_version)
+        return False
+    from hypercorn.events import RawData
+    from hypercorn.protocol import h11 as h11_protocol
+    from hypercorn.trio import tcp_server
+
+    _RAW_DATA = RawData
+    tcp_server.TrioSingleTask = FastSingleTask  # type: ignore[misc,assignment]
+    h11_protocol.H11Protocol._send_h11_event = _send_h11_event  # type: ignore[method-assign]
+    _applied = True
+    return True
