@@ -18,8 +18,16 @@ keep-alive request on two things that do not need to cost what they do:
    nothing. Responses without a length (chunked, streams, server-sent events) are untouched, so a
    stream's head still leaves at once.
 
-Both are applied only to the hypercorn versions they were checked against, are idempotent, and
-can be turned off with `TRIO_GATEWAY_HYPERCORN_TUNING=0`. Nothing else in hypercorn changes.
+3. **Noticing that a client went away.** hypercorn tells an app by queueing `http.disconnect`,
+   so an app that wants to stop its work must keep a second task blocked on `receive()` for the
+   whole request: a nursery, a task and a cancellation per request, about 70 µs. Here the app's
+   task runs inside a cancel scope that hypercorn's disconnect cancels when it comes from
+   another task (the connection's reader: the client closed mid-request); a disconnect that the
+   app's own task delivers (the normal end of a response) cancels nothing. The scope carries
+   `extensions["trio_gateway.cancel_on_disconnect"]` so the app knows it may skip its watcher.
+
+All are applied only to the hypercorn versions they were checked against, are idempotent, and can
+be turned off with `TRIO_GATEWAY_HYPERCORN_TUNING=0`. Nothing else in hypercorn changes.
 """
 
 from __future__ import annotations
@@ -33,11 +41,12 @@ from typing import Any
 import h11
 import trio
 
-__all__ = ["ENV_SWITCH", "FastSingleTask", "apply", "applied"]
+__all__ = ["CANCEL_ON_DISCONNECT", "ENV_SWITCH", "FastSingleTask", "applied", "apply"]
 
 LOGGER = logging.getLogger(__name__)
 
 ENV_SWITCH = "TRIO_GATEWAY_HYPERCORN_TUNING"
+CANCEL_ON_DISCONNECT = "trio_gateway.cancel_on_disconnect"
 # The releases whose internals (tcp_server.TrioSingleTask, H11Protocol._send_h11_event) match.
 CHECKED_VERSIONS = ("0.17.", "0.18.")
 
@@ -93,6 +102,36 @@ async def _send_h11_event(self: Any, event: Any) -> None:
 
 
 _RAW_DATA: Any = None
+_HANDLE: Any = None
+
+
+async def _spawn_app(self: Any, app: Any, config: Any, scope: Any, send: Any) -> Any:
+    """hypercorn's `TaskGroup.spawn_app`, with the app in a scope a client disconnect cancels."""
+    to_app, app_inbox = trio.open_memory_channel[Any](config.max_app_queue_size)
+    cancel_scope = trio.CancelScope()
+    app_task: list[trio.lowlevel.Task] = []
+    scope.setdefault("extensions", {})[CANCEL_ON_DISCONNECT] = {}
+
+    async def run_app() -> None:
+        app_task.append(trio.lowlevel.current_task())
+        with cancel_scope:
+            await _HANDLE(
+                app,
+                config,
+                scope,
+                app_inbox.receive,
+                send,
+                trio.to_thread.run_sync,
+                trio.from_thread.run,
+            )
+
+    async def put(message: Any) -> None:
+        if message["type"] == "http.disconnect" and trio.lowlevel.current_task() not in app_task:
+            cancel_scope.cancel()
+        await to_app.send(message)
+
+    self._nursery.start_soon(run_app)
+    return put
 
 
 def applied() -> bool:
@@ -101,7 +140,7 @@ def applied() -> bool:
 
 def apply() -> bool:
     """Apply both changes once; False when switched off or hypercorn is not a checked version."""
-    global _applied, _RAW_DATA
+    global _applied, _RAW_DATA, _HANDLE
     if _applied:
         return True
     if os.environ.get(ENV_SWITCH, "1") == "0":
@@ -112,10 +151,12 @@ def apply() -> bool:
         return False
     from hypercorn.events import RawData
     from hypercorn.protocol import h11 as h11_protocol
-    from hypercorn.trio import tcp_server
+    from hypercorn.trio import task_group, tcp_server
 
     _RAW_DATA = RawData
-    tcp_server.TrioSingleTask = FastSingleTask  # type: ignore[misc,assignment]
+    _HANDLE = task_group._handle
+    task_group.TaskGroup.spawn_app = _spawn_app  # type: ignore[method-assign]
+    tcp_server.TrioSingleTask = FastSingleTask  # type: ignore[attr-defined]
     h11_protocol.H11Protocol._send_h11_event = _send_h11_event  # type: ignore[method-assign]
     _applied = True
     return True

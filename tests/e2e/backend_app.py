@@ -73,6 +73,35 @@ async def _send(
     await send({"type": "http.response.body", "body": body})
 
 
+async def _sleep_unless_disconnected(delay: float, receive: Any, path: str) -> bool:
+    """Sleep; True (and `path` recorded in CANCELLED) if the client left first.
+
+    Plain hypercorn delivers `http.disconnect` to an app whose client left; with the gateway's
+    hypercorn tuning (imported in this process) the app's task is cancelled instead. Both count.
+    """
+    gone = False
+    slept = False
+    try:
+        async with trio.open_nursery() as nursery:
+
+            async def watch() -> None:
+                nonlocal gone
+                while (await receive())["type"] != "http.disconnect":
+                    pass
+                gone = True
+                nursery.cancel_scope.cancel()
+
+            nursery.start_soon(watch)
+            await trio.sleep(delay)
+            slept = True
+            nursery.cancel_scope.cancel()
+    finally:
+        # A cancellation leaves the nursery wrapped in an exception group: a flag is simpler.
+        if gone or not slept:
+            CANCELLED.append(path)
+    return gone
+
+
 async def backend_app(scope: dict[str, Any], receive: Any, send: Any) -> None:
     if scope["type"] == "lifespan":
         while True:
@@ -117,22 +146,7 @@ async def backend_app(scope: dict[str, Any], receive: Any, send: Any) -> None:
         await _send(send, 200, orjson.dumps(items), b"application/json")
     elif path.startswith("/delayed/"):
         delay = int(query.get("ms", ["200"])[0]) / 1000
-        # hypercorn does not cancel an app whose client left; it delivers http.disconnect.
-        gone = False
-        async with trio.open_nursery() as nursery:
-
-            async def watch() -> None:
-                nonlocal gone
-                while (await receive())["type"] != "http.disconnect":
-                    pass
-                gone = True
-                nursery.cancel_scope.cancel()
-
-            nursery.start_soon(watch)
-            await trio.sleep(delay)
-            nursery.cancel_scope.cancel()
-        if gone:
-            CANCELLED.append(path)
+        if await _sleep_unless_disconnected(delay, receive, path):
             return
         await _send(send, 200, orjson.dumps(echo()), b"application/json")
     elif path.startswith("/status/"):

@@ -145,3 +145,31 @@ async def test_stream_errors_name_the_url(client: HTTPClient, serve: StartServer
         async with client.stream(server.origin, b"GET", b"/s", []) as response:
             await response.aread()
     assert client.statistics().origins[server.origin].in_use == 0
+
+
+async def test_at_end_detects_the_end_without_io(client: HTTPClient, serve: StartServer) -> None:
+    release = trio.Event()
+
+    async def before_chunk(index: int) -> None:
+        if index:
+            await release.wait()
+
+    async def sized(request: Received) -> Reply:
+        return Reply(body=b"0123456789")
+
+    async def chunked(request: Received) -> Reply:
+        return Reply(chunks=(b"a", b"b"), before_chunk=before_chunk)
+
+    server = await serve(sized)
+    async with client.stream(server.origin, b"GET", b"/", []) as response:
+        assert await response.__anext__() == b"0123456789"
+        assert response.at_end() and response.is_complete
+        assert client.statistics().origins[server.origin].idle == 1  # released at once
+
+    server = await serve(chunked)
+    async with client.stream(server.origin, b"GET", b"/", []) as response:
+        assert await response.__anext__() == b"a"
+        assert not response.at_end()  # more is coming: nothing was consumed
+        release.set()
+        assert await response.aread() == b"b"
+        assert response.at_end()

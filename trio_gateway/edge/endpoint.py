@@ -25,6 +25,7 @@ from trio_gateway.edge.responses import (
     send_response,
 )
 from trio_gateway.errors import BackendTimeout, GatewayError
+from trio_gateway.hypercorn_tuning import CANCEL_ON_DISCONNECT
 from trio_gateway.plan import EndpointPlan
 from trio_gateway.proxy.render import Renderer, get_renderer, negotiated_renderer
 from trio_gateway.proxy.request import filter_query, parse_query
@@ -129,6 +130,11 @@ class EndpointHandler:
         if disconnected:
             return
         request = self.build_request(scope, params, body)
+        render = self._render or negotiated_renderer(scope["headers"])
+        if CANCEL_ON_DISCONNECT in scope.get("extensions", ()):
+            # The server cancels this task when the client leaves: no watcher needed.
+            await self._serve(request, send, render)
+            return
         client_gone = False
 
         async def watch_client() -> None:
@@ -140,7 +146,7 @@ class EndpointHandler:
 
         async with trio.open_nursery() as nursery:
             nursery.start_soon(watch_client)
-            await self._serve(request, send, self._render or negotiated_renderer(scope["headers"]))
+            await self._serve(request, send, render)
             nursery.cancel_scope.cancel()
         if client_gone:
             LOGGER.debug("%s: client went away, backend calls cancelled", self._plan.name)

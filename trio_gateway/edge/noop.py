@@ -62,6 +62,9 @@ class NoOpHandler(EndpointHandler):
                     )
                     started = True
                     async for chunk in answer:
+                        if answer.at_end():  # the usual case: the whole body in one message
+                            await send({"type": "http.response.body", "body": chunk})
+                            return
                         await send({"type": "http.response.body", "body": chunk, "more_body": True})
                 await send({"type": "http.response.body", "body": b""})
                 return

@@ -120,6 +120,22 @@ class StreamingResponse:
         """The whole body has been read."""
         return self._complete
 
+    def at_end(self) -> bool:
+        """True when the body has been read to its end, checked without I/O.
+
+        Lets a relay send the last chunk as the last one (one message instead of two) instead of
+        waiting for the next `__anext__` to find the end; the connection then goes back to the
+        pool at once."""
+        conn = self._conn
+        if conn is None:
+            return self._complete
+        if not conn.try_complete():
+            return False
+        self._complete = True
+        self._conn = None
+        self._pool.release(conn)
+        return True
+
     def close(self) -> None:
         """Give the connection back (body complete) or close it (body unread). Idempotent."""
         conn, self._conn = self._conn, None
