@@ -156,7 +156,7 @@ def apply() -> bool:
     _RAW_DATA = RawData
     _HANDLE = task_group._handle
     task_group.TaskGroup.spawn_app = _spawn_app  # type: ignore[method-assign]
-    tcp_server.TrioSingleTask = FastSingleTask  # type: ignore[attr-defined]
+    tcp_server.TrioSingleTask = FastSingleTask  # type: ignore[attr-defined,assignment]
     h11_protocol.H11Protocol._send_h11_event = _send_h11_event  # type: ignore[method-assign]
     _applied = True
     return True
