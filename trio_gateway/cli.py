@@ -8,10 +8,14 @@ import os
 import platform
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import trio
 
 from trio_gateway._version import __version__
+
+if TYPE_CHECKING:
+    from trio_gateway.plan import GatewayPlan
 
 __all__ = ["main"]
 
@@ -29,6 +33,13 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("-c", "--config", required=True, help="path to krakend.json (or .yaml/.toml)")
     run.add_argument("-p", "--port", type=int, help="override the configured port")
     run.add_argument("-d", "--debug", action="store_true", help="enable the /__debug/ endpoint")
+    run.add_argument(
+        "-w",
+        "--workers",
+        type=int,
+        default=1,
+        help="worker processes, each with its own SO_REUSEPORT socket (default 1)",
+    )
     run.add_argument("--log-level", default="INFO", help="DEBUG, INFO, WARNING, ERROR")
 
     check = commands.add_parser("check", aliases=["validate"], help="validate a configuration")
@@ -48,7 +59,7 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _setup_logging(level: str) -> None:
+def setup_logging(level: str) -> None:
     logging.basicConfig(
         level=level.upper(),
         format="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
@@ -56,7 +67,8 @@ def _setup_logging(level: str) -> None:
     )
 
 
-def _load_plan(path: str, *, debug: bool = False, port: int | None = None):  # type: ignore[no-untyped-def]
+def load_plan(path: str, *, debug: bool = False, port: int | None = None) -> GatewayPlan | None:
+    """Load and compile a config, printing every problem; None when it is not valid."""
     from trio_gateway.config import ConfigError, load_config
     from trio_gateway.plan import compile_plan
 
@@ -74,11 +86,21 @@ def _load_plan(path: str, *, debug: bool = False, port: int | None = None):  # t
 
 def _cmd_run(args: argparse.Namespace) -> int:
     from trio_gateway.server import run
+    from trio_gateway.workers import run_workers
 
-    _setup_logging(args.log_level)
-    plan = _load_plan(args.config, debug=args.debug, port=args.port)
+    setup_logging(args.log_level)
+    plan = load_plan(args.config, debug=args.debug, port=args.port)
     if plan is None:
         return 1
+    if args.workers > 1:
+        return run_workers(
+            args.config,
+            workers=args.workers,
+            host=plan.listen_ip or "0.0.0.0",
+            port=plan.port,
+            debug=args.debug,
+            log_level=args.log_level,
+        )
     run(plan)
     return 0
 
@@ -100,8 +122,8 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     from trio_gateway.demo import DEMO_CONFIG
     from trio_gateway.demo.run import run_demo
 
-    _setup_logging(args.log_level)
-    plan = _load_plan(str(DEMO_CONFIG), port=args.port)
+    setup_logging(args.log_level)
+    plan = load_plan(str(DEMO_CONFIG), port=args.port)
     if plan is None:
         return 1
     trio.run(run_demo, plan)

@@ -7,6 +7,8 @@ addresses); `run()` is what `trio-gateway run` calls.
 from __future__ import annotations
 
 import logging
+import signal
+import socket
 from typing import Any
 
 import trio
@@ -16,7 +18,7 @@ from hypercorn.trio import serve as hypercorn_serve
 from trio_gateway.asgi import GatewayApp, make_client
 from trio_gateway.plan import GatewayPlan
 
-__all__ = ["hypercorn_config", "run", "serve"]
+__all__ = ["hypercorn_config", "reuse_port_socket", "run", "serve"]
 
 LOGGER = logging.getLogger(__name__)
 
@@ -39,6 +41,7 @@ async def serve(
     host: str | None = None,
     port: int | None = None,
     shutdown_trigger: Any = None,
+    sock: socket.socket | None = None,
     task_status: trio.TaskStatus[list[str]] = trio.TASK_STATUS_IGNORED,
 ) -> None:
     """Serve `plan` until cancelled (or until `shutdown_trigger` returns).
@@ -46,6 +49,8 @@ async def serve(
     Args:
         host: the address to bind; default the plan's `listen_ip`, else all interfaces.
         port: default the plan's port; 0 picks a free one (see `task_status`).
+        sock: a bound socket to serve on instead (`run --workers`: one SO_REUSEPORT socket per
+            worker process).
         task_status: started with the list of bound URLs, e.g. `["http://127.0.0.1:40123"]`.
     """
     # The client is ours, not the app's: hypercorn skips lifespan shutdown when it is cancelled,
@@ -55,6 +60,8 @@ async def serve(
     config = hypercorn_config(
         host or plan.listen_ip or "0.0.0.0", plan.port if port is None else port
     )
+    if sock is not None:
+        config.bind = [f"fd://{sock.fileno()}"]
     kwargs: dict[str, Any] = {}
     if shutdown_trigger is not None:
         kwargs["shutdown_trigger"] = shutdown_trigger
@@ -64,14 +71,26 @@ async def serve(
         client.close()
 
 
-def run(plan: GatewayPlan) -> None:
-    """Serve until SIGINT/SIGTERM."""
-    trio.run(_run, plan)
+def run(plan: GatewayPlan, *, sock: socket.socket | None = None) -> None:
+    """Serve until SIGINT/SIGTERM (in one process; see `trio_gateway.workers` for several)."""
+    trio.run(_run, plan, sock)
 
 
-async def _run(plan: GatewayPlan) -> None:
-    import signal
+def reuse_port_socket(host: str, port: int) -> socket.socket:
+    """A bound TCP socket with SO_REUSEPORT: each worker process binds its own, and the kernel
+    spreads new connections evenly over them (a shared listening socket does not: one worker
+    tends to win most accepts)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    sock.bind((host, port))
+    sock.set_inheritable(True)
+    return sock
 
+
+async def _run(plan: GatewayPlan, sock: socket.socket | None) -> None:
     async def wait_for_signal() -> None:
         with trio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
             async for signum in signals:
@@ -81,7 +100,7 @@ async def _run(plan: GatewayPlan) -> None:
     async with trio.open_nursery() as nursery:
         binds = await nursery.start(
             lambda task_status: serve(
-                plan, shutdown_trigger=wait_for_signal, task_status=task_status
+                plan, shutdown_trigger=wait_for_signal, sock=sock, task_status=task_status
             )
         )
         LOGGER.info("listening on %s", ", ".join(binds))

@@ -156,3 +156,42 @@ def test_run_with_a_bad_config_exits_1(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert "unsupported version: 2 (want: 3)" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def _children(pid: int) -> list[int]:
+    children = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                children.append(int(entry.name))
+    return children
+
+
+async def test_run_with_two_workers(tmp_path: Path, backend_url: str) -> None:
+    config = _backend_config(tmp_path, backend_url)
+    port = _free_port()
+    command = [sys.executable, "-m", "trio_gateway", "run", "-c", str(config), "-p", str(port)]
+    proc = await trio.lowlevel.open_process([*command, "--workers", "2"], cwd=ROOT)
+    try:
+        await _wait_for(f"http://127.0.0.1:{port}/__health", proc)
+        workers = [
+            p for p in _children(proc.pid) if "spawn_main" in Path(f"/proc/{p}/cmdline").read_text()
+        ]
+        assert len(workers) == 2
+        for _ in range(10):  # a new connection each time: the kernel picks a worker per connection
+            async with httpx.AsyncClient() as client:
+                response = await client.get(f"http://127.0.0.1:{port}/user")
+            assert response.json() == {"name": "a"}
+        proc.send_signal(signal.SIGTERM)
+        with trio.fail_after(20):
+            await proc.wait()
+        assert proc.returncode == 0
+        assert not any(Path(f"/proc/{p}").exists() for p in workers)
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()
