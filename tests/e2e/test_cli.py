@@ -158,7 +158,8 @@ def test_run_with_a_bad_config_exits_1(tmp_path: Path) -> None:
     assert "Traceback" not in result.stderr
 
 
-def _children(pid: int) -> list[int]:
+def _worker_pids(pid: int) -> list[int]:
+    """The multiprocessing workers among `pid`'s children (reading /proc: fast, local)."""
     children = []
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
@@ -167,8 +168,13 @@ def _children(pid: int) -> list[int]:
             except OSError:
                 continue
             if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
-                children.append(int(entry.name))
+                if "spawn_main" in (entry / "cmdline").read_text():
+                    children.append(int(entry.name))
     return children
+
+
+def _alive(pids: list[int]) -> bool:
+    return any(Path(f"/proc/{p}").exists() for p in pids)
 
 
 async def test_run_with_two_workers(tmp_path: Path, backend_url: str) -> None:
@@ -178,9 +184,7 @@ async def test_run_with_two_workers(tmp_path: Path, backend_url: str) -> None:
     proc = await trio.lowlevel.open_process([*command, "--workers", "2"], cwd=ROOT)
     try:
         await _wait_for(f"http://127.0.0.1:{port}/__health", proc)
-        workers = [
-            p for p in _children(proc.pid) if "spawn_main" in Path(f"/proc/{p}/cmdline").read_text()
-        ]
+        workers = _worker_pids(proc.pid)
         assert len(workers) == 2
         for _ in range(10):  # a new connection each time: the kernel picks a worker per connection
             async with httpx.AsyncClient() as client:
@@ -190,7 +194,7 @@ async def test_run_with_two_workers(tmp_path: Path, backend_url: str) -> None:
         with trio.fail_after(20):
             await proc.wait()
         assert proc.returncode == 0
-        assert not any(Path(f"/proc/{p}").exists() for p in workers)
+        assert not _alive(workers)
     finally:
         if proc.returncode is None:
             proc.kill()
