@@ -167,9 +167,9 @@ def _worker_pids(pid: int) -> list[int]:
                 stat = (entry / "stat").read_text()
             except OSError:
                 continue
-            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
-                if "spawn_main" in (entry / "cmdline").read_text():
-                    children.append(int(entry.name))
+            parent = int(stat.rsplit(")", 1)[1].split()[1])
+            if parent == pid and "spawn_main" in (entry / "cmdline").read_text():
+                children.append(int(entry.name))
     return children
 
 
