@@ -68,7 +68,16 @@ def test_every_ce_namespace_is_known_and_not_enterprise(name: str) -> None:
 
 def test_implemented_namespaces() -> None:
     implemented = {n for n, ns in NAMESPACES.items() if ns.status is Status.IMPLEMENTED}
-    assert implemented == {"router", "proxy", "backend/http", "backend/http/client"}
+    assert implemented == {
+        "router",
+        "proxy",
+        "backend/http",
+        "backend/http/client",
+        "qos/ratelimit/router",
+        "qos/ratelimit/proxy",
+        "qos/circuit-breaker",
+        "qos/http-cache",
+    }
     assert set(IMPLEMENTED) == implemented
     # the unknown-key walker knows the keys of each (proxy has per-level keys)
     assert set(NAMESPACE_KEYS) | {"proxy"} == implemented

@@ -95,19 +95,19 @@ CASES: list[tuple[str, dict[str, Any], list[str]]] = [
     ),
     (
         "not implemented namespace",
-        config(extra_config={"qos/ratelimit/router": {"max_rate": 5}}),
+        config(extra_config={"auth/validator": {"alg": "RS256"}}),
         [
-            'warning: $.endpoints[0].extra_config["qos/ratelimit/router"]: namespace'
-            " `qos/ratelimit/router` is not implemented yet by trio-gateway (ignored)"
+            'warning: $.endpoints[0].extra_config["auth/validator"]: namespace'
+            " `auth/validator` is not implemented yet by trio-gateway (ignored)"
         ],
     ),
     (
         "not implemented namespace by its legacy name",
-        config(be(extra_config={"github.com/devopsfaith/krakend-circuitbreaker/gobreaker": {}})),
+        config(be(extra_config={"github.com/devopsfaith/krakend-martian": {}})),
         [
             "warning: $.endpoints[0].backend[0].extra_config"
-            '["github.com/devopsfaith/krakend-circuitbreaker/gobreaker"]: namespace'
-            " `qos/circuit-breaker` is not implemented yet by trio-gateway (ignored)"
+            '["github.com/devopsfaith/krakend-martian"]: namespace'
+            " `modifier/martian` is not implemented yet by trio-gateway (ignored)"
         ],
     ),
     (

@@ -24,10 +24,14 @@ __all__ = [
     "BackendConfig",
     "BackendHTTPClientConfig",
     "BackendHTTPConfig",
+    "CircuitBreakerConfig",
     "EndpointConfig",
     "ExtraConfig",
     "FlatmapOperation",
+    "HTTPCacheConfig",
     "ProxyConfig",
+    "RateLimitProxyConfig",
+    "RateLimitRouterConfig",
     "RouterConfig",
     "Seconds",
     "ServiceConfig",
@@ -117,6 +121,56 @@ class BackendHTTPClientConfig:
 
 
 @attrs.frozen(kw_only=True)
+class RateLimitRouterConfig:
+    """`extra_config."qos/ratelimit/router"` (endpoint): an endpoint-wide bucket (503 when empty)
+    and one bucket per client (429), refilled at `max_rate` / `client_max_rate` per `every`."""
+
+    max_rate: float = 0.0
+    capacity: int = 0  # 0 = KrakenD's default (the per-second rate, at least 1)
+    client_max_rate: float = 0.0
+    client_capacity: int = 0
+    strategy: str = ""  # "ip" | "header" | "param"
+    key: str = ""
+    every: Seconds | None = None  # default 1 s; KrakenD raises anything under 1 s to 1 s
+    num_shards: int = 2048  # accepted for compatibility; our store is not sharded
+    cleanup_period: Seconds | None = None  # default 1 m
+    cleanup_threads: int = 1  # accepted for compatibility (KrakenD ignores it too)
+    # Beyond KrakenD: a Retry-After header on 429/503 (seconds until a token is back).
+    retry_after: bool = True
+    # Beyond KrakenD: at most this many client buckets; past it the least recently used go.
+    max_clients: int = 100_000
+
+
+@attrs.frozen(kw_only=True)
+class RateLimitProxyConfig:
+    """`extra_config."qos/ratelimit/proxy"` (backend): one bucket per backend definition."""
+
+    max_rate: float = 0.0
+    capacity: int = 0
+    every: Seconds | None = None
+
+
+@attrs.frozen(kw_only=True)
+class CircuitBreakerConfig:
+    """`extra_config."qos/circuit-breaker"` (backend). Times are whole seconds, as in KrakenD."""
+
+    interval: int = 0
+    timeout: int = 0  # 0 = gobreaker's default of 60 s
+    max_errors: int = 0
+    name: str = ""
+    log_status_change: bool = False
+
+
+@attrs.frozen(kw_only=True)
+class HTTPCacheConfig:
+    """`extra_config."qos/http-cache"` (backend): an in-memory HTTP cache of backend answers."""
+
+    shared: bool = False
+    max_items: int = 0
+    max_size: int = 0  # bytes
+
+
+@attrs.frozen(kw_only=True)
 class ExtraConfig:
     """An `extra_config` object: implemented namespaces structured, everything kept in `raw`.
 
@@ -128,6 +182,10 @@ class ExtraConfig:
     proxy: ProxyConfig | None = None
     backend_http: BackendHTTPConfig | None = None
     backend_http_client: BackendHTTPClientConfig | None = None
+    ratelimit_router: RateLimitRouterConfig | None = None
+    ratelimit_proxy: RateLimitProxyConfig | None = None
+    circuit_breaker: CircuitBreakerConfig | None = None
+    http_cache: HTTPCacheConfig | None = None
     raw: Mapping[str, Any] = attrs.field(factory=_frozen_dict)
 
 

@@ -27,7 +27,11 @@ import attrs
 from trio_gateway.config.model import (
     BackendHTTPClientConfig,
     BackendHTTPConfig,
+    CircuitBreakerConfig,
+    HTTPCacheConfig,
     ProxyConfig,
+    RateLimitProxyConfig,
+    RateLimitRouterConfig,
     RouterConfig,
 )
 
@@ -101,10 +105,10 @@ _TABLE: tuple[Namespace, ...] = (
     _ns("plugin/http-server", {_S}, _TODO, _GHU + "krakend/transport/http/server/handler"),
     _ns("plugin/http-client", {_B}, _TODO, _GH + "krakend/transport/http/client/executor"),
     _ns("plugin/req-resp-modifier", {_E, _B}, _TODO, _GH + "krakend/proxy/plugin"),
-    _ns("qos/http-cache", {_B}, _TODO, _GH + "krakend-httpcache"),
-    _ns("qos/circuit-breaker", {_B}, _TODO, _GH + "krakend-circuitbreaker/gobreaker"),
-    _ns("qos/ratelimit/router", {_E}, _TODO),
-    _ns("qos/ratelimit/proxy", {_B}, _TODO),
+    _ns("qos/http-cache", {_B}, _IMPL, _GH + "krakend-httpcache"),
+    _ns("qos/circuit-breaker", {_B}, _IMPL, _GH + "krakend-circuitbreaker/gobreaker"),
+    _ns("qos/ratelimit/router", {_E}, _IMPL),
+    _ns("qos/ratelimit/proxy", {_B}, _IMPL),
     # service level only carries `shared_cache_duration`
     _ns("auth/validator", {_S, _E}, _TODO, _GH + "krakend-jose/validator"),
     _ns("auth/signer", {_E}, _TODO, _GH + "krakend-jose/signer"),
@@ -189,6 +193,10 @@ IMPLEMENTED: Mapping[str, tuple[str, type]] = {
     "proxy": ("proxy", ProxyConfig),
     "backend/http": ("backend_http", BackendHTTPConfig),
     "backend/http/client": ("backend_http_client", BackendHTTPClientConfig),
+    "qos/ratelimit/router": ("ratelimit_router", RateLimitRouterConfig),
+    "qos/ratelimit/proxy": ("ratelimit_proxy", RateLimitProxyConfig),
+    "qos/circuit-breaker": ("circuit_breaker", CircuitBreakerConfig),
+    "qos/http-cache": ("http_cache", HTTPCacheConfig),
 }
 
 _COMMENT_PREFIXES = ("@", "$", "_", "#")

@@ -21,16 +21,14 @@ import attrs
 from trio_gateway.config.diagnostics import Diagnostic, PathSegment, did_you_mean, format_path
 from trio_gateway.config.model import (
     BackendConfig,
-    BackendHTTPClientConfig,
-    BackendHTTPConfig,
     EndpointConfig,
     FlatmapOperation,
-    RouterConfig,
     ServiceConfig,
     StaticConfig,
 )
 from trio_gateway.config.namespaces import (
     ALIASES,
+    IMPLEMENTED,
     NAMESPACES,
     V2_NAMESPACES,
     Level,
@@ -95,11 +93,8 @@ _PROXY_BY_LEVEL = {
     ),
     Level.BACKEND: frozenset({"flatmap_filter", "shadow", "shadow_timeout"}),
 }
-NAMESPACE_KEYS = {
-    "router": _keys(RouterConfig),
-    "backend/http": _keys(BackendHTTPConfig),
-    "backend/http/client": _keys(BackendHTTPClientConfig),
-}
+# Every implemented namespace but `proxy`, whose keys depend on the level (walked separately).
+NAMESPACE_KEYS = {name: _keys(cls) for name, (_, cls) in IMPLEMENTED.items() if name != "proxy"}
 _ENTERPRISE_KEYS = {
     "router": frozenset({"max_payload", "decompress_gzip", "disable_gzip"}),
     "proxy": frozenset({"max_payload", "decompress_gzip"}),
