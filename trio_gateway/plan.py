@@ -24,6 +24,7 @@ from trio_gateway.config.model import (
     EndpointConfig,
     FlatmapOperation,
     ProxyConfig,
+    RateLimitRouterConfig,
     RouterConfig,
     ServiceConfig,
     StaticConfig,
@@ -70,6 +71,7 @@ class EndpointPlan:
     # shadow backends, removed from `backends`, with their timeouts
     shadows: tuple[BackendCall, ...] = ()
     shadow_timeouts: tuple[float, ...] = ()
+    ratelimit: RateLimitRouterConfig | None = None
 
     @property
     def name(self) -> str:
@@ -158,6 +160,9 @@ def _backend(
         return_error_details=http.return_error_details if http else None,
         concurrent_calls=max(endpoint.concurrent_calls, 1),
         keep_body=encoding == "no-op",
+        ratelimit=extra.ratelimit_proxy,
+        circuit_breaker=extra.circuit_breaker,
+        http_cache=extra.http_cache,
     )
 
 
@@ -213,6 +218,7 @@ def _endpoint(service: ServiceConfig, endpoint: EndpointConfig) -> EndpointPlan:
             (b.extra_config.proxy.shadow_timeout if b.extra_config.proxy else None) or timeout
             for b in shadows
         ),
+        ratelimit=endpoint.extra_config.ratelimit_router,
     )
 
 

@@ -149,6 +149,15 @@ async def backend_app(scope: dict[str, Any], receive: Any, send: Any) -> None:
         if await _sleep_unless_disconnected(delay, receive, path):
             return
         await _send(send, 200, orjson.dumps(echo()), b"application/json")
+    elif path.startswith("/cacheable/"):
+        # hypercorn adds Date; with max-age the gateway's http-cache may keep this for 60 s
+        await _send(
+            send,
+            200,
+            orjson.dumps(echo()),
+            b"application/json",
+            [(b"cache-control", b"public, max-age=60")],
+        )
     elif path.startswith("/status/"):
         code = int(path.split("/")[2])
         await _send(send, code, b"status %d\n" % code, b"text/plain; charset=utf-8")

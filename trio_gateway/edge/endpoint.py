@@ -12,6 +12,7 @@ watches the client: a client that disconnects cancels every backend call of its 
 from __future__ import annotations
 
 import logging
+import math
 from typing import Any
 from urllib.parse import unquote
 
@@ -30,6 +31,7 @@ from trio_gateway.plan import EndpointPlan
 from trio_gateway.proxy.render import Renderer, get_renderer, negotiated_renderer
 from trio_gateway.proxy.request import filter_query, parse_query
 from trio_gateway.proxy.types import Headers, ProxyFunction, Request, Response
+from trio_gateway.qos.ratelimit import RouterRateLimiter, client_key
 
 __all__ = ["EdgeOptions", "EndpointHandler", "bad_params"]
 
@@ -69,6 +71,14 @@ def bad_params(params: dict[str, str]) -> bytes | None:
     return None
 
 
+def _now() -> float:
+    """trio's clock when inside trio (startup runs there); 0 otherwise (a plain test)."""
+    try:
+        return trio.current_time()
+    except RuntimeError:
+        return 0.0
+
+
 def _header(headers: list[tuple[bytes, bytes]], name: bytes) -> bytes:
     for key, value in headers:
         if key == name:
@@ -79,7 +89,7 @@ def _header(headers: list[tuple[bytes, bytes]], name: bytes) -> bytes:
 class EndpointHandler:
     """Serves one endpoint; built once at startup."""
 
-    __slots__ = ("_cache_control", "_options", "_plan", "_proxy", "_render")
+    __slots__ = ("_cache_control", "_limiter", "_options", "_plan", "_proxy", "_render")
 
     def __init__(self, plan: EndpointPlan, proxy: ProxyFunction, options: EdgeOptions) -> None:
         self._plan = plan
@@ -92,6 +102,9 @@ class EndpointHandler:
         # lura truncates the TTL to whole seconds.
         self._cache_control = (
             b"public, max-age=%d" % int(plan.cache_ttl) if plan.cache_ttl else None
+        )
+        self._limiter = (
+            RouterRateLimiter.from_config(plan.ratelimit, _now()) if plan.ratelimit else None
         )
 
     @property
@@ -126,6 +139,8 @@ class EndpointHandler:
             if problem is not None:
                 await send_response(send, 400, [(b"content-type", TEXT_PLAIN_UTF8)], problem)
                 return
+        if self._limiter is not None and await self._rate_limited(scope, params, send):
+            return
         body, disconnected = await read_body(receive)
         if disconnected:
             return
@@ -150,6 +165,32 @@ class EndpointHandler:
             nursery.cancel_scope.cancel()
         if client_gone:
             LOGGER.debug("%s: client went away, backend calls cancelled", self._plan.name)
+
+    async def _rate_limited(
+        self, scope: dict[str, Any], params: dict[str, str], send: ASGISend
+    ) -> bool:
+        """`qos/ratelimit/router`: answer 429 (client) / 503 (endpoint) when a bucket is empty.
+
+        As KrakenD: an empty body and no X-Krakend headers. Beyond KrakenD: `Retry-After`
+        (whole seconds, at least 1) unless the config turns it off."""
+        limiter = self._limiter
+        assert limiter is not None
+        key = None
+        if limiter.needs_client_key:
+            client = scope.get("client")
+            headers = scope["headers"]
+            client_ip = self._options.client_ip.resolve(client[0] if client else "", headers)
+            key = client_key(
+                limiter.strategy, limiter.key, client_ip=client_ip, headers=headers, params=params
+            )
+        rejection = limiter.check(key, trio.current_time())
+        if rejection is None:
+            return False
+        extra: Headers = []
+        if self._plan.ratelimit is not None and self._plan.ratelimit.retry_after:
+            extra.append((b"retry-after", b"%d" % max(1, math.ceil(rejection.retry_after))))
+        await send_response(send, rejection.status, extra)
+        return True
 
     async def _serve(self, request: Request, send: ASGISend, render: Renderer) -> None:
         """Run the proxy within the endpoint timeout and answer by KrakenD's rules."""

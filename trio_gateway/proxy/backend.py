@@ -11,10 +11,11 @@ import itertools
 import logging
 from collections.abc import Iterator
 from contextlib import AbstractAsyncContextManager
-from typing import Any
+from typing import Any, Protocol
 
 import attrs
 
+from trio_gateway.config.model import CircuitBreakerConfig, HTTPCacheConfig, RateLimitProxyConfig
 from trio_gateway.errors import BackendStatusError, BackendUnavailable
 from trio_gateway.proxy.decode import Decoder, gunzip_if_needed
 from trio_gateway.proxy.formatter import Formatter
@@ -23,13 +24,12 @@ from trio_gateway.proxy.request import UrlTemplate, encode_query, filter_headers
 from trio_gateway.proxy.types import Headers, Request, Response
 from trio_gateway.transport import (
     BackendResponse,
-    HTTPClient,
     Origin,
     StreamingResponse,
     TransportError,
 )
 
-__all__ = ["BackendCall", "BackendProxy"]
+__all__ = ["BackendCall", "BackendClient", "BackendProxy"]
 
 LOGGER = logging.getLogger(__name__)
 
@@ -56,6 +56,36 @@ class BackendCall:
     concurrent_calls: int = 1
     # `no-op` backends keep their raw body (sequential `{resp0}` reads it)
     keep_body: bool = False
+    # QoS layers (reference: krakend-components §3, §5, §6); None = not configured
+    ratelimit: RateLimitProxyConfig | None = None
+    circuit_breaker: CircuitBreakerConfig | None = None
+    http_cache: HTTPCacheConfig | None = None
+
+
+class BackendClient(Protocol):
+    """What the leaf proxy calls: `HTTPClient`, or a `CachingClient` in front of it."""
+
+    async def request(
+        self,
+        origin: Origin,
+        method: bytes,
+        target: bytes,
+        headers: Headers,
+        body: bytes = b"",
+        *,
+        follow_redirects: bool = True,
+    ) -> BackendResponse: ...
+
+    def stream(
+        self,
+        origin: Origin,
+        method: bytes,
+        target: bytes,
+        headers: Headers,
+        body: bytes = b"",
+        *,
+        follow_redirects: bool = True,
+    ) -> AbstractAsyncContextManager[StreamingResponse]: ...
 
 
 class BackendProxy:
@@ -63,7 +93,7 @@ class BackendProxy:
 
     __slots__ = ("_call", "_client", "_method", "_origins")
 
-    def __init__(self, call: BackendCall, client: HTTPClient) -> None:
+    def __init__(self, call: BackendCall, client: BackendClient) -> None:
         self._call = call
         self._client = client
         self._method = call.method.encode("ascii")

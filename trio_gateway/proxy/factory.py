@@ -7,13 +7,22 @@ Outermost to innermost, each layer present only when its config is:
         endpoint flatmap_filter (>1 backend)  -> EndpointFlatmap
           merge: parallel | sequential        -> ParallelMerge | SequentialMerge
             per backend: concurrent_calls > 1 -> ConcurrentProxy
-              the HTTP call                   -> BackendProxy
+              qos/circuit-breaker             -> CircuitBreakerProxy
+                qos/ratelimit/proxy           -> RateLimitedProxy
+                  the HTTP call               -> BackendProxy
+                    qos/http-cache            -> CachingClient (under the call, as in KrakenD)
+
+The endpoint-wide `qos/ratelimit/router` runs before all of this, at the edge: its rejections
+never reach a proxy (KrakenD answers them before its endpoint handler).
 """
 
 from __future__ import annotations
 
+import trio
+
+from trio_gateway.errors import BackendError
 from trio_gateway.plan import EndpointPlan
-from trio_gateway.proxy.backend import BackendCall, BackendProxy
+from trio_gateway.proxy.backend import BackendCall, BackendClient, BackendProxy
 from trio_gateway.proxy.concurrent import ConcurrentProxy
 from trio_gateway.proxy.formatter import Formatter
 from trio_gateway.proxy.merge import ParallelMerge
@@ -21,9 +30,12 @@ from trio_gateway.proxy.sequential import SequentialMerge
 from trio_gateway.proxy.shadow import Background, ShadowProxy
 from trio_gateway.proxy.static import StaticProxy
 from trio_gateway.proxy.types import ProxyFunction, Request, Response
+from trio_gateway.qos.circuit import CircuitBreaker, CircuitBreakerProxy
+from trio_gateway.qos.httpcache import CachingClient, HTTPCache, shared_cache
+from trio_gateway.qos.ratelimit import ProxyRateLimiter
 from trio_gateway.transport import HTTPClient
 
-__all__ = ["EndpointFlatmap", "build_backend_proxy", "build_endpoint_proxy"]
+__all__ = ["EndpointFlatmap", "RateLimitedProxy", "build_backend_proxy", "build_endpoint_proxy"]
 
 
 class EndpointFlatmap:
@@ -42,8 +54,44 @@ class EndpointFlatmap:
         return response
 
 
+class RateLimitedProxy:
+    """`qos/ratelimit/proxy`: a backend over its rate fails like any backend error (KrakenD's
+    `ErrLimited`, spelling included), so it counts toward the backend's circuit breaker."""
+
+    __slots__ = ("_limiter", "_next")
+
+    def __init__(self, next_proxy: ProxyFunction, limiter: ProxyRateLimiter) -> None:
+        self._next = next_proxy
+        self._limiter = limiter
+
+    async def __call__(self, request: Request) -> Response:
+        if not self._limiter.allow(trio.current_time()):
+            raise BackendError("rate limit exceded")
+        return await self._next(request)
+
+
+def _client_for(call: BackendCall, client: HTTPClient) -> BackendClient:
+    config = call.http_cache
+    if config is None:
+        return client
+    cache = (
+        shared_cache(config)
+        if config.shared
+        else HTTPCache(max_items=config.max_items, max_size=config.max_size)
+    )
+    return CachingClient(client, cache)
+
+
 def build_backend_proxy(call: BackendCall, client: HTTPClient, timeout: float) -> ProxyFunction:
-    proxy: ProxyFunction = BackendProxy(call, client)
+    proxy: ProxyFunction = BackendProxy(call, _client_for(call, client))
+    if call.ratelimit is not None:
+        limiter = ProxyRateLimiter.from_config(call.ratelimit, trio.current_time())
+        if limiter is not None:
+            proxy = RateLimitedProxy(proxy, limiter)
+    if call.circuit_breaker is not None:
+        breaker = CircuitBreaker.from_config(call.circuit_breaker)
+        if breaker is not None:
+            proxy = CircuitBreakerProxy(proxy, breaker)
     if call.concurrent_calls > 1:
         proxy = ConcurrentProxy(proxy, call.concurrent_calls, timeout)
     return proxy

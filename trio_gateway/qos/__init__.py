@@ -1,0 +1,1 @@
+"""Quality-of-service layers: rate limits, the circuit breaker and the HTTP cache."""

@@ -1,0 +1,295 @@
+"""`qos/http-cache`: KrakenD's in-memory HTTP cache under the backend client, plus collapsing.
+
+`CachingClient` wraps the backend client and applies the rules of `cache_policy` (gregjones/
+httpcache, as KrakenD does). `HTTPCache` is the store: per backend, or the process-wide one
+returned by `shared_cache()` for `"shared": true` backends.
+
+Rule 1 (two clocks): HTTP dates are wall-clock times, trio's clock is monotonic and unrelated.
+The wall clock is read once, when a response is stored, to get its initial age (its Date against
+`time.time()`, RFC 9111 §4.2.3); from then on its age grows with `trio.current_time()`. So wall
+clock steps do not age entries, and tests move time with trio's MockClock alone.
+
+Rule 2 (collapsing, RFC 9111 §4): concurrent misses for one key make one backend call. The first
+leads a flight; the others wait on its `trio.Event`, then look in the cache again and take what it
+holds *if* they may reuse it (fresh, same Vary values); if not (no-store, stale at once, failure),
+each forwards its own request, in parallel, as RFC 9111 §4 says. A cancelled leader leaves no
+answer: its waiters start over and one of them leads. Keys whose answers are not reusable stop
+collapsing until one is, so that bursts to them do not wait twice (Varnish's hit-for-miss).
+
+All state is touched by trio tasks of one thread between checkpoints, so no locks are needed.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import time
+from collections import OrderedDict
+from contextlib import AbstractAsyncContextManager
+
+import attrs
+import trio
+
+from ..config.model import HTTPCacheConfig
+from ..transport import BackendResponse, HTTPClient, Origin, StreamingResponse, TransportError
+from ..transport.request import Headers
+from . import cache_policy as policy
+from .cache_policy import CacheControl, Freshness, StoredResponse
+
+__all__ = ["CacheStatistics", "CachingClient", "HTTPCache", "shared_cache"]
+
+LOGGER = logging.getLogger(__name__)
+
+# (method, origin, target, follow_redirects): the last because a 301 is stored as it came when
+# redirects are not followed, and must not answer a caller that follows them.
+_Key = tuple[bytes, Origin, bytes, bool]
+# How many keys are remembered as not worth collapsing (Rule 2).
+_MAX_UNCOLLAPSIBLE = 4096
+
+
+@attrs.frozen(kw_only=True)
+class CacheStatistics:
+    """A snapshot of one `HTTPCache`'s counters."""
+
+    items: int  # stored responses
+    bytes: int  # their summed size: bodies + header names and values
+    hits: int  # requests answered from the cache without a backend call
+    misses: int  # backend calls without a usable stored response
+    revalidations: int  # conditional backend calls for a stale stored response
+    evictions: int  # responses dropped by the LRU limits
+    coalesced: int  # requests answered with what another request's call fetched (Rule 2)
+
+
+@attrs.define(eq=False)
+class _Flight:
+    headers: Headers  # the leader's
+    done: trio.Event = attrs.Factory(trio.Event)
+    abandoned: bool = False  # the leader was cancelled: no answer
+    store: bool = True  # cleared when an unsafe request invalidates the key meanwhile
+
+
+class HTTPCache:
+    """The store: LRU by items and bytes, plus the in-flight backend calls (Rule 2).
+
+    Args:
+        max_items: Most responses kept; 0 means no limit.
+        max_size: Most bytes kept; 0 means no limit. A response larger than this is never stored.
+            (KrakenD ignores one limit without the other; a limit written here is a limit kept.)
+    """
+
+    def __init__(self, *, max_items: int = 0, max_size: int = 0) -> None:
+        if max_items < 0 or max_size < 0:
+            raise ValueError("max_items and max_size must not be negative")
+        self.max_items = max_items
+        self.max_size = max_size
+        self._entries: OrderedDict[_Key, StoredResponse] = OrderedDict()
+        self._bytes = 0
+        self._flights: dict[_Key, _Flight] = {}
+        self._uncollapsible: OrderedDict[_Key, None] = OrderedDict()
+        self._hits = self._misses = self._revalidations = self._evictions = self._coalesced = 0
+
+    def statistics(self) -> CacheStatistics:
+        """Return a snapshot of the counters."""
+        return CacheStatistics(
+            items=len(self._entries),
+            bytes=self._bytes,
+            hits=self._hits,
+            misses=self._misses,
+            revalidations=self._revalidations,
+            evictions=self._evictions,
+            coalesced=self._coalesced,
+        )
+
+    def _put(self, key: _Key, entry: StoredResponse) -> None:
+        self._delete(key)  # KrakenD's LRU forgets to subtract the replaced size; this does not
+        if self.max_size and entry.size > self.max_size:
+            return
+        self._entries[key] = entry
+        self._bytes += entry.size
+        while (self.max_items and len(self._entries) > self.max_items) or (
+            self.max_size and self._bytes > self.max_size
+        ):
+            _, evicted = self._entries.popitem(last=False)
+            self._bytes -= evicted.size
+            self._evictions += 1
+
+    def _delete(self, key: _Key) -> None:
+        entry = self._entries.pop(key, None)
+        if entry is not None:
+            self._bytes -= entry.size
+
+    def _invalidate(self, method: bytes, origin: Origin, target: bytes) -> None:
+        """RFC 9111 §4.4: an unsafe request invalidates the stored responses for its URL."""
+        if method in policy.SAFE_METHODS:
+            return
+        for key in itertools.product(policy.CACHEABLE_METHODS, [origin], [target], [True, False]):
+            self._delete(key)
+            flight = self._flights.get(key)
+            if flight is not None:
+                flight.store = False
+
+    def _mark(self, key: _Key, reusable: bool) -> None:
+        """Rule 2: remember (or forget) that `key`'s answers are not reusable."""
+        self._uncollapsible.pop(key, None)
+        if not reusable:
+            self._uncollapsible[key] = None
+            if len(self._uncollapsible) > _MAX_UNCOLLAPSIBLE:
+                self._uncollapsible.popitem(last=False)
+
+
+_shared: HTTPCache | None = None
+
+
+def shared_cache(config: HTTPCacheConfig) -> HTTPCache:
+    """The process-wide cache of `"shared": true` backends; the first caller's limits win."""
+    global _shared
+    if _shared is None:
+        _shared = HTTPCache(max_items=config.max_items, max_size=config.max_size)
+    elif (config.max_items, config.max_size) != (_shared.max_items, _shared.max_size):
+        limits = (_shared.max_items, _shared.max_size, config.max_items, config.max_size)
+        LOGGER.info("shared http-cache keeps max_items=%d max_size=%d, ignoring %d, %d", *limits)
+    return _shared
+
+
+class CachingClient:
+    """`HTTPClient.request` through an `HTTPCache`; `stream` is passed straight through.
+
+    Error handling: the client's errors propagate (a stale response allowed by `stale-if-error`
+    answers a `TransportError` or a 5xx instead); `trio.Cancelled` always propagates."""
+
+    def __init__(self, client: HTTPClient, cache: HTTPCache) -> None:
+        self._client = client
+        self._cache = cache
+
+    async def request(
+        self,
+        origin: Origin,
+        method: bytes,
+        target: bytes,
+        headers: Headers,
+        body: bytes = b"",
+        *,
+        follow_redirects: bool = True,
+    ) -> BackendResponse:
+        """Answer from the cache, by revalidating, or from the backend; see the module docstring."""
+        cache, client = self._cache, self._client
+        if method not in policy.CACHEABLE_METHODS or policy.first_value(headers, b"range"):
+            # Invalidate before (gregjones) and after: a GET may store the old state meanwhile.
+            cache._invalidate(method, origin, target)
+            try:
+                return await client.request(
+                    origin, method, target, headers, body, follow_redirects=follow_redirects
+                )
+            finally:
+                cache._invalidate(method, origin, target)
+        key: _Key = (method, origin, target, follow_redirects)
+        request_cc = policy.parse_cache_control(headers)
+        collapsible = "no-cache" not in request_cc and "no-store" not in request_cc
+        waited = False
+        while True:
+            stored = cache._entries.get(key)
+            entry = stored if stored is not None and stored.matches(headers) else None
+            if entry is not None:
+                state = entry.freshness(trio.current_time(), request_cc)
+                if state is Freshness.FRESH:
+                    cache._entries.move_to_end(key)
+                    if waited:
+                        cache._coalesced += 1
+                    else:
+                        cache._hits += 1
+                    return entry.response
+                if state is Freshness.TRANSPARENT:
+                    entry = None
+            elif "only-if-cached" in request_cc:  # RFC 9111 §5.2.1.7
+                url = origin.base_url + target.decode("latin-1")
+                return BackendResponse(504, b"Gateway Timeout", [], b"", url)
+            flight = cache._flights.get(key) if collapsible else None
+            # Wait only if the answer can be ours: same Vary values as the leader's, if known.
+            if flight is not None and (
+                stored is None or stored.same_variant(headers, flight.headers)
+            ):
+                await flight.done.wait()
+                waited = True
+                collapsible = flight.abandoned  # otherwise: reuse what it stored, or forward
+                continue
+            if not collapsible or flight is not None or key in cache._uncollapsible:
+                return await self._fetch(key, entry, headers, body, request_cc, None)
+            flight = cache._flights[key] = _Flight(headers)
+            abandoned = True
+            try:
+                response = await self._fetch(key, entry, headers, body, request_cc, flight)
+                abandoned = False
+            except Exception:
+                abandoned = False  # failed, not cancelled: the waiters forward their own requests
+                raise
+            finally:
+                flight.abandoned = abandoned
+                del cache._flights[key]
+                flight.done.set()
+            return response
+
+    def stream(
+        self,
+        origin: Origin,
+        method: bytes,
+        target: bytes,
+        headers: Headers,
+        body: bytes = b"",
+        *,
+        follow_redirects: bool = True,
+    ) -> AbstractAsyncContextManager[StreamingResponse]:
+        """`client.stream`, uncached (no-op backends stream); unsafe methods still invalidate."""
+        self._cache._invalidate(method, origin, target)
+        return self._client.stream(
+            origin, method, target, headers, body, follow_redirects=follow_redirects
+        )
+
+    async def _fetch(
+        self,
+        key: _Key,
+        entry: StoredResponse | None,
+        headers: Headers,
+        body: bytes,
+        request_cc: CacheControl,
+        flight: _Flight | None,
+    ) -> BackendResponse:
+        """One backend call: conditional if `entry` (stale) has validators; then store or not."""
+        cache = self._cache
+        method, origin, target, follow_redirects = key
+        sent = policy.conditional_headers(headers, entry.response.headers) if entry else None
+        if sent is not None:
+            cache._revalidations += 1
+        else:
+            cache._misses += 1
+        sent_at = trio.current_time()
+        try:
+            response = await self._client.request(
+                origin, method, target, sent or headers, body, follow_redirects=follow_redirects
+            )
+        except TransportError:
+            if entry is not None and entry.stale_if_error(trio.current_time(), request_cc):
+                return entry.response
+            raise
+        now = trio.current_time()
+        if entry is not None:
+            if response.status == 304 and sent is not None:  # RFC 9111 §4.3.4
+                fields = policy.updated_headers(entry.response.headers, response.headers)
+                response = attrs.evolve(entry.response, headers=fields)
+            elif response.status >= 500 and entry.stale_if_error(now, request_cc):
+                return entry.response
+        if flight is not None and not flight.store:
+            return response  # invalidated meanwhile (RFC 9111 §4.4)
+        stored = StoredResponse.of(
+            response, headers, now=now, wall=time.time(), delay=now - sent_at
+        )
+        # gregjones: what cannot be stored replaces nothing. A redirected answer is not stored under
+        # the first URL: KrakenD caches each hop at its own URL, below the redirects.
+        if response.url != origin.base_url + target.decode("latin-1") or not policy.is_storable(
+            method, response.status, request_cc, stored.cc
+        ):
+            cache._delete(key)
+            cache._mark(key, reusable=False)
+            return response
+        cache._put(key, stored)
+        cache._mark(key, stored.reusable())
+        return response
