@@ -59,6 +59,7 @@ http {{
     default_type application/json;
     location /small/ {{ return 200 '{small}'; }}
     location /doc/ {{ alias {dir}/docs/; }}
+    location /cached/ {{ add_header Cache-Control "max-age=3600"; return 200 '{small}'; }}
   }}
 }}
 """
@@ -88,6 +89,43 @@ def gateway_config() -> dict[str, object]:
             ],
         }
     )
+    # The same one-backend call with each QoS layer, to measure what a layer costs. The limits
+    # are far above what the benchmark reaches, so nothing is rejected.
+    small = {"url_pattern": "/small/{id}?b=0", "group": "g0"}
+    endpoints += [
+        {
+            "endpoint": "/limited/{id}",
+            "extra_config": {
+                "qos/ratelimit/router": {
+                    "max_rate": 1e6,
+                    "client_max_rate": 1e6,
+                    "strategy": "ip",
+                }
+            },
+            "backend": [small],
+        },
+        {
+            "endpoint": "/breaker/{id}",
+            "backend": [
+                {
+                    **small,
+                    "extra_config": {
+                        "qos/circuit-breaker": {"interval": 60, "timeout": 10, "max_errors": 5}
+                    },
+                }
+            ],
+        },
+        {
+            "endpoint": "/cached/{id}",
+            "backend": [
+                {
+                    "url_pattern": "/cached/{id}",
+                    "group": "g0",
+                    "extra_config": {"qos/http-cache": {"max_items": 1000, "max_size": 1_000_000}},
+                }
+            ],
+        },
+    ]
     endpoints.append(
         {
             "endpoint": "/noop",
@@ -113,6 +151,9 @@ SCENARIOS = {
     "size-200k": "/size-200k",
     "sequential": "/sequential/1",
     "noop": "/noop",
+    "b1-ratelimit": "/limited/1",
+    "b1-breaker": "/breaker/1",
+    "b1-cached": "/cached/1",
 }
 
 
