@@ -111,3 +111,16 @@ def test_unsanitized_host_keeps_its_path_prefix() -> None:
     assert plan.endpoints[0].backends[0].origins == (
         (Origin.parse("http://127.0.0.1:9000"), "/api/v1"),
     )
+
+
+def test_service_connection_limits_size_the_backend_pool(monkeypatch: Any) -> None:
+    from trio_gateway import asgi
+
+    plan = _plan(
+        max_idle_connections=10, max_idle_connections_per_host=5, idle_connection_timeout="30s"
+    )
+    assert (plan.max_idle_total, plan.max_idle_per_host, plan.idle_timeout) == (10, 5, 30.0)
+    seen: dict[str, Any] = {}
+    monkeypatch.setattr(asgi, "HTTPClient", lambda **kwargs: seen.update(kwargs))
+    asgi.make_client(plan)
+    assert seen == {"max_idle_per_host": 5, "max_idle_total": 10, "idle_timeout": 30.0}
