@@ -24,11 +24,16 @@ __all__ = [
     "BackendConfig",
     "BackendHTTPClientConfig",
     "BackendHTTPConfig",
+    "BotDetectorConfig",
+    "CORSConfig",
     "CircuitBreakerConfig",
     "EndpointConfig",
     "ExtraConfig",
     "FlatmapOperation",
     "HTTPCacheConfig",
+    "HTTPSecureConfig",
+    "JWTSignerConfig",
+    "JWTValidatorConfig",
     "ProxyConfig",
     "RateLimitProxyConfig",
     "RateLimitRouterConfig",
@@ -171,6 +176,109 @@ class HTTPCacheConfig:
 
 
 @attrs.frozen(kw_only=True)
+class JWTValidatorConfig:
+    """`extra_config."auth/validator"` (endpoint; at service level only `shared_cache_duration`)."""
+
+    alg: str = ""
+    jwk_url: str = ""
+    jwk_local_path: str = ""
+    jwk_local_ca: str = ""
+    secret_url: str = ""
+    cypher_key: str = ""
+    jwk_fingerprints: tuple[str, ...] = ()
+    cipher_suites: tuple[int, ...] = ()
+    disable_jwk_security: bool = False
+    cache: bool = False
+    cache_duration: int = 0  # seconds; 0 = 900 when `cache` is on
+    key_identify_strategy: str = "kid"
+    failed_jwk_key_cooldown: Seconds | None = None
+    issuer: str = ""
+    audience: tuple[str, ...] = ()
+    leeway: Seconds | None = None  # default 1 s, and never less
+    roles_key: str = "roles"
+    roles_key_is_nested: bool = False
+    roles: tuple[str, ...] = ()
+    scopes: tuple[str, ...] = ()
+    scopes_key: str = ""
+    scopes_matcher: str = "any"
+    propagate_claims: tuple[tuple[str, str], ...] = ()
+    propagate_claims_preserve_array: bool = False
+    cookie_key: str = "access_token"
+    auth_header_name: str = "Authorization"
+    operation_debug: bool = False
+    shared_cache_duration: int = 0  # service level
+
+
+@attrs.frozen(kw_only=True)
+class JWTSignerConfig:
+    """`extra_config."auth/signer"` (endpoint): sign `keys_to_sign` of the response as JWTs."""
+
+    alg: str = ""
+    kid: str = ""
+    keys_to_sign: tuple[str, ...] = ()
+    jwk_url: str = ""
+    jwk_local_path: str = ""
+    jwk_local_ca: str = ""
+    secret_url: str = ""
+    cypher_key: str = ""
+    jwk_fingerprints: tuple[str, ...] = ()
+    cipher_suites: tuple[int, ...] = ()
+    disable_jwk_security: bool = False
+    full: bool = False
+    typ: str = "JWT"
+
+
+@attrs.frozen(kw_only=True)
+class CORSConfig:
+    """`extra_config."security/cors"` (service)."""
+
+    allow_origins: tuple[str, ...] = ()  # empty = ["*"] (KrakenD)
+    allow_methods: tuple[str, ...] = ()  # empty = GET, POST, HEAD (rs/cors)
+    allow_headers: tuple[str, ...] = ()  # empty = ["*"] (KrakenD)
+    expose_headers: tuple[str, ...] = ()
+    allow_credentials: bool = False
+    allow_private_network: bool = False
+    options_passthrough: bool = False
+    options_success_status: int = 204
+    max_age: Seconds | None = None
+    debug: bool = False
+
+
+@attrs.frozen(kw_only=True)
+class HTTPSecureConfig:
+    """`extra_config."security/http"` (service): unrolled/secure's options."""
+
+    allowed_hosts: tuple[str, ...] = ()
+    allowed_hosts_are_regex: bool = False
+    host_proxy_headers: tuple[str, ...] = ()
+    ssl_redirect: bool = False
+    ssl_host: str = ""
+    ssl_proxy_headers: Mapping[str, str] = attrs.field(factory=_frozen_dict)
+    sts_seconds: int = 0
+    sts_include_subdomains: bool = False
+    force_sts_header: bool = False
+    frame_deny: bool = False
+    custom_frame_options_value: str = ""
+    content_type_nosniff: bool = False
+    browser_xss_filter: bool = False
+    content_security_policy: str = ""
+    referrer_policy: str = ""
+    is_development: bool = False
+    hpkp_public_key: str = ""  # accepted and ignored, as KrakenD (HPKP is gone)
+
+
+@attrs.frozen(kw_only=True)
+class BotDetectorConfig:
+    """`extra_config."security/bot-detector"` (service and endpoint)."""
+
+    allow: tuple[str, ...] = ()
+    deny: tuple[str, ...] = ()
+    patterns: tuple[str, ...] = ()
+    empty_user_agent_is_bot: bool = False
+    cache_size: int = 0
+
+
+@attrs.frozen(kw_only=True)
 class ExtraConfig:
     """An `extra_config` object: implemented namespaces structured, everything kept in `raw`.
 
@@ -186,6 +294,11 @@ class ExtraConfig:
     ratelimit_proxy: RateLimitProxyConfig | None = None
     circuit_breaker: CircuitBreakerConfig | None = None
     http_cache: HTTPCacheConfig | None = None
+    jwt_validator: JWTValidatorConfig | None = None
+    jwt_signer: JWTSignerConfig | None = None
+    cors: CORSConfig | None = None
+    http_secure: HTTPSecureConfig | None = None
+    bot_detector: BotDetectorConfig | None = None
     raw: Mapping[str, Any] = attrs.field(factory=_frozen_dict)
 
 
