@@ -99,6 +99,7 @@ class GatewayApp:
             return_error_msg=plan.return_error_msg,
             path_decoding=plan.path_decoding,
             client_ip=plan.client_ip,
+            max_body=plan.max_body,
         )
         router: Router[EndpointHandler] = Router(options=plan.router)
         for endpoint in plan.endpoints:
@@ -160,6 +161,10 @@ class GatewayApp:
         assert plan is not None and router is not None
         method: str = scope["method"]
         path: str = scope["path"]
+        if _head_size(scope) > plan.max_header_bytes:
+            # Go answers 431 past MaxHeaderBytes; h11 only limits heads that arrive in pieces.
+            await send_response(send, 431, [])
+            return
         try:
             if (path in self._builtins or path.startswith("/__")) and await self._builtin(
                 scope, receive, send, plan
@@ -215,6 +220,13 @@ class GatewayApp:
                 await target(scope, receive, send)
                 return True
         return False
+
+
+def _head_size(scope: dict[str, Any]) -> int:
+    size = len(scope.get("raw_path") or b"") + len(scope["query_string"])
+    for name, value in scope["headers"]:
+        size += len(name) + len(value) + 4  # ": " and CRLF, as they were on the wire
+    return size
 
 
 async def _send_internal_error(send: ASGISend) -> None:

@@ -45,6 +45,10 @@ __all__ = ["DEFAULT_PORT", "DEFAULT_TIMEOUT", "EndpointPlan", "GatewayPlan", "co
 DEFAULT_PORT = 8080  # lura: port 0 -> 8080
 DEFAULT_TIMEOUT = 2.0  # lura DefaultTimeout
 DEFAULT_MAX_IDLE_PER_HOST = 250  # lura: max_idle_connections_per_host 0 -> 250
+# Ours (KrakenD CE has no body limit): big enough for ordinary uploads, small enough that a
+# flood of large bodies cannot exhaust memory. `router.max_payload` changes it (0 = no limit).
+DEFAULT_MAX_BODY = 32 * 1024 * 1024
+DEFAULT_MAX_HEADER_BYTES = 1024 * 1024  # Go's http.DefaultMaxHeaderBytes, as KrakenD
 USER_AGENT = f"trio-gateway/{__version__}".encode()
 SUPPORTED_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 
@@ -99,6 +103,8 @@ class GatewayPlan:
     max_idle_per_host: int
     max_idle_total: int
     idle_timeout: float
+    max_body: int = 0
+    max_header_bytes: int = 0
     disable_access_log: bool = False
     logger_skip_paths: frozenset[str] = frozenset()
 
@@ -269,6 +275,8 @@ def compile_plan(
         max_idle_per_host=service.max_idle_connections_per_host or DEFAULT_MAX_IDLE_PER_HOST,
         max_idle_total=service.max_idle_connections,
         idle_timeout=service.idle_connection_timeout or 90.0,
+        max_body=router.max_payload if router.max_payload is not None else DEFAULT_MAX_BODY,
+        max_header_bytes=service.max_header_bytes or DEFAULT_MAX_HEADER_BYTES,
         disable_access_log=router.disable_access_log,
         logger_skip_paths=frozenset(router.logger_skip_paths),
     )

@@ -62,6 +62,8 @@ async def serve(
     )
     if sock is not None:
         config.bind = [f"fd://{sock.fileno()}"]
+    # Request heads over `max_header_bytes` get h11's 431 (KrakenD: Go's limit, 1 MB default).
+    config.h11_max_incomplete_size = plan.max_header_bytes
     kwargs: dict[str, Any] = {}
     if shutdown_trigger is not None:
         kwargs["shutdown_trigger"] = shutdown_trigger

@@ -171,9 +171,9 @@ CASES: list[tuple[str, dict[str, Any], list[str]]] = [
     ),
     (
         "enterprise router key",
-        {**config(), "extra_config": {"router": {"max_payload": 10}}},
+        {**config(), "extra_config": {"router": {"disable_gzip": True}}},
         [
-            "warning: $.extra_config.router.max_payload: `max_payload` is a KrakenD Enterprise"
+            "warning: $.extra_config.router.disable_gzip: `disable_gzip` is a KrakenD Enterprise"
             " option, not supported by trio-gateway (ignored)"
         ],
     ),

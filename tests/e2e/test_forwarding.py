@@ -157,3 +157,25 @@ async def test_host_list_is_load_balanced(
     for _ in range(4):
         assert (await client.get(f"{gw}/lb")).status_code == 200
     assert STATS["/param_forwarding/lb"] == 4
+
+
+async def test_body_and_header_limits(
+    backend_url: str, start_gateway: StartGateway, client: httpx.AsyncClient
+) -> None:
+    gw = await start_gateway(
+        _config(
+            backend_url,
+            {
+                "endpoint": "/upload",
+                "method": "POST",
+                "backend": [{"url_pattern": "/param_forwarding/u"}],
+            },
+            max_header_bytes=4096,
+            extra_config={"router": {"max_payload": 1000}},
+        )
+    )
+    assert (await client.post(f"{gw}/upload", content=b"x" * 1000)).status_code == 200
+    r = await client.post(f"{gw}/upload", content=b"x" * 1001)
+    assert (r.status_code, r.content) == (413, b"")
+    r = await client.post(f"{gw}/upload", headers={"X-Big": "y" * 5000})
+    assert r.status_code == 431

@@ -76,6 +76,9 @@ class RouterConfig:
     use_h2c: bool = False
     # CE only: {"404": <any JSON>, "405": <any JSON>} replaces the plain-text bodies.
     error_body: Mapping[str, Any] | None = None
+    # An Enterprise key that trio-gateway supports: the largest request body in bytes (413
+    # beyond it); None = our default of 32 MiB, 0 = no limit.
+    max_payload: int | None = None
 
 
 @attrs.frozen(kw_only=True)

@@ -96,7 +96,7 @@ _PROXY_BY_LEVEL = {
 # Every implemented namespace but `proxy`, whose keys depend on the level (walked separately).
 NAMESPACE_KEYS = {name: _keys(cls) for name, (_, cls) in IMPLEMENTED.items() if name != "proxy"}
 _ENTERPRISE_KEYS = {
-    "router": frozenset({"max_payload", "decompress_gzip", "disable_gzip"}),
+    "router": frozenset({"decompress_gzip", "disable_gzip"}),
     "proxy": frozenset({"max_payload", "decompress_gzip"}),
 }
 _ALL_NAMESPACE_NAMES = (*NAMESPACES, *ALIASES)

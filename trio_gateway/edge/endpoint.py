@@ -22,6 +22,7 @@ from trio_gateway.edge.responses import (
     TEXT_PLAIN_UTF8,
     ASGIReceive,
     ASGISend,
+    BodyTooLarge,
     read_body,
     send_response,
 )
@@ -41,15 +42,22 @@ LOGGER = logging.getLogger(__name__)
 class EdgeOptions:
     """Service-level settings every endpoint handler reads."""
 
-    __slots__ = ("client_ip", "path_decoding", "return_error_msg", "version_header")
+    __slots__ = ("client_ip", "max_body", "path_decoding", "return_error_msg", "version_header")
 
     def __init__(
-        self, *, version_header: bytes, return_error_msg: bool, path_decoding: bool, client_ip: Any
+        self,
+        *,
+        version_header: bytes,
+        return_error_msg: bool,
+        path_decoding: bool,
+        client_ip: Any,
+        max_body: int = 0,
     ) -> None:
         self.version_header = version_header
         self.return_error_msg = return_error_msg
         self.path_decoding = path_decoding
         self.client_ip = client_ip
+        self.max_body = max_body
 
 
 def bad_params(params: dict[str, str]) -> bytes | None:
@@ -141,7 +149,11 @@ class EndpointHandler:
                 return
         if self._limiter is not None and await self._rate_limited(scope, params, send):
             return
-        body, disconnected = await read_body(receive)
+        try:
+            body, disconnected = await read_body(receive, options.max_body)
+        except BodyTooLarge:
+            await send_response(send, 413, [])
+            return
         if disconnected:
             return
         request = self.build_request(scope, params, body)

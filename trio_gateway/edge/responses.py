@@ -13,6 +13,7 @@ from trio_gateway.proxy.render import JSON_CONTENT_TYPE, dumps_go
 from trio_gateway.proxy.types import Headers
 
 __all__ = [
+    "BodyTooLarge",
     "ASGIReceive",
     "ASGISend",
     "read_body",
@@ -80,15 +81,28 @@ def _html_escape(value: bytes) -> bytes:
     )
 
 
-async def read_body(receive: ASGIReceive) -> tuple[bytes, bool]:
-    """Read the whole request body. Returns (body, disconnected)."""
+class BodyTooLarge(Exception):
+    """The request body is larger than the gateway accepts (answered 413)."""
+
+
+async def read_body(receive: ASGIReceive, limit: int = 0) -> tuple[bytes, bool]:
+    """Read the whole request body. Returns (body, disconnected).
+
+    Raises:
+        BodyTooLarge: more than `limit` bytes (0 = no limit) arrived; reading stops there, so a
+            huge upload costs at most `limit` bytes of memory.
+    """
     chunks: list[bytes] = []
+    size = 0
     while True:
         message = await receive()
         if message["type"] == "http.disconnect":
             return b"".join(chunks), True
         chunk = message.get("body", b"")
         if chunk:
+            size += len(chunk)
+            if limit and size > limit:
+                raise BodyTooLarge(f"request body over {limit} bytes")
             chunks.append(chunk)
         if not message.get("more_body", False):
             break
