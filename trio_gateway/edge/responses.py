@@ -13,9 +13,9 @@ from trio_gateway.proxy.render import JSON_CONTENT_TYPE, dumps_go
 from trio_gateway.proxy.types import Headers
 
 __all__ = [
-    "BodyTooLarge",
     "ASGIReceive",
     "ASGISend",
+    "BodyTooLarge",
     "read_body",
     "send_redirect",
     "send_response",
