@@ -12,11 +12,15 @@ import os
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import httpx
 import trio
 
+from trio_gateway.auth.jwt import JWTValidator
+from trio_gateway.auth.signer import JWTSigner
 from trio_gateway.edge import builtins
 from trio_gateway.edge.access_log import ACCESS_LOGGER, AccessLog
 from trio_gateway.edge.endpoint import EdgeOptions, EndpointHandler
+from trio_gateway.edge.guards import ServiceGuards
 from trio_gateway.edge.noop import NoOpHandler
 from trio_gateway.edge.responses import (
     ASGIReceive,
@@ -25,6 +29,7 @@ from trio_gateway.edge.responses import (
     send_response,
     send_routing_error,
 )
+from trio_gateway.edge.signer import SignerHandler
 from trio_gateway.plan import EndpointPlan, GatewayPlan
 from trio_gateway.proxy.backend import BackendProxy
 from trio_gateway.proxy.factory import build_endpoint_proxy
@@ -80,6 +85,9 @@ class GatewayApp:
         # Shadow calls run here; the nursery lives as long as the lifespan (None without one).
         self._background = Background()
         self._access_log: AccessLog | None = None
+        self._guards: ServiceGuards | None = None
+        self._httpx: httpx.AsyncClient | None = None
+        self._validators: list[JWTValidator] = []
 
     @property
     def plan(self) -> GatewayPlan:
@@ -104,8 +112,8 @@ class GatewayApp:
         router: Router[EndpointHandler] = Router(options=plan.router)
         for endpoint in plan.endpoints:
             proxy = build_proxy(endpoint, self._client, self._background)
-            handler_class = NoOpHandler if endpoint.output_encoding == "no-op" else EndpointHandler
-            router.add(endpoint.method, endpoint.path, handler_class(endpoint, proxy, options))
+            router.add(endpoint.method, endpoint.path, self._handler(endpoint, proxy, options))
+        self._guards = ServiceGuards.from_configs(plan.cors, plan.http_secure, plan.bot_detector)
         if plan.health_path:
             self._builtins[plan.health_path] = builtins.health
         self._router = router
@@ -115,9 +123,34 @@ class GatewayApp:
             self._access_log = AccessLog(plan.logger_skip_paths)
         LOGGER.info("serving %d endpoint(s)", len(plan.endpoints))
 
+    def _handler(
+        self, endpoint: EndpointPlan, proxy: ProxyFunction, options: EdgeOptions
+    ) -> EndpointHandler:
+        """The handler class an endpoint needs, with its JWT validator or signer."""
+        if endpoint.jwt_signer is not None:
+            signer = JWTSigner.from_config(endpoint.jwt_signer, http=self._httpx_client())
+            return SignerHandler(endpoint, proxy, options, signer)
+        jwt = None
+        if endpoint.jwt_validator is not None:
+            jwt = JWTValidator.from_config(endpoint.jwt_validator, http=self._httpx_client())
+            self._validators.append(jwt)
+        if endpoint.output_encoding == "no-op":
+            return NoOpHandler(endpoint, proxy, options, jwt=jwt)
+        return EndpointHandler(endpoint, proxy, options, jwt=jwt)
+
+    def _httpx_client(self) -> httpx.AsyncClient:
+        """One httpx client for everything off the request path (JWK sets), made on demand."""
+        if self._httpx is None:
+            self._httpx = httpx.AsyncClient(timeout=10.0)
+        return self._httpx
+
     async def shutdown(self) -> None:
         if self._client is not None and self._owns_client:
             self._client.close()
+        if self._httpx is not None:
+            with trio.CancelScope(shield=True):
+                await self._httpx.aclose()
+            self._httpx = None
         await trio.lowlevel.checkpoint()
 
     async def __call__(self, scope: dict[str, Any], receive: ASGIReceive, send: ASGISend) -> None:
@@ -165,6 +198,11 @@ class GatewayApp:
             # Go answers 431 past MaxHeaderBytes; h11 only limits heads that arrive in pieces.
             await send_response(send, 431, [])
             return
+        if self._guards is not None:
+            guarded = await self._guards.admit(scope, send, health=path in self._builtins)
+            if guarded is None:
+                return
+            send = guarded
         try:
             if (path in self._builtins or path.startswith("/__")) and await self._builtin(
                 scope, receive, send, plan

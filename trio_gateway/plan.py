@@ -17,12 +17,18 @@ from typing import Any
 import attrs
 
 from trio_gateway._version import __version__
+from trio_gateway.auth.jwt import jwt_params
 from trio_gateway.clientip import ClientIPResolver
 from trio_gateway.config.hosts import clean_host
 from trio_gateway.config.model import (
     BackendConfig,
+    BotDetectorConfig,
+    CORSConfig,
     EndpointConfig,
     FlatmapOperation,
+    HTTPSecureConfig,
+    JWTSignerConfig,
+    JWTValidatorConfig,
     ProxyConfig,
     RateLimitRouterConfig,
     RouterConfig,
@@ -76,6 +82,11 @@ class EndpointPlan:
     shadows: tuple[BackendCall, ...] = ()
     shadow_timeouts: tuple[float, ...] = ()
     ratelimit: RateLimitRouterConfig | None = None
+    bot_detector: BotDetectorConfig | None = None
+    jwt_validator: JWTValidatorConfig | None = None
+    jwt_signer: JWTSignerConfig | None = None
+    # `JWT.<claim>` params the backends' url_patterns use (filled from a validated token)
+    jwt_params: tuple[str, ...] = ()
 
     @property
     def name(self) -> str:
@@ -105,6 +116,9 @@ class GatewayPlan:
     idle_timeout: float
     max_body: int = 0
     max_header_bytes: int = 0
+    cors: CORSConfig | None = None
+    http_secure: HTTPSecureConfig | None = None
+    bot_detector: BotDetectorConfig | None = None
     disable_access_log: bool = False
     logger_skip_paths: frozenset[str] = frozenset()
 
@@ -225,6 +239,10 @@ def _endpoint(service: ServiceConfig, endpoint: EndpointConfig) -> EndpointPlan:
             for b in shadows
         ),
         ratelimit=endpoint.extra_config.ratelimit_router,
+        bot_detector=endpoint.extra_config.bot_detector,
+        jwt_validator=endpoint.extra_config.jwt_validator,
+        jwt_signer=endpoint.extra_config.jwt_signer,
+        jwt_params=jwt_params(b.url_pattern for b in active),
     )
 
 
@@ -277,6 +295,9 @@ def compile_plan(
         idle_timeout=service.idle_connection_timeout or 90.0,
         max_body=router.max_payload if router.max_payload is not None else DEFAULT_MAX_BODY,
         max_header_bytes=service.max_header_bytes or DEFAULT_MAX_HEADER_BYTES,
+        cors=service.extra_config.cors,
+        http_secure=service.extra_config.http_secure,
+        bot_detector=service.extra_config.bot_detector,
         disable_access_log=router.disable_access_log,
         logger_skip_paths=frozenset(router.logger_skip_paths),
     )

@@ -71,6 +71,8 @@ async def serve(
         await hypercorn_serve(app, config, task_status=task_status, mode="asgi", **kwargs)  # type: ignore[arg-type]
     finally:
         client.close()
+        with trio.CancelScope(shield=True):  # JWK-set client and the like, even when cancelled
+            await app.shutdown()
 
 
 def run(plan: GatewayPlan, *, sock: socket.socket | None = None) -> None:

@@ -77,6 +77,11 @@ def test_implemented_namespaces() -> None:
         "qos/ratelimit/proxy",
         "qos/circuit-breaker",
         "qos/http-cache",
+        "auth/validator",
+        "auth/signer",
+        "security/cors",
+        "security/http",
+        "security/bot-detector",
     }
     assert set(IMPLEMENTED) == implemented
     # the unknown-key walker knows the keys of each (proxy has per-level keys)

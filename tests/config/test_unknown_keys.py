@@ -95,10 +95,10 @@ CASES: list[tuple[str, dict[str, Any], list[str]]] = [
     ),
     (
         "not implemented namespace",
-        config(extra_config={"auth/validator": {"alg": "RS256"}}),
+        config(extra_config={"validation/cel": []}),
         [
-            'warning: $.endpoints[0].extra_config["auth/validator"]: namespace'
-            " `auth/validator` is not implemented yet by trio-gateway (ignored)"
+            'warning: $.endpoints[0].extra_config["validation/cel"]: namespace'
+            " `validation/cel` is not implemented yet by trio-gateway (ignored)"
         ],
     ),
     (

@@ -35,6 +35,7 @@ from trio_gateway.config.validate_extra import (
     negative_durations,
     sequential_placeholder,
 )
+from trio_gateway.config.validate_security import check_bot_detector, check_endpoint_security
 
 __all__ = [
     "BACKEND_ENCODINGS",
@@ -60,6 +61,8 @@ def validate(config: ServiceConfig) -> list[Diagnostic]:
     """Return every semantic problem of `config`: service, then each endpoint, then routes."""
     report = Report()
     _check_service(config, report)
+    if config.extra_config.bot_detector is not None:
+        check_bot_detector(config.extra_config.bot_detector, ("extra_config",), report)
     routes: list[Route] = []
     router = config.extra_config.router
     if router is None or not router.disable_health:
@@ -164,6 +167,7 @@ def _check_endpoint(
     params = endpoint_params(route_path, config.disable_rest)
     _check_param_suffixes(route_path, params, (*path, "endpoint"), report)
     sequential = check_endpoint_proxy(endpoint, path, report)
+    check_endpoint_security(endpoint, path, report)
     for index, backend in enumerate(endpoint.backend):
         backend_path = (*path, "backend", index)
         _check_backend(config, backend, backend_path, output == "no-op", report)

@@ -18,6 +18,8 @@ from urllib.parse import unquote
 
 import trio
 
+from trio_gateway.auth.jwt import AuthRejection, Claims, JWTValidator, claim_params
+from trio_gateway.edge.guards import user_agent
 from trio_gateway.edge.responses import (
     TEXT_PLAIN_UTF8,
     ASGIReceive,
@@ -33,6 +35,7 @@ from trio_gateway.proxy.render import Renderer, get_renderer, negotiated_rendere
 from trio_gateway.proxy.request import filter_query, parse_query
 from trio_gateway.proxy.types import Headers, ProxyFunction, Request, Response
 from trio_gateway.qos.ratelimit import RouterRateLimiter, client_key
+from trio_gateway.security.botdetector import BotDetector
 
 __all__ = ["EdgeOptions", "EndpointHandler", "bad_params"]
 
@@ -97,10 +100,28 @@ def _header(headers: list[tuple[bytes, bytes]], name: bytes) -> bytes:
 class EndpointHandler:
     """Serves one endpoint; built once at startup."""
 
-    __slots__ = ("_cache_control", "_limiter", "_options", "_plan", "_proxy", "_render")
+    __slots__ = (
+        "_bots",
+        "_cache_control",
+        "_jwt",
+        "_limiter",
+        "_options",
+        "_plan",
+        "_proxy",
+        "_render",
+    )
 
-    def __init__(self, plan: EndpointPlan, proxy: ProxyFunction, options: EdgeOptions) -> None:
+    def __init__(
+        self,
+        plan: EndpointPlan,
+        proxy: ProxyFunction,
+        options: EdgeOptions,
+        *,
+        jwt: JWTValidator | None = None,
+    ) -> None:
         self._plan = plan
+        self._jwt = jwt
+        self._bots = BotDetector.from_config(plan.bot_detector) if plan.bot_detector else None
         self._proxy = proxy
         self._options = options
         # None for `negotiate`: the renderer is then chosen per request from Accept.
@@ -119,9 +140,16 @@ class EndpointHandler:
     def plan(self) -> EndpointPlan:
         return self._plan
 
-    def build_request(self, scope: dict[str, Any], params: dict[str, str], body: bytes) -> Request:
+    def build_request(
+        self,
+        scope: dict[str, Any],
+        params: dict[str, str],
+        body: bytes,
+        client_headers: list[tuple[bytes, bytes]] | None = None,
+    ) -> Request:
         plan = self._plan
-        client_headers: list[tuple[bytes, bytes]] = scope["headers"]
+        if client_headers is None:
+            client_headers = scope["headers"]
         client = scope.get("client")
         peer = client[0] if client else ""
         client_ip = self._options.client_ip.resolve(peer, client_headers)
@@ -147,6 +175,16 @@ class EndpointHandler:
             if problem is not None:
                 await send_response(send, 400, [(b"content-type", TEXT_PLAIN_UTF8)], problem)
                 return
+        client_headers: list[tuple[bytes, bytes]] = scope["headers"]
+        if self._bots is not None and self._bots.is_bot(user_agent(client_headers)):
+            await send_response(send, 403, [])
+            return
+        if self._jwt is not None:
+            outcome = await self._jwt.validate(client_headers)
+            if isinstance(outcome, AuthRejection):
+                await send_response(send, outcome.status, [])  # empty, as KrakenD
+                return
+            client_headers, params = self._with_claims(outcome, client_headers, params)
         if self._limiter is not None and await self._rate_limited(scope, params, send):
             return
         try:
@@ -156,7 +194,7 @@ class EndpointHandler:
             return
         if disconnected:
             return
-        request = self.build_request(scope, params, body)
+        request = self.build_request(scope, params, body, client_headers)
         render = self._render or negotiated_renderer(scope["headers"])
         if CANCEL_ON_DISCONNECT in scope.get("extensions", ()):
             # The server cancels this task when the client leaves: no watcher needed.
@@ -177,6 +215,20 @@ class EndpointHandler:
             nursery.cancel_scope.cancel()
         if client_gone:
             LOGGER.debug("%s: client went away, backend calls cancelled", self._plan.name)
+
+    def _with_claims(
+        self, claims: Claims, headers: list[tuple[bytes, bytes]], params: dict[str, str]
+    ) -> tuple[list[tuple[bytes, bytes]], dict[str, str]]:
+        """Propagated claims overwrite the client's headers of the same name (so they cannot be
+        spoofed); `{JWT.claim}` values join the params for the backends' url_patterns."""
+        assert self._jwt is not None
+        propagated = self._jwt.propagated_headers(claims)
+        if propagated:
+            names = {name for name, _ in propagated}
+            headers = [h for h in headers if h[0] not in names] + propagated
+        if self._plan.jwt_params:
+            params = {**params, **claim_params(claims, self._plan.jwt_params)}
+        return headers, params
 
     async def _rate_limited(
         self, scope: dict[str, Any], params: dict[str, str], send: ASGISend

@@ -1,0 +1,133 @@
+"""`auth/signer`: turn objects of a backend response into signed JWTs (krakend-jose `jws.go`).
+
+For each name in `keys_to_sign` whose value is a JSON object, the value becomes a JWS over the
+object's JSON (Go encoding: sorted keys), signed with the JWK `kid` of the configured set, with
+the protected header `{"alg", "kid", "typ"}`. `full: true` gives go-jose's flattened JSON
+serialization (`{"payload","protected","signature"}`, as a string) instead of the compact form.
+Other values are left as they are.
+
+The key set is read once (KrakenD looks the key up at start): at `warm()` or on the first
+response, retried (rate-limited) while the key is missing.
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+import math
+from collections.abc import Mapping
+from typing import Any
+
+import httpx
+import orjson
+
+from trio_gateway.auth.jwks import DEFAULT_COOLDOWN, KeySet
+from trio_gateway.auth.keys import ALGORITHMS, PreparedKey
+from trio_gateway.config.model import JWTSignerConfig
+from trio_gateway.proxy.render import dumps_go
+
+__all__ = ["JWTSigner", "SignerError"]
+
+LOGGER = logging.getLogger(__name__)
+
+
+class SignerError(Exception):
+    """Signing is impossible: no private key `kid` in the set, or an unencodable payload.
+
+    KrakenD answers 400 with an empty body for a signing failure.
+    """
+
+
+def _b64(data: bytes) -> bytes:
+    return base64.urlsafe_b64encode(data).rstrip(b"=")
+
+
+class JWTSigner:
+    """Signs the `keys_to_sign` of one endpoint's responses."""
+
+    def __init__(self, config: JWTSignerConfig, keys: KeySet) -> None:
+        self._config = config
+        self._keys = keys
+        self._protected: tuple[PreparedKey, bytes] | None = None
+
+    @classmethod
+    def from_config(
+        cls, config: JWTSignerConfig, *, http: httpx.AsyncClient | None = None
+    ) -> JWTSigner:
+        """Build a signer.
+
+        Raises:
+            ValueError: unknown `alg`, an invalid key source (see `KeySet.from_config`), or a
+                local JWK file without a private key `kid` usable for `alg`.
+        """
+        if config.alg not in ALGORITHMS:
+            raise ValueError(f"unknown algorithm {config.alg!r}: one of {', '.join(ALGORITHMS)}")
+        keys = KeySet.from_config(
+            config, http=http, ttl=math.inf, cooldown=DEFAULT_COOLDOWN, for_signing=True
+        )
+        signer = cls(config, keys)
+        if config.jwk_local_path:  # a local set is loaded already: fail at start, as KrakenD
+            problem = signer._key_problem(keys.has_id(config.kid), keys.peek(config.kid))
+            if problem:
+                raise ValueError(f"jwk_local_path {config.jwk_local_path!r}: {problem}")
+        return signer
+
+    def _key_problem(self, present: bool, key: PreparedKey | None) -> str | None:
+        kid, alg = self._config.kid, self._config.alg
+        if not present:
+            return f"no key with kid {kid!r}"
+        if key is None:
+            return f"key {kid!r} cannot be used for {alg}"
+        if not key.can_sign:
+            return f"key {kid!r} is a public key: signing needs the private key"
+        return None
+
+    async def warm(self) -> None:
+        """Load the signing key now (at start-up) instead of on the first response."""
+        try:
+            await self._signing_key()
+        except SignerError as exc:
+            LOGGER.error("auth/signer: %s", exc)
+
+    async def aclose(self) -> None:
+        """Close the httpx client the signer created for its JWK set, if any."""
+        await self._keys.aclose()
+
+    async def _signing_key(self) -> tuple[PreparedKey, bytes]:
+        if self._protected is not None:
+            return self._protected
+        key = await self._keys.get(self._config.kid)
+        problem = self._key_problem(self._keys.has_id(self._config.kid), key)
+        if problem or key is None:
+            raise SignerError(problem or "no key")
+        header = {"alg": self._config.alg, "kid": key.key_id, "typ": self._config.typ or "JWT"}
+        self._protected = (key, _b64(dumps_go(header)))
+        return self._protected
+
+    async def sign(self, data: Mapping[str, Any]) -> dict[str, Any]:
+        """A copy of `data` with each `keys_to_sign` object replaced by its signed token.
+
+        Raises:
+            SignerError: the key is unavailable or a value cannot be encoded as JSON.
+        """
+        out = dict(data)
+        targets = [name for name in self._config.keys_to_sign if isinstance(out.get(name), dict)]
+        if not targets:
+            return out
+        key, protected = await self._signing_key()
+        for name in targets:
+            try:
+                payload = _b64(dumps_go(out[name]))
+            except TypeError as exc:
+                raise SignerError(f"{name}: cannot encode as JSON: {exc}") from None
+            signature = _b64(key.sign(protected + b"." + payload))
+            if self._config.full:
+                serialized = {
+                    "payload": payload.decode(),
+                    "protected": protected.decode(),
+                    "signature": signature.decode(),
+                }
+                out[name] = orjson.dumps(serialized).decode()
+            else:
+                out[name] = b".".join((protected, payload, signature)).decode()
+        return out

@@ -1,0 +1,58 @@
+"""`auth/signer` endpoints: the backend's answer with `keys_to_sign` turned into JWTs.
+
+As KrakenD's `TokenSigner`, it replaces the usual rendering: a proxy error (or no response) is a
+400 with an empty body; otherwise the data, signed, as JSON with status 200 and without the
+X-Krakend-Completed and Cache-Control headers (spec `jwt_4`).
+"""
+
+from __future__ import annotations
+
+import logging
+
+import trio
+
+from trio_gateway.auth.signer import JWTSigner
+from trio_gateway.edge.endpoint import EdgeOptions, EndpointHandler
+from trio_gateway.edge.responses import ASGISend, send_response
+from trio_gateway.errors import GatewayError
+from trio_gateway.plan import EndpointPlan
+from trio_gateway.proxy.render import JSON_CONTENT_TYPE, Renderer, dumps_go
+from trio_gateway.proxy.types import ProxyFunction, Request, Response
+
+__all__ = ["SignerHandler"]
+
+LOGGER = logging.getLogger(__name__)
+
+
+class SignerHandler(EndpointHandler):
+    """Serves an endpoint with `auth/signer`."""
+
+    __slots__ = ("_signer",)
+
+    def __init__(
+        self, plan: EndpointPlan, proxy: ProxyFunction, options: EdgeOptions, signer: JWTSigner
+    ) -> None:
+        super().__init__(plan, proxy, options)
+        self._signer = signer
+
+    async def _serve(self, request: Request, send: ASGISend, render: Renderer) -> None:
+        response: Response | None = None
+        with trio.move_on_after(self._plan.timeout):
+            try:
+                response = await self._proxy(request)
+            except GatewayError as exc:
+                LOGGER.info("%s: %s", self._plan.name, exc)
+        if response is None or response.data is None:
+            await send_response(send, 400, [])
+            return
+        try:
+            data = await self._signer.sign(response.data)
+        except Exception:  # a signing failure is the operator's key problem: log it, 400
+            LOGGER.exception("%s: signing failed", self._plan.name)
+            await send_response(send, 400, [])
+            return
+        headers = [
+            (b"x-krakend", self._options.version_header),
+            (b"content-type", JSON_CONTENT_TYPE),
+        ]
+        await send_response(send, 200, headers, dumps_go(data))
