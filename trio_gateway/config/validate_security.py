@@ -37,6 +37,12 @@ JWT_ALGORITHMS = frozenset(
 def _check_jwk_source(
     config: JWTValidatorConfig | JWTSignerConfig, path: Path, report: Report
 ) -> None:
+    if config.secret_url:
+        report.error(
+            (*path, "secret_url"),
+            "secret_url (a KMS-encrypted JWK file) is not supported by trio-gateway",
+            "decrypt the JWK set beforehand and point jwk_local_path at it",
+        )
     if not config.jwk_url and not config.jwk_local_path:
         report.error(path, "a JWK source is required: set `jwk_url` or `jwk_local_path`")
     elif (
