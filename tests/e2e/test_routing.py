@@ -138,3 +138,18 @@ async def test_access_log(
     lines = [r.getMessage() for r in caplog.records if r.name == "trio_gateway.access"]
     assert len(lines) == 1
     assert "| 200 |" in lines[0] and "'/static?x=1'" in lines[0] and "GET" in lines[0]
+
+
+async def test_debug_endpoint_never_logs_credentials(
+    backend_url: str,
+    start_gateway: StartGateway,
+    client: httpx.AsyncClient,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.DEBUG, logger="trio_gateway.edge.builtins")
+    gw = await start_gateway(_config(backend_url, debug_endpoint=True))
+    await client.get(
+        f"{gw}/__debug/x", headers={"Authorization": "Bearer s3cr3t", "Cookie": "session=s3cr3t"}
+    )
+    assert "debug endpoint: GET /__debug/x" in caplog.text
+    assert "s3cr3t" not in caplog.text

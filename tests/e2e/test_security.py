@@ -127,3 +127,47 @@ async def test_cors_security_headers_and_bots(
         r = await client.get(f"{gw}/page", headers={"User-Agent": agent})
         assert (r.status_code, r.content) == (403, b"")
     assert (await client.get(f"{gw}/page", headers={"User-Agent": "b"})).status_code == 200
+
+
+async def test_signer_endpoint(
+    backend_url: str, start_gateway: StartGateway, client: httpx.AsyncClient, jwk_file: str
+) -> None:
+    signer = {
+        "alg": "HS256",
+        "kid": "k1",
+        "keys_to_sign": ["access_token"],
+        "jwk_local_path": jwk_file,
+    }
+    gw = await start_gateway(
+        {
+            "version": 3,
+            "host": [backend_url],
+            "endpoints": [
+                {
+                    "endpoint": "/token",
+                    "extra_config": {
+                        "auth/signer": signer,
+                        "proxy": {
+                            "static": {"data": {"access_token": {"sub": "u1", "aud": "api"}}}
+                        },
+                    },
+                    "backend": [{"url_pattern": "/json/user", "allow": ["id"]}],
+                },
+                {
+                    "endpoint": "/broken-token",
+                    "extra_config": {"auth/signer": signer},
+                    "backend": [{"url_pattern": "/status/500"}],
+                },
+            ],
+        }
+    )
+    r = await client.get(f"{gw}/token")
+    assert r.status_code == 200
+    assert "x-krakend-completed" not in r.headers and "cache-control" not in r.headers
+    token = r.json()["access_token"]
+    claims = jwt.decode(token, SECRET, algorithms=["HS256"], audience="api")
+    assert claims["sub"] == "u1"
+    assert jwt.get_unverified_header(token)["kid"] == "k1"
+    assert r.json()["id"] == 1
+    r = await client.get(f"{gw}/broken-token")
+    assert (r.status_code, r.content) == (400, b"")

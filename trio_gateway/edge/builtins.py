@@ -30,6 +30,14 @@ async def health(scope: dict[str, Any], receive: ASGIReceive, send: ASGISend) ->
     await send_response(send, 200, [(b"content-type", JSON_CONTENT_TYPE)], body)
 
 
+# Credentials never reach a log, not even at DEBUG.
+_SECRET_HEADERS = frozenset({b"authorization", b"cookie", b"proxy-authorization", b"x-api-key"})
+
+
+def redacted(headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
+    return [(n, b"[redacted]" if n in _SECRET_HEADERS else v) for n, v in headers]
+
+
 async def debug(scope: dict[str, Any], receive: ASGIReceive, send: ASGISend) -> None:
     """Log the request at DEBUG and answer `{"message":"pong"}`."""
     body, _ = await read_body(receive)
@@ -38,7 +46,7 @@ async def debug(scope: dict[str, Any], receive: ASGIReceive, send: ASGISend) -> 
         scope["method"],
         scope["path"],
         scope["query_string"].decode("latin-1"),
-        scope["headers"],
+        redacted(scope["headers"]),
         body,
     )
     await send_response(send, 200, [(b"content-type", JSON_CONTENT_TYPE)], b'{"message":"pong"}')
