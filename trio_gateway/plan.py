@@ -30,6 +30,7 @@ from trio_gateway.config.model import (
     JWTSignerConfig,
     JWTValidatorConfig,
     ProxyConfig,
+    PythonHookConfig,
     RateLimitRouterConfig,
     RouterConfig,
     ServiceConfig,
@@ -87,6 +88,8 @@ class EndpointPlan:
     jwt_signer: JWTSignerConfig | None = None
     # `JWT.<claim>` params the backends' url_patterns use (filled from a validated token)
     jwt_params: tuple[str, ...] = ()
+    # `modifier/python` at endpoint level (trio_gateway.hooks); None = no hook layer
+    python_hooks: PythonHookConfig | None = None
 
     @property
     def name(self) -> str:
@@ -183,6 +186,7 @@ def _backend(
         ratelimit=extra.ratelimit_proxy,
         circuit_breaker=extra.circuit_breaker,
         http_cache=extra.http_cache,
+        python_hooks=extra.python_hooks,
     )
 
 
@@ -243,6 +247,7 @@ def _endpoint(service: ServiceConfig, endpoint: EndpointConfig) -> EndpointPlan:
         jwt_validator=endpoint.extra_config.jwt_validator,
         jwt_signer=endpoint.extra_config.jwt_signer,
         jwt_params=jwt_params(b.url_pattern for b in active),
+        python_hooks=endpoint.extra_config.python_hooks,
     )
 
 

@@ -82,6 +82,7 @@ def test_implemented_namespaces() -> None:
         "security/cors",
         "security/http",
         "security/bot-detector",
+        "modifier/python",
     }
     assert set(IMPLEMENTED) == implemented
     # the unknown-key walker knows the keys of each (proxy has per-level keys)

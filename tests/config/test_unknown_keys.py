@@ -111,11 +111,19 @@ CASES: list[tuple[str, dict[str, Any], list[str]]] = [
         ],
     ),
     (
-        "reserved python namespace",
-        config(extra_config={"modifier/python": {}}),
+        "python hooks: unknown key",
+        config(extra_config={"modifier/python": {"requets": ""}}),
         [
-            'warning: $.endpoints[0].extra_config["modifier/python"]: namespace `modifier/python`'
-            " is not implemented yet by trio-gateway (ignored)"
+            'warning: $.endpoints[0].extra_config["modifier/python"].requets: unknown key'
+            " `requets` (ignored) (hint: did you mean `request`?)"
+        ],
+    ),
+    (
+        "python hooks at service level",
+        {"version": 3, "extra_config": {"modifier/python": {}}},
+        [
+            'warning: $.extra_config["modifier/python"]: namespace `modifier/python` is not read'
+            " at service level, only at: backend, endpoint (ignored)"
         ],
     ),
     (

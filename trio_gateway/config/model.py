@@ -35,6 +35,7 @@ __all__ = [
     "JWTSignerConfig",
     "JWTValidatorConfig",
     "ProxyConfig",
+    "PythonHookConfig",
     "RateLimitProxyConfig",
     "RateLimitRouterConfig",
     "RouterConfig",
@@ -179,6 +180,16 @@ class HTTPCacheConfig:
 
 
 @attrs.frozen(kw_only=True)
+class PythonHookConfig:
+    """`extra_config."modifier/python"` (endpoint, backend): Python callables by import path
+    (`package.module:function`), run before (`request`) and after (`response`) the proxy.
+    See `docs/hooks.md`."""
+
+    request: str = ""
+    response: str = ""
+
+
+@attrs.frozen(kw_only=True)
 class JWTValidatorConfig:
     """`extra_config."auth/validator"` (endpoint; at service level only `shared_cache_duration`)."""
 
@@ -302,6 +313,7 @@ class ExtraConfig:
     cors: CORSConfig | None = None
     http_secure: HTTPSecureConfig | None = None
     bot_detector: BotDetectorConfig | None = None
+    python_hooks: PythonHookConfig | None = None
     raw: Mapping[str, Any] = attrs.field(factory=_frozen_dict)
 
 

@@ -35,6 +35,7 @@ from trio_gateway.config.model import (
     JWTSignerConfig,
     JWTValidatorConfig,
     ProxyConfig,
+    PythonHookConfig,
     RateLimitProxyConfig,
     RateLimitRouterConfig,
     RouterConfig,
@@ -128,8 +129,8 @@ _TABLE: tuple[Namespace, ...] = (
     _ns("modifier/lua-proxy", {_E}, _TODO, _GH + "krakend-lua/proxy"),
     _ns("modifier/lua-backend", {_B}, _TODO, _GH + "krakend-lua/proxy/backend"),
     _ns("modifier/martian", {_B}, _TODO, _GH + "krakend-martian"),
-    # reserved for trio-gateway's own Python hooks
-    _ns("modifier/python", {_S, _E, _B}, _TODO),
+    # trio-gateway's own Python hooks (docs/hooks.md)
+    _ns("modifier/python", {_E, _B}, _IMPL),
     _ns("telemetry/logging", {_S}, _TODO, _GHU + "krakend-gologging"),
     _ns("telemetry/gelf", {_S}, _TODO, _GHU + "krakend-gelf"),
     _ns("telemetry/logstash", {_S}, _TODO, _GHU + "krakend-logstash"),
@@ -207,6 +208,7 @@ IMPLEMENTED: Mapping[str, tuple[str, type]] = {
     "security/cors": ("cors", CORSConfig),
     "security/http": ("http_secure", HTTPSecureConfig),
     "security/bot-detector": ("bot_detector", BotDetectorConfig),
+    "modifier/python": ("python_hooks", PythonHookConfig),
 }
 
 _COMMENT_PREFIXES = ("@", "$", "_", "#")

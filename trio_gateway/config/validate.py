@@ -35,6 +35,7 @@ from trio_gateway.config.validate_extra import (
     negative_durations,
     sequential_placeholder,
 )
+from trio_gateway.config.validate_hooks import check_hooks
 from trio_gateway.config.validate_security import check_bot_detector, check_endpoint_security
 
 __all__ = [
@@ -168,6 +169,7 @@ def _check_endpoint(
     _check_param_suffixes(route_path, params, (*path, "endpoint"), report)
     sequential = check_endpoint_proxy(endpoint, path, report)
     check_endpoint_security(endpoint, path, report)
+    check_hooks(endpoint, path, report)
     for index, backend in enumerate(endpoint.backend):
         backend_path = (*path, "backend", index)
         _check_backend(config, backend, backend_path, output == "no-op", report)

@@ -29,6 +29,7 @@ from trio_gateway.edge.responses import (
     send_response,
 )
 from trio_gateway.errors import BackendTimeout, GatewayError
+from trio_gateway.hooks import Reject
 from trio_gateway.hypercorn_tuning import CANCEL_ON_DISCONNECT
 from trio_gateway.plan import EndpointPlan
 from trio_gateway.proxy.render import Renderer, get_renderer, negotiated_renderer
@@ -283,7 +284,10 @@ class EndpointHandler:
             LOGGER.info("%s: %s", self._plan.name, error)
             headers.append((b"x-krakend-completed", b"false"))
             body = b""
-            if options.return_error_msg:
+            if isinstance(error, Reject):  # a Python hook's answer: always sent as it is
+                headers.extend(error.headers)
+                body = error.body
+            elif options.return_error_msg:
                 body = str(error).encode("utf-8")
                 error_type = error.content_type
                 headers.append(

@@ -15,7 +15,12 @@ from typing import Any, Protocol
 
 import attrs
 
-from trio_gateway.config.model import CircuitBreakerConfig, HTTPCacheConfig, RateLimitProxyConfig
+from trio_gateway.config.model import (
+    CircuitBreakerConfig,
+    HTTPCacheConfig,
+    PythonHookConfig,
+    RateLimitProxyConfig,
+)
 from trio_gateway.errors import BackendStatusError, BackendUnavailable
 from trio_gateway.proxy.decode import Decoder, gunzip_if_needed
 from trio_gateway.proxy.formatter import Formatter
@@ -60,6 +65,8 @@ class BackendCall:
     ratelimit: RateLimitProxyConfig | None = None
     circuit_breaker: CircuitBreakerConfig | None = None
     http_cache: HTTPCacheConfig | None = None
+    # `modifier/python` (trio_gateway.hooks); None = no hook layer
+    python_hooks: PythonHookConfig | None = None
 
 
 class BackendClient(Protocol):

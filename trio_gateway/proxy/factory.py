@@ -2,15 +2,21 @@
 
 Outermost to innermost, each layer present only when its config is:
 
-    shadow split (proxy.shadow backends)      -> ShadowProxy
-      static data (proxy.static)              -> StaticProxy
-        endpoint flatmap_filter (>1 backend)  -> EndpointFlatmap
-          merge: parallel | sequential        -> ParallelMerge | SequentialMerge
-            per backend: concurrent_calls > 1 -> ConcurrentProxy
-              qos/circuit-breaker             -> CircuitBreakerProxy
-                qos/ratelimit/proxy           -> RateLimitedProxy
-                  the HTTP call               -> BackendProxy
-                    qos/http-cache            -> CachingClient (under the call, as in KrakenD)
+    endpoint modifier/python                        -> HookProxy
+      shadow split (proxy.shadow backends)          -> ShadowProxy
+        static data (proxy.static)                  -> StaticProxy
+          endpoint flatmap_filter (>1 backend)      -> EndpointFlatmap
+            merge: parallel | sequential            -> ParallelMerge | SequentialMerge
+              per backend: modifier/python          -> HookProxy
+                concurrent_calls > 1                -> ConcurrentProxy
+                  qos/circuit-breaker               -> CircuitBreakerProxy
+                    qos/ratelimit/proxy             -> RateLimitedProxy
+                      the HTTP call                 -> BackendProxy
+                        qos/http-cache              -> CachingClient (under the call, as KrakenD)
+
+Hooks are outermost at both levels: a request a hook rejects reaches no shadow backend, and a hook
+runs once per backend call (not once per hedged attempt); its failures and rejections never count
+toward the circuit breaker or the backend rate limit (docs/hooks.md).
 
 The endpoint-wide `qos/ratelimit/router` runs before all of this, at the edge: its rejections
 never reach a proxy (KrakenD answers them before its endpoint handler).
@@ -21,6 +27,7 @@ from __future__ import annotations
 import trio
 
 from trio_gateway.errors import BackendError
+from trio_gateway.hooks import build_hook_proxy
 from trio_gateway.plan import EndpointPlan
 from trio_gateway.proxy.backend import BackendCall, BackendClient, BackendProxy
 from trio_gateway.proxy.concurrent import ConcurrentProxy
@@ -82,7 +89,10 @@ def _client_for(call: BackendCall, client: HTTPClient) -> BackendClient:
     return CachingClient(client, cache)
 
 
-def build_backend_proxy(call: BackendCall, client: HTTPClient, timeout: float) -> ProxyFunction:
+def build_backend_proxy(
+    call: BackendCall, client: HTTPClient, timeout: float, *, endpoint: str = ""
+) -> ProxyFunction:
+    """The stack of one backend; `endpoint` (its endpoint's name) is for hook logs."""
     proxy: ProxyFunction = BackendProxy(call, _client_for(call, client))
     if call.ratelimit is not None:
         limiter = ProxyRateLimiter.from_config(call.ratelimit, trio.current_time())
@@ -94,13 +104,19 @@ def build_backend_proxy(call: BackendCall, client: HTTPClient, timeout: float) -
             proxy = CircuitBreakerProxy(proxy, breaker)
     if call.concurrent_calls > 1:
         proxy = ConcurrentProxy(proxy, call.concurrent_calls, timeout)
+    if call.python_hooks is not None:
+        where = f"{endpoint} (backend {call.name})" if endpoint else f"backend {call.name}"
+        proxy = build_hook_proxy(proxy, call.python_hooks, where)
     return proxy
 
 
 def build_endpoint_proxy(
     plan: EndpointPlan, client: HTTPClient, background: Background
 ) -> ProxyFunction:
-    backends = [build_backend_proxy(call, client, plan.timeout) for call in plan.backends]
+    backends = [
+        build_backend_proxy(call, client, plan.timeout, endpoint=plan.name)
+        for call in plan.backends
+    ]
     proxy: ProxyFunction
     if len(backends) == 1:
         proxy = backends[0]
@@ -114,8 +130,13 @@ def build_endpoint_proxy(
         proxy = StaticProxy(proxy, plan.static.strategy, plan.static.data)
     if plan.shadows:
         shadows = [
-            (build_backend_proxy(call, client, plan.timeout), plan.shadow_timeouts[i])
+            (
+                build_backend_proxy(call, client, plan.timeout, endpoint=plan.name),
+                plan.shadow_timeouts[i],
+            )
             for i, call in enumerate(plan.shadows)
         ]
         proxy = ShadowProxy(proxy, shadows, background)
+    if plan.python_hooks is not None:
+        proxy = build_hook_proxy(proxy, plan.python_hooks, plan.name)
     return proxy

@@ -1,0 +1,248 @@
+"""Python hooks (`extra_config."modifier/python"`): trio-gateway's answer to KrakenD's Lua and Go
+plugins. See `docs/hooks.md` for the user's side.
+
+An endpoint or a backend names up to two callables by import path:
+
+    "modifier/python": {"request": "pkg.mod:check_user", "response": "pkg.mod:add_field"}
+
+`HookProxy` is the layer that runs them around the next proxy:
+
+* the request hook gets a *copy* of the `Request` (its own headers list, params dict, query list)
+  and changes it in place or returns a new `Request`; the copy is what the next proxy gets, so a
+  change never leaks to sibling backends or to another request. Raising `Reject` answers at once
+  with its status, body and headers, without calling the next proxy.
+* the response hook gets the `Response` the next proxy produced (not run when it raised) and
+  changes it in place or returns a new `Response`; it may also raise `Reject`.
+
+A hook may be a plain function (run directly, in the request's task: it must be quick) or a
+coroutine function (awaited, so it may do I/O with trio). A `GatewayError` raised by a hook
+(`Reject` included) passes through unchanged; any other exception is logged with its traceback and
+the endpoint's name and becomes a `HookError` (a bare 500 at the edge).
+
+Nothing here exists at run time unless a config names a hook: the factory adds no layer otherwise.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import logging
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from trio_gateway.config.model import PythonHookConfig
+from trio_gateway.errors import GatewayError
+from trio_gateway.proxy.types import Headers, ProxyFunction, Request, Response
+
+__all__ = [
+    "HookError",
+    "HookLoadError",
+    "HookProxy",
+    "Reject",
+    "build_hook_proxy",
+    "copy_request",
+    "del_header",
+    "get_header",
+    "load_hook",
+    "set_header",
+]
+
+LOGGER = logging.getLogger(__name__)
+
+Hook = Callable[[Any], Any]
+_TEXT_PLAIN = b"text/plain; charset=utf-8"
+
+
+def _to_bytes(value: str | bytes) -> bytes:
+    return value if isinstance(value, bytes) else value.encode("latin-1")
+
+
+class Reject(GatewayError):
+    """Raised by a hook to answer the client at once: `status`, `body` and `headers` are sent as
+    they are (the body even without `router.return_error_msg`). A body without a `Content-Type`
+    header is sent as `text/plain; charset=utf-8`.
+
+    Raised by a backend-level hook, it is that backend's failure: it reaches the client only when
+    the backend is the endpoint's only one (a merge treats it as any failed backend).
+    """
+
+    def __init__(
+        self,
+        status: int,
+        body: bytes | str = b"",
+        headers: Iterable[tuple[str | bytes, str | bytes]] = (),
+    ) -> None:
+        if not isinstance(status, int) or not 200 <= status <= 599:
+            raise ValueError(f"Reject status must be an int in 200..599, not {status!r}")
+        payload = body.encode("utf-8") if isinstance(body, str) else bytes(body)
+        if payload and status in (204, 304):
+            raise ValueError(f"a {status} answer cannot have a body")
+        super().__init__(f"rejected by a hook with {status}")
+        self.status_hint = status
+        self.body = payload
+        self.headers: Headers = [(_to_bytes(k).lower(), _to_bytes(v)) for k, v in headers]
+        if payload and not any(name == b"content-type" for name, _ in self.headers):
+            self.headers.append((b"content-type", _TEXT_PLAIN))
+
+
+class HookError(GatewayError):
+    """A hook raised something other than a `GatewayError`, or returned something unexpected.
+
+    The message names the hook only: the exception itself is in the log, never sent to a client.
+    """
+
+    status_hint = 500
+
+
+class HookLoadError(Exception):
+    """An import path that does not name a callable; the message says why, without traceback."""
+
+
+def _split(path: str) -> tuple[str, str]:
+    """`pkg.mod:attr.sub` -> ("pkg.mod", "attr.sub"); `pkg.mod.attr` -> ("pkg.mod", "attr")."""
+    if ":" in path:
+        module, _, attr = path.partition(":")
+    else:
+        module, _, attr = path.rpartition(".")
+    parts = [*module.split("."), *attr.split(".")]
+    if not module or not attr or not all(p.isidentifier() for p in parts):
+        raise HookLoadError(
+            f'invalid import path "{path}": want "package.module:function" '
+            '(or "package.module.function")'
+        )
+    return module, attr
+
+
+def load_hook(path: str) -> Hook:
+    """Import the callable named by `path`, or raise `HookLoadError` saying what is wrong."""
+    module_name, attr = _split(path)
+    try:
+        obj: Any = importlib.import_module(module_name)
+    except Exception as exc:  # ImportError, or whatever the module raises while importing
+        raise HookLoadError(
+            f'cannot import module "{module_name}": {type(exc).__name__}: {exc}'
+        ) from exc
+    owner = module_name
+    for name in attr.split("."):
+        if not hasattr(obj, name):
+            what = f'module "{owner}"' if owner == module_name else f'"{owner}"'
+            raise HookLoadError(f'{what} has no attribute "{name}"')
+        obj = getattr(obj, name)
+        owner = f"{owner}:{name}" if owner == module_name else f"{owner}.{name}"
+    if not callable(obj):
+        raise HookLoadError(f'"{path}" is not callable (type {type(obj).__name__})')
+    hook: Hook = obj
+    return hook
+
+
+def copy_request(request: Request) -> Request:
+    """A copy whose mutable parts (params, query, headers) are the copy's own."""
+    return Request(
+        method=request.method,
+        path=request.path,
+        params=dict(request.params),
+        query=list(request.query),
+        headers=list(request.headers),
+        body=request.body,
+    )
+
+
+def get_header(headers: Headers | None, name: str) -> str | None:
+    """The first value of header `name` (any case), decoded as latin-1, or None."""
+    key = name.lower().encode("latin-1")
+    for k, v in headers or ():
+        if k.lower() == key:
+            return v.decode("latin-1")
+    return None
+
+
+def del_header(headers: Headers, name: str) -> None:
+    """Remove every header called `name` (any case), in place."""
+    key = name.lower().encode("latin-1")
+    headers[:] = [(k, v) for k, v in headers if k.lower() != key]
+
+
+def set_header(headers: Headers, name: str, value: str) -> None:
+    """Replace every header called `name` with one `name: value`, in place."""
+    del_header(headers, name)
+    headers.append((name.lower().encode("latin-1"), value.encode("latin-1")))
+
+
+class HookProxy:
+    """Runs a request hook before, and a response hook after, the next proxy."""
+
+    __slots__ = ("_next", "_request", "_request_path", "_response", "_response_path", "_where")
+
+    def __init__(
+        self,
+        next_proxy: ProxyFunction,
+        *,
+        where: str,
+        request: tuple[str, Hook] | None = None,
+        response: tuple[str, Hook] | None = None,
+    ) -> None:
+        """`where` names the endpoint (and backend) in logs; hooks are (import path, callable)."""
+        self._next = next_proxy
+        self._where = where
+        self._request_path = request[0] if request else ""
+        self._request: Hook | None = request[1] if request else None
+        self._response_path = response[0] if response else ""
+        self._response: Hook | None = response[1] if response else None
+
+    async def __call__(self, request: Request) -> Response:
+        if self._request is not None:
+            view = copy_request(request)
+            outcome = await self._run(self._request, self._request_path, view)
+            if outcome is None:
+                request = view
+            elif isinstance(outcome, Request):
+                request = outcome
+            else:
+                raise self._bad_return(self._request_path, outcome, "Request")
+        response = await self._next(request)
+        if self._response is not None:
+            outcome = await self._run(self._response, self._response_path, response)
+            if isinstance(outcome, Response):
+                response = outcome
+            elif outcome is not None:
+                raise self._bad_return(self._response_path, outcome, "Response")
+        return response
+
+    async def _run(self, hook: Hook, path: str, argument: Request | Response) -> Any:
+        try:
+            result = hook(argument)
+            if inspect.isawaitable(result):
+                result = await result
+        except GatewayError:
+            raise
+        except Exception as exc:
+            LOGGER.exception("hook %s failed on %s", path, self._where)
+            raise HookError(f"hook {path} failed") from exc
+        return result
+
+    def _bad_return(self, path: str, outcome: object, expected: str) -> HookError:
+        LOGGER.error(
+            "hook %s failed on %s: returned %s, want None or a %s",
+            path,
+            self._where,
+            type(outcome).__name__,
+            expected,
+        )
+        return HookError(f"hook {path} failed")
+
+
+def build_hook_proxy(
+    next_proxy: ProxyFunction, config: PythonHookConfig | None, where: str
+) -> ProxyFunction:
+    """Wrap `next_proxy` in a `HookProxy` when `config` names a hook; else return it unchanged.
+
+    Raises `HookLoadError` for an import path that `check` would have rejected.
+    """
+    if config is None or not (config.request or config.response):
+        return next_proxy
+    return HookProxy(
+        next_proxy,
+        where=where,
+        request=(config.request, load_hook(config.request)) if config.request else None,
+        response=(config.response, load_hook(config.response)) if config.response else None,
+    )
