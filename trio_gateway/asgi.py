@@ -15,8 +15,6 @@ from typing import Any
 import httpx
 import trio
 
-from trio_gateway.auth.jwt import JWTValidator
-from trio_gateway.auth.signer import JWTSigner
 from trio_gateway.edge import builtins
 from trio_gateway.edge.access_log import ACCESS_LOGGER, AccessLog
 from trio_gateway.edge.endpoint import EdgeOptions, EndpointHandler
@@ -29,7 +27,6 @@ from trio_gateway.edge.responses import (
     send_response,
     send_routing_error,
 )
-from trio_gateway.edge.signer import SignerHandler
 from trio_gateway.plan import EndpointPlan, GatewayPlan
 from trio_gateway.proxy.backend import BackendProxy
 from trio_gateway.proxy.factory import build_endpoint_proxy
@@ -87,7 +84,7 @@ class GatewayApp:
         self._access_log: AccessLog | None = None
         self._guards: ServiceGuards | None = None
         self._httpx: httpx.AsyncClient | None = None
-        self._validators: list[JWTValidator] = []
+        self._validators: list[Any] = []  # JWTValidator, imported lazily
 
     @property
     def plan(self) -> GatewayPlan:
@@ -127,6 +124,11 @@ class GatewayApp:
         self, endpoint: EndpointPlan, proxy: ProxyFunction, options: EdgeOptions
     ) -> EndpointHandler:
         """The handler class an endpoint needs, with its JWT validator or signer."""
+        # Imported here: pyjwt, cryptography and the JWK client load only when a config uses them.
+        from trio_gateway.auth.jwt import JWTValidator
+        from trio_gateway.auth.signer import JWTSigner
+        from trio_gateway.edge.signer import SignerHandler
+
         if endpoint.jwt_signer is not None:
             signer = JWTSigner.from_config(endpoint.jwt_signer, http=self._httpx_client())
             return SignerHandler(endpoint, proxy, options, signer)

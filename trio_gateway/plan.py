@@ -17,7 +17,7 @@ from typing import Any
 import attrs
 
 from trio_gateway._version import __version__
-from trio_gateway.auth.jwt import jwt_params
+from trio_gateway.auth.claims import jwt_params
 from trio_gateway.clientip import ClientIPResolver
 from trio_gateway.config.hosts import clean_host
 from trio_gateway.config.model import (

@@ -17,10 +17,15 @@ from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
+import attrs
+
 from trio_gateway.proxy.render import dumps_go
 
 __all__ = [
+    "AuthRejection",
+    "Claims",
     "check_registered",
+    "claim_params",
     "format_claim",
     "format_claim_list",
     "has_roles",
@@ -207,3 +212,29 @@ def jwt_params(url_patterns: Iterable[str]) -> tuple[str, ...]:
         for claim in _JWT_PARAM.findall(pattern):
             seen.setdefault("JWT." + claim, None)
     return tuple(seen)
+
+
+@attrs.frozen
+class AuthRejection:
+    """A request the validator refuses: 401 (authentication) or 403 (authorization)."""
+
+    status: int
+    reason: str  # for operation_debug logs only; never sent to the client
+
+
+@attrs.frozen
+class Claims:
+    """The claims of a validated token (the decoded JWT payload)."""
+
+    values: Mapping[str, Any]
+
+
+def claim_params(claims: Claims, names: Iterable[str]) -> dict[str, str]:
+    """`{JWT.<claim>}` values for the backends' url_patterns (top-level claims only, as KrakenD;
+    a missing claim is left out, so its placeholder stays literal)."""
+    params: dict[str, str] = {}
+    for name in names:
+        claim = name.removeprefix("JWT.")
+        if claim in claims.values:
+            params[name] = format_claim(claims.values[claim])
+    return params

@@ -18,16 +18,18 @@ import binascii
 import logging
 import re
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 
-import attrs
 import httpx
 import orjson
 import trio
 
 from trio_gateway.auth.claims import (
+    AuthRejection,
+    Claims,
     check_registered,
+    claim_params,
     format_claim,
     format_claim_list,
     has_roles,
@@ -48,21 +50,6 @@ _DEFAULT_CACHE_DURATION = 900  # krakend-jose: cache without cache_duration = 15
 _CONTROL_BYTES = re.compile(rb"[\x00-\x08\x0a-\x1f\x7f]")  # CTLs but HTAB (RFC 9110 §5.5)
 # Go `validCookieValueByte`: printable ASCII but `"`, `;` and `\`.
 _COOKIE_VALUE = re.compile(rb'[^\x00-\x1f\x7f-\xff"\\;]*')
-
-
-@attrs.frozen
-class AuthRejection:
-    """A request the validator refuses: 401 (authentication) or 403 (authorization)."""
-
-    status: int
-    reason: str  # for operation_debug logs only; never sent to the client
-
-
-@attrs.frozen
-class Claims:
-    """The claims of a validated token (the decoded JWT payload)."""
-
-    values: Mapping[str, Any]
 
 
 class _Malformed(Exception):
@@ -282,14 +269,3 @@ class JWTValidator:
             LOGGER.warning("%s claim %r has control characters: sent empty", self._prefix, claim)
             return b""
         return raw
-
-
-def claim_params(claims: Claims, names: Iterable[str]) -> dict[str, str]:
-    """`{JWT.<claim>}` values for the backends' url_patterns (top-level claims only, as KrakenD;
-    a missing claim is left out, so its placeholder stays literal)."""
-    params: dict[str, str] = {}
-    for name in names:
-        claim = name.removeprefix("JWT.")
-        if claim in claims.values:
-            params[name] = format_claim(claims.values[claim])
-    return params

@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import logging
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
 import trio
 
-from trio_gateway.auth.jwt import AuthRejection, Claims, JWTValidator, claim_params
+from trio_gateway.auth.claims import AuthRejection, Claims, claim_params
 from trio_gateway.edge.guards import user_agent
 from trio_gateway.edge.responses import (
     TEXT_PLAIN_UTF8,
@@ -37,6 +37,9 @@ from trio_gateway.proxy.request import filter_query, parse_query
 from trio_gateway.proxy.types import Headers, ProxyFunction, Request, Response
 from trio_gateway.qos.ratelimit import RouterRateLimiter, client_key
 from trio_gateway.security.botdetector import BotDetector
+
+if TYPE_CHECKING:
+    from trio_gateway.auth.jwt import JWTValidator
 
 __all__ = ["EdgeOptions", "EndpointHandler", "bad_params"]
 
