@@ -303,3 +303,25 @@ def test_check_warns_on_empty_hooks() -> None:
         'warning: $.endpoints[0].extra_config["modifier/python"]: no `request` nor `response`'
         " hook: nothing to run (ignored)"
     ]
+
+
+def test_hooks_on_a_noop_endpoint_are_a_warning() -> None:
+    from trio_gateway.config import load_config_data
+
+    loaded = load_config_data(
+        {
+            "version": 3,
+            "host": ["localhost:8000"],
+            "endpoints": [
+                {
+                    "endpoint": "/raw",
+                    "output_encoding": "no-op",
+                    "extra_config": {
+                        "modifier/python": {"request": "tests.hook_fixtures:add_header"}
+                    },
+                    "backend": [{"url_pattern": "/"}],
+                }
+            ],
+        }
+    )
+    assert any("do not run on a no-op endpoint" in w.message for w in loaded.warnings)

@@ -169,7 +169,7 @@ def _check_endpoint(
     _check_param_suffixes(route_path, params, (*path, "endpoint"), report)
     sequential = check_endpoint_proxy(endpoint, path, report)
     check_endpoint_security(endpoint, path, report)
-    check_hooks(endpoint, path, report)
+    check_hooks(endpoint, path, report, noop=output == "no-op")
     for index, backend in enumerate(endpoint.backend):
         backend_path = (*path, "backend", index)
         _check_backend(config, backend, backend_path, output == "no-op", report)

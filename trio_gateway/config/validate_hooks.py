@@ -33,8 +33,18 @@ def _check(extra: ExtraConfig, path: Path, report: Report) -> None:
             report.error((*where, field), str(exc))
 
 
-def check_hooks(endpoint: EndpointConfig, path: Path, report: Report) -> None:
-    """Check the hooks of `endpoint` (at `path`) and of each of its backends."""
+def check_hooks(
+    endpoint: EndpointConfig, path: Path, report: Report, *, noop: bool = False
+) -> None:
+    """Check the hooks of `endpoint` (at `path`) and of each of its backends. `noop`: the
+    endpoint's (possibly inherited) output encoding is `no-op`, whose stream no hook sees."""
     _check(endpoint.extra_config, path, report)
+    hooked = [endpoint.extra_config, *(b.extra_config for b in endpoint.backend)]
+    if noop and any(extra.python_hooks is not None for extra in hooked):
+        report.warning(
+            path,
+            "Python hooks do not run on a no-op endpoint (its answer is streamed through "
+            "untouched): they are ignored here",
+        )
     for index, backend in enumerate(endpoint.backend):
         _check(backend.extra_config, (*path, "backend", index), report)
