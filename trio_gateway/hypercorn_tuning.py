@@ -107,7 +107,10 @@ _HANDLE: Any = None
 
 async def _spawn_app(self: Any, app: Any, config: Any, scope: Any, send: Any) -> Any:
     """hypercorn's `TaskGroup.spawn_app`, with the app in a scope a client disconnect cancels."""
-    to_app, app_inbox = trio.open_memory_channel[Any](config.max_app_queue_size)
+    # Not subscripted: `open_memory_channel[T]` costs a typing-cache lookup on every request.
+    to_app: trio.MemorySendChannel[Any]
+    app_inbox: trio.MemoryReceiveChannel[Any]
+    to_app, app_inbox = trio.open_memory_channel(config.max_app_queue_size)
     cancel_scope = trio.CancelScope()
     app_task: list[trio.lowlevel.Task] = []
     scope.setdefault("extensions", {})[CANCEL_ON_DISCONNECT] = {}
