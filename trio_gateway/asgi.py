@@ -10,9 +10,8 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import httpx
 import trio
 
 from trio_gateway.edge import builtins
@@ -34,6 +33,9 @@ from trio_gateway.proxy.shadow import Background
 from trio_gateway.proxy.types import ProxyFunction
 from trio_gateway.router import Match, MethodNotAllowed, Redirect, Router
 from trio_gateway.transport import HTTPClient
+
+if TYPE_CHECKING:
+    import httpx
 
 __all__ = ["CONFIG_ENV", "GatewayApp", "build_proxy", "make_client"]
 
@@ -143,6 +145,8 @@ class GatewayApp:
     def _httpx_client(self) -> httpx.AsyncClient:
         """One httpx client for everything off the request path (JWK sets), made on demand."""
         if self._httpx is None:
+            import httpx  # only configs with JWT blocks need it
+
             self._httpx = httpx.AsyncClient(timeout=10.0)
         return self._httpx
 
