@@ -14,11 +14,11 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from decimal import Decimal
 from typing import Any
 
 import attrs
 
+from trio_gateway.gofmt import float64_text, go_sprint
 from trio_gateway.proxy.render import dumps_go
 
 __all__ = [
@@ -139,43 +139,6 @@ def has_scopes(
     return any(scope in words for scope in required)
 
 
-def _go_float(value: float) -> str:
-    """Go's `%v` for a float64: `%g` with the shortest digits, exponent form when the decimal
-    exponent is below -4 or at least 6 (`1e+06`, `1.5e-05`)."""
-    if not math.isfinite(value):
-        return "NaN" if math.isnan(value) else ("+Inf" if value > 0 else "-Inf")
-    if value == 0:
-        return "0"
-    sign, digit_tuple, exp = Decimal(repr(value)).normalize().as_tuple()
-    assert isinstance(exp, int)
-    digits = "".join(map(str, digit_tuple))
-    exponent = len(digits) + exp - 1
-    prefix = "-" if sign else ""
-    if exponent < -4 or exponent >= 6:
-        tail = "." + digits[1:] if len(digits) > 1 else ""
-        return f"{prefix}{digits[0]}{tail}e{'-' if exponent < 0 else '+'}{abs(exponent):02d}"
-    return prefix + format(Decimal(repr(abs(value))).normalize(), "f")
-
-
-def _go_value(value: Any) -> str:
-    """Go's `fmt.Sprintf("%v", x)` for a decoded JSON value (array elements of a claim)."""
-    if isinstance(value, str):
-        return value
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        return _go_float(value)
-    if value is None:
-        return "<nil>"
-    if isinstance(value, list):
-        return "[" + " ".join(_go_value(v) for v in value) + "]"
-    if isinstance(value, dict):
-        return "map[" + " ".join(f"{k}:{_go_value(value[k])}" for k in sorted(value)) + "]"
-    return str(value)
-
-
 def _scalar(value: Any) -> str:
     """krakend-jose `Claims.Get` for a non-array value."""
     if isinstance(value, str):
@@ -194,14 +157,14 @@ def _scalar(value: Any) -> str:
 def format_claim(value: Any) -> str:
     """A claim as one header value: arrays comma-joined (elements as Go `%v`)."""
     if isinstance(value, list):
-        return ",".join(_go_value(v) for v in value)
+        return ",".join(go_sprint(v, float64_text) for v in value)
     return _scalar(value)
 
 
 def format_claim_list(value: Any) -> list[str]:
     """A claim as header values for `propagate_claims_preserve_array`: one per array element."""
     if isinstance(value, list):
-        return [_go_value(v) for v in value]
+        return [go_sprint(v, float64_text) for v in value]
     return [_scalar(value)]
 
 

@@ -65,13 +65,14 @@ async def send_redirect(send: ASGISend, method: str, location: str, query: bytes
     headers: Headers = [(b"location", encoded)]
     if method == "GET":
         headers.append((b"content-type", HTML_UTF8))
-        body = b'<a href="' + _html_escape(encoded) + b'">Moved Permanently</a>.\n\n'
+        body = b'<a href="' + html_escape(encoded) + b'">Moved Permanently</a>.\n\n'
         await send_response(send, 301, headers, body)
     else:
         await send_response(send, 307, headers)
 
 
-def _html_escape(value: bytes) -> bytes:
+def html_escape(value: bytes) -> bytes:
+    """net/http `htmlEscape` (html.EscapeString's set, with Go's numeric entities)."""
     return (
         value.replace(b"&", b"&amp;")
         .replace(b"<", b"&lt;")

@@ -21,6 +21,7 @@ import attrs
 import trio
 
 from trio_gateway.errors import BackendTimeout, GatewayError
+from trio_gateway.gofmt import go_sprint
 from trio_gateway.proxy.merge import MERGE_TIMEOUT_SHARE, combine
 from trio_gateway.proxy.types import ProxyFunction, Request, Response
 
@@ -61,27 +62,11 @@ def replacements_for(
     return tuple(out)
 
 
-def _go_value(value: Any) -> str:
-    """Go's `fmt.Sprintf("%v", v)` for decoded JSON values."""
-    if isinstance(value, str):
-        return value
-    if value is None:
-        return "<nil>"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, dict):
-        inner = " ".join(f"{k}:{_go_value(value[k])}" for k in sorted(value))
-        return f"map[{inner}]"
-    if isinstance(value, list):
-        return "[" + " ".join(_go_value(v) for v in value) + "]"
-    return repr(value) if isinstance(value, float) else str(value)
-
-
 def format_param(value: Any) -> str:
     """How lura stringifies a value for a URL: arrays joined by commas, the rest as `%v`."""
     if isinstance(value, list):
-        return ",".join(_go_value(v) for v in value)
-    return _go_value(value)
+        return ",".join(go_sprint(v) for v in value)
+    return go_sprint(value)
 
 
 def _lookup(part: Response, source: tuple[str, ...]) -> str | None:

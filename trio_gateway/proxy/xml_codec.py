@@ -16,17 +16,16 @@ Rendering follows mxj `Map.Xml()` with `XMLEscapeChars(true)` as krakend-xml's r
 from __future__ import annotations
 
 import codecs
-import math
 import re
 import xml.sax
 import xml.sax.handler
 from typing import Any
 
-import orjson
 from defusedxml.common import DefusedXmlException
 from defusedxml.expatreader import DefusedExpatParser
 
 from trio_gateway.errors import BackendDecodeError
+from trio_gateway.gofmt import go_sprint
 
 __all__ = [
     "XML_CONTENT_TYPE",
@@ -192,36 +191,6 @@ def _escape(text: str) -> str:
     return text
 
 
-def _go_float(value: float) -> str:
-    if math.isnan(value):
-        return "NaN"
-    if math.isinf(value):
-        return "+Inf" if value > 0 else "-Inf"
-    # KrakenD holds backend numbers as json.Number, printed as their JSON literal; the JSON text
-    # of our float is the closest we have to that literal.
-    return orjson.dumps(value).decode()
-
-
-def _go_sprint(value: Any) -> str:
-    """Format like Go's `%v` for the values a JSON document can hold."""
-    if isinstance(value, str):
-        return value
-    if value is True:
-        return "true"
-    if value is False:
-        return "false"
-    if isinstance(value, float):
-        return _go_float(value)
-    if value is None:
-        return "<nil>"
-    if isinstance(value, list):
-        return "[" + " ".join(_go_sprint(v) for v in value) + "]"
-    if isinstance(value, dict):
-        pairs = (f"{k}:{_go_sprint(value[k])}" for k in sorted(value))
-        return "map[" + " ".join(pairs) + "]"
-    return str(value)
-
-
 def _is_attr(key: str) -> bool:
     return len(key) > 1 and key.startswith(_ATTR_PREFIX)
 
@@ -237,7 +206,7 @@ def _marshal(out: list[str], key: str, value: Any) -> None:
             _marshal(out, key, item)
         return
     if not isinstance(value, dict):
-        text = _escape(value) if isinstance(value, str) else _go_sprint(value)
+        text = _escape(value) if isinstance(value, str) else go_sprint(value)
         out.append(f"<{key}>{text}</{key}>" if text else f"<{key}/>")
         return
     out.append("<" + key)
@@ -247,7 +216,7 @@ def _marshal(out: list[str], key: str, value: Any) -> None:
         if isinstance(attr_value, str):
             out.append(f' {attr[1:]}="{_escape(attr_value)}"')
         elif isinstance(attr_value, (int, float)):
-            out.append(f' {attr[1:]}="{_go_sprint(attr_value)}"')
+            out.append(f' {attr[1:]}="{go_sprint(attr_value)}"')
         else:
             raise _InvalidAttribute(attr)
     if len(attrs) == len(value):
@@ -255,7 +224,7 @@ def _marshal(out: list[str], key: str, value: Any) -> None:
         return
     if _TEXT_KEY in value:
         text = value[_TEXT_KEY]
-        out.append(">" + (_escape(text) if isinstance(text, str) else _go_sprint(text)))
+        out.append(">" + (_escape(text) if isinstance(text, str) else go_sprint(text)))
         if len(attrs) + 1 == len(value):
             out.append(f"</{key}>")
             return

@@ -28,6 +28,7 @@ from collections.abc import Sequence
 import attrs
 
 from trio_gateway.config.model import HTTPSecureConfig
+from trio_gateway.edge.responses import html_escape
 
 __all__ = ["EarlyAnswer", "SecurityHeaders"]
 
@@ -68,17 +69,6 @@ def _hex_escape_non_ascii(location: bytes) -> bytes:
     else:
         escaped = b"".join(b"%%%x" % byte if byte >= 0x80 else bytes((byte,)) for byte in location)
     return escaped.replace(b"\r", b" ").replace(b"\n", b" ")
-
-
-def _html_escape(value: bytes) -> bytes:
-    """net/http `htmlEscape` (html.EscapeString's set, with Go's numeric entities)."""
-    return (
-        value.replace(b"&", b"&amp;")
-        .replace(b"<", b"&lt;")
-        .replace(b">", b"&gt;")
-        .replace(b'"', b"&#34;")
-        .replace(b"'", b"&#39;")
-    )
 
 
 class SecurityHeaders:
@@ -204,7 +194,7 @@ class SecurityHeaders:
                 out.append((b"content-type", _HTML_UTF8))
             body = b""
             if method == "GET":
-                body = b'<a href="' + _html_escape(location) + b'">Moved Permanently</a>.\n\n'
+                body = b'<a href="' + html_escape(location) + b'">Moved Permanently</a>.\n\n'
             return EarlyAnswer(301, out, body)
         return None
 
