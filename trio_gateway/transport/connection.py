@@ -37,6 +37,8 @@ MAX_HEAD_BYTES = 256 * 1024
 # h11 events are immutable, so one EndOfMessage serves every request.
 _END = h11.EndOfMessage()
 _STREAM_ERRORS = (trio.BrokenResourceError, trio.ClosedResourceError)
+# The same failures seen on a raw socket (SocketStream would have translated them).
+_SOCKET_ERRORS = (*_STREAM_ERRORS, OSError)
 
 
 def describe(exc: BaseException) -> str:
@@ -64,6 +66,7 @@ class Connection:
 
     __slots__ = (
         "_h11",
+        "_plain",
         "_socket",
         "_stream",
         "idle_since",
@@ -80,6 +83,10 @@ class Connection:
         self._stream = stream
         # The raw socket, for synchronous close() and the idle readability check.
         self._socket = sock
+        # Plain TCP: talk to the socket directly. trio's SocketStream adds a conflict detector
+        # and an error-translating context manager to every call (measurable per request);
+        # TLS goes through the SSLStream.
+        self._plain = sock if isinstance(stream, trio.SocketStream) else None
         self._h11 = h11.Connection(h11.CLIENT, max_incomplete_event_size=MAX_HEAD_BYTES)
         self.idle_since = 0.0
         self.reused = False
@@ -112,15 +119,25 @@ class Connection:
             data += h.send(h11.Data(data=body))
         data += h.send(_END)
         try:
-            await self._stream.send_all(data)
-        except _STREAM_ERRORS as exc:
+            plain = self._plain
+            if plain is None:
+                await self._stream.send_all(data)
+            else:
+                view = memoryview(data)
+                while view:
+                    view = view[await plain.send(view) :]
+        except _SOCKET_ERRORS as exc:
             raise WriteError(f"write: {describe(exc)}") from exc
         self.request_sent = True
 
     async def _receive(self) -> None:
         try:
-            data = await self._stream.receive_some(RECEIVE_SIZE)
-        except _STREAM_ERRORS as exc:
+            plain = self._plain
+            if plain is None:
+                data = await self._stream.receive_some(RECEIVE_SIZE)
+            else:
+                data = await plain.recv(RECEIVE_SIZE)
+        except _SOCKET_ERRORS as exc:
             raise ReadError(f"read: {describe(exc)}") from exc
         if data:
             self.response_started = True
