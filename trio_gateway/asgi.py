@@ -80,7 +80,6 @@ class GatewayApp:
         self._owns_client = client is None
         self._router: Router[EndpointHandler] | None = None
         self._builtins: dict[str, Builtin] = {}
-        self._plan_options: GatewayPlan | None = None
         # Shadow calls run here; the nursery lives as long as the lifespan (None without one).
         self._background = Background()
         self._access_log: AccessLog | None = None
@@ -116,7 +115,6 @@ class GatewayApp:
         if plan.health_path:
             self._builtins[plan.health_path] = builtins.health
         self._router = router
-        self._plan_options = plan
         # Decided once: logging every request costs, so it is skipped when nobody listens.
         if not plan.disable_access_log and ACCESS_LOGGER.isEnabledFor(logging.INFO):
             self._access_log = AccessLog(plan.logger_skip_paths)
@@ -195,7 +193,7 @@ class GatewayApp:
                 nursery.cancel_scope.cancel()
 
     async def _http(self, scope: dict[str, Any], receive: ASGIReceive, send: ASGISend) -> None:
-        plan = self._plan_options
+        plan = self._plan
         router = self._router
         assert plan is not None and router is not None
         method: str = scope["method"]
