@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import time
 from typing import Any
 
 from hypothesis import given, settings
@@ -102,19 +101,3 @@ async def test_validly_signed_arbitrary_claims_never_raise(claims: Any) -> None:
         assert outcome.status in (401, 403)
         if not isinstance(claims, dict):
             assert outcome.status == 401
-
-
-async def test_hs256_validation_cost() -> None:
-    claims = {"sub": "1234", "aud": "api", "roles": ["admin"], "scope": "read write"}
-    headers = [
-        (b"host", b"gw"),
-        (b"authorization", b"Bearer " + hs256({"alg": "HS256", "kid": "s1"}, claims)),
-    ]
-    assert isinstance(await VALIDATOR.validate(headers), Claims)
-    best = float("inf")
-    for _ in range(5):
-        start = time.perf_counter()
-        for _ in range(500):
-            await VALIDATOR.validate(headers)
-        best = min(best, (time.perf_counter() - start) / 500)
-    assert best < 100e-6, f"{best * 1e6:.1f} µs per valid HS256 token"

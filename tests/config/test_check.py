@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import json
-import time
 from pathlib import Path
 from typing import Any
 
@@ -205,11 +204,9 @@ def big_config(count: int) -> dict[str, Any]:
 
 
 @pytest.mark.parametrize("dump", [False, True])
-def test_checking_1000_endpoints_takes_less_than_a_second(tmp_path: Path, dump: bool) -> None:
+def test_checking_1000_endpoints(tmp_path: Path, dump: bool) -> None:
+    # How long it takes is measured in docs/performance.md, not asserted here (shared machines).
     path = write(tmp_path, big_config(1000))
-    start = time.perf_counter()
     code, out, _ = check(path, dump=dump)
-    elapsed = time.perf_counter() - start
     assert code == 0
     assert out.endswith("1000 endpoint(s), 2000 backend(s)\n")
-    assert elapsed < 1.0

