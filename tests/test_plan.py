@@ -123,4 +123,9 @@ def test_service_connection_limits_size_the_backend_pool(monkeypatch: Any) -> No
     seen: dict[str, Any] = {}
     monkeypatch.setattr(asgi, "HTTPClient", lambda **kwargs: seen.update(kwargs))
     asgi.make_client(plan)
-    assert seen == {"max_idle_per_host": 5, "max_idle_total": 10, "idle_timeout": 30.0}
+    assert seen == {
+        "max_idle_per_host": 5,
+        "max_idle_total": 10,
+        "idle_timeout": 30.0,
+        "max_response_bytes": asgi.MAX_BACKEND_BODY,
+    }

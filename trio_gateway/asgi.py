@@ -42,6 +42,10 @@ __all__ = ["CONFIG_ENV", "GatewayApp", "build_proxy", "make_client"]
 LOGGER = logging.getLogger(__name__)
 
 CONFIG_ENV = "TRIO_GATEWAY_CONFIG"
+# A backend body the gateway decodes is held in memory whole; past this a broken or hostile
+# backend fails like any backend error instead of exhausting memory. `no-op` streams are not
+# limited (they are never held whole).
+MAX_BACKEND_BODY = 64 * 1024 * 1024
 
 Builtin = Callable[[dict[str, Any], ASGIReceive, ASGISend], Awaitable[None]]
 
@@ -60,6 +64,7 @@ def make_client(plan: GatewayPlan) -> HTTPClient:
         max_idle_per_host=plan.max_idle_per_host,
         max_idle_total=plan.max_idle_total,
         idle_timeout=plan.idle_timeout,
+        max_response_bytes=MAX_BACKEND_BODY,
     )
 
 

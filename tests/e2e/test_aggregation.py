@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 import httpx
+import pytest
 import trio
 
 from tests.e2e.backend_app import CANCELLED, STATS
@@ -201,3 +202,25 @@ async def test_client_disconnect_cancels_backend_calls(
         await stream.aclose()
         await wait_until(lambda: bool(CANCELLED))
     assert CANCELLED == ["/delayed/d"]
+
+
+async def test_an_oversized_backend_body_is_a_backend_error(
+    backend_url: str,
+    start_gateway: StartGateway,
+    client: httpx.AsyncClient,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from trio_gateway import asgi
+
+    monkeypatch.setattr(asgi, "MAX_BACKEND_BODY", 100)  # /collection/ answers ~300 bytes
+    gw = await start_gateway(
+        _config(
+            backend_url,
+            {
+                "endpoint": "/big",
+                "backend": [{"url_pattern": "/collection/x", "is_collection": True}],
+            },
+        )
+    )
+    r = await client.get(f"{gw}/big")
+    assert (r.status_code, r.content) == (500, b"")
