@@ -129,3 +129,15 @@ def test_service_connection_limits_size_the_backend_pool(monkeypatch: Any) -> No
         "idle_timeout": 30.0,
         "max_response_bytes": asgi.MAX_BACKEND_BODY,
     }
+
+
+def test_server_timings_reach_hypercorn() -> None:
+    from trio_gateway.server import hypercorn_config
+
+    plan = _plan(idle_timeout="30s", max_shutdown_wait_time="10s")
+    assert (plan.keep_alive_timeout, plan.shutdown_wait) == (30.0, 10.0)
+    assert (_plan().keep_alive_timeout, _plan().shutdown_wait) == (None, None)
+    config = hypercorn_config("127.0.0.1", 0, plan)
+    assert (config.keep_alive_timeout, config.graceful_timeout) == (30.0, 10.0)
+    assert config.h11_max_incomplete_size == 1024 * 1024
+    assert config.include_server_header is False

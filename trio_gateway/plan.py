@@ -119,6 +119,9 @@ class GatewayPlan:
     idle_timeout: float
     max_body: int = 0
     max_header_bytes: int = 0
+    # Server timings (None = hypercorn's defaults): idle keep-alive, graceful shutdown.
+    keep_alive_timeout: float | None = None
+    shutdown_wait: float | None = None
     cors: CORSConfig | None = None
     http_secure: HTTPSecureConfig | None = None
     bot_detector: BotDetectorConfig | None = None
@@ -300,6 +303,8 @@ def compile_plan(
         idle_timeout=service.idle_connection_timeout or 90.0,
         max_body=router.max_payload if router.max_payload is not None else DEFAULT_MAX_BODY,
         max_header_bytes=service.max_header_bytes or DEFAULT_MAX_HEADER_BYTES,
+        keep_alive_timeout=service.idle_timeout or None,
+        shutdown_wait=service.max_shutdown_wait_time or None,
         cors=service.extra_config.cors,
         http_secure=service.extra_config.http_secure,
         bot_detector=service.extra_config.bot_detector,

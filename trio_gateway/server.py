@@ -23,8 +23,9 @@ __all__ = ["hypercorn_config", "reuse_port_socket", "run", "serve"]
 LOGGER = logging.getLogger(__name__)
 
 
-def hypercorn_config(host: str, port: int) -> HypercornConfig:
-    """hypercorn settings for a gateway: no Server header (KrakenD sends none), no access log."""
+def hypercorn_config(host: str, port: int, plan: GatewayPlan | None = None) -> HypercornConfig:
+    """hypercorn settings for a gateway: no Server header (KrakenD sends none), no access log,
+    and the service's server settings from `plan` when given."""
     config = HypercornConfig()
     config.bind = [f"[{host}]:{port}" if ":" in host else f"{host}:{port}"]
     config.include_server_header = False
@@ -32,6 +33,14 @@ def hypercorn_config(host: str, port: int) -> HypercornConfig:
     config.errorlog = LOGGER
     config.backlog = 1024
     config.keep_alive_max_requests = 100_000
+    if plan is not None:
+        # Request heads over `max_header_bytes` get h11's 431 (Go's limit, 1 MB by default).
+        config.h11_max_incomplete_size = plan.max_header_bytes
+        # Go's http.Server IdleTimeout and KrakenD's max_shutdown_wait_time, in hypercorn's terms.
+        if plan.keep_alive_timeout is not None:
+            config.keep_alive_timeout = plan.keep_alive_timeout
+        if plan.shutdown_wait is not None:
+            config.graceful_timeout = plan.shutdown_wait
     return config
 
 
@@ -58,12 +67,10 @@ async def serve(
     client = make_client(plan)
     app = GatewayApp(plan, client=client)
     config = hypercorn_config(
-        host or plan.listen_ip or "0.0.0.0", plan.port if port is None else port
+        host or plan.listen_ip or "0.0.0.0", plan.port if port is None else port, plan
     )
     if sock is not None:
         config.bind = [f"fd://{sock.fileno()}"]
-    # Request heads over `max_header_bytes` get h11's 431 (KrakenD: Go's limit, 1 MB default).
-    config.h11_max_incomplete_size = plan.max_header_bytes
     kwargs: dict[str, Any] = {}
     if shutdown_trigger is not None:
         kwargs["shutdown_trigger"] = shutdown_trigger
