@@ -97,6 +97,32 @@ class EndpointPlan:
 
 
 @attrs.frozen(kw_only=True)
+class ServerTLS:
+    """HTTPS for the gateway itself (the service's `tls` block)."""
+
+    certfile: str
+    keyfile: str
+    client_ca: str | None = None  # `enable_mtls`: clients must present a certificate from these
+
+
+def server_tls(tls: Mapping[str, Any] | None) -> ServerTLS | None:
+    """KrakenD's `tls` block: `public_key`/`private_key` (or the first of `keys`); `disabled`
+    turns it off; `enable_mtls` with `ca_certs` requires client certificates. `check` reports
+    a block without keys (KrakenD fails at start: `public key not defined`)."""
+    if not tls or tls.get("disabled") is True:
+        return None
+    public, private = tls.get("public_key"), tls.get("private_key")
+    if not (public and private) and tls.get("keys"):
+        first = tls["keys"][0]
+        public, private = first.get("public_key"), first.get("private_key")
+    if not (isinstance(public, str) and isinstance(private, str) and public and private):
+        return None
+    ca_certs = tls.get("ca_certs") or ()
+    client_ca = ca_certs[0] if tls.get("enable_mtls") is True and ca_certs else None
+    return ServerTLS(certfile=public, keyfile=private, client_ca=client_ca)
+
+
+@attrs.frozen(kw_only=True)
 class GatewayPlan:
     """The whole gateway: endpoints plus the service-level options the edge needs."""
 
@@ -122,6 +148,7 @@ class GatewayPlan:
     # Server timings (None = hypercorn's defaults): idle keep-alive, graceful shutdown.
     keep_alive_timeout: float | None = None
     shutdown_wait: float | None = None
+    tls: ServerTLS | None = None
     cors: CORSConfig | None = None
     http_secure: HTTPSecureConfig | None = None
     bot_detector: BotDetectorConfig | None = None
@@ -305,6 +332,7 @@ def compile_plan(
         max_header_bytes=service.max_header_bytes or DEFAULT_MAX_HEADER_BYTES,
         keep_alive_timeout=service.idle_timeout or None,
         shutdown_wait=service.max_shutdown_wait_time or None,
+        tls=server_tls(service.tls),
         cors=service.extra_config.cors,
         http_secure=service.extra_config.http_secure,
         bot_detector=service.extra_config.bot_detector,

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import signal
 import socket
+import ssl
 from typing import Any
 
 import trio
@@ -41,6 +42,11 @@ def hypercorn_config(host: str, port: int, plan: GatewayPlan | None = None) -> H
             config.keep_alive_timeout = plan.keep_alive_timeout
         if plan.shutdown_wait is not None:
             config.graceful_timeout = plan.shutdown_wait
+        if plan.tls is not None:
+            config.certfile, config.keyfile = plan.tls.certfile, plan.tls.keyfile
+            if plan.tls.client_ca is not None:
+                config.ca_certs = plan.tls.client_ca
+                config.verify_mode = ssl.CERT_REQUIRED
     return config
 
 

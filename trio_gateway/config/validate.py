@@ -36,7 +36,11 @@ from trio_gateway.config.validate_extra import (
     sequential_placeholder,
 )
 from trio_gateway.config.validate_hooks import check_hooks
-from trio_gateway.config.validate_security import check_bot_detector, check_endpoint_security
+from trio_gateway.config.validate_security import (
+    check_bot_detector,
+    check_endpoint_security,
+    check_server_tls,
+)
 
 __all__ = [
     "BACKEND_ENCODINGS",
@@ -64,6 +68,7 @@ def validate(config: ServiceConfig) -> list[Diagnostic]:
     _check_service(config, report)
     if config.extra_config.bot_detector is not None:
         check_bot_detector(config.extra_config.bot_detector, ("extra_config",), report)
+    check_server_tls(config.tls, report)
     routes: list[Route] = []
     router = config.extra_config.router
     if router is None or not router.disable_health:

@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
+from typing import Any
 
 from trio_gateway.config.model import (
     BotDetectorConfig,
@@ -13,7 +15,7 @@ from trio_gateway.config.model import (
 )
 from trio_gateway.config.validate_extra import Path, Report
 
-__all__ = ["JWT_ALGORITHMS", "check_bot_detector", "check_endpoint_security"]
+__all__ = ["JWT_ALGORITHMS", "check_bot_detector", "check_endpoint_security", "check_server_tls"]
 
 JWT_ALGORITHMS = frozenset(
     {
@@ -61,6 +63,18 @@ def _check_jwk_source(
             f'unknown algorithm "{config.alg}" (KrakenD exits at start)',
             "one of " + ", ".join(sorted(JWT_ALGORITHMS)),
         )
+
+
+def check_server_tls(tls: Mapping[str, Any] | None, report: Report) -> None:
+    """KrakenD fails at start on a `tls` block without keys (unless `disabled`)."""
+    if not tls or tls.get("disabled") is True:
+        return
+    keys = tls.get("keys") or [{}]
+    first = keys[0] if isinstance(keys, list) and keys and isinstance(keys[0], dict) else {}
+    if not (tls.get("public_key") or first.get("public_key")):
+        report.error(("tls",), "public key not defined", "set tls.public_key (a PEM certificate)")
+    if not (tls.get("private_key") or first.get("private_key")):
+        report.error(("tls",), "private key not defined", "set tls.private_key (a PEM key)")
 
 
 def check_endpoint_security(endpoint: EndpointConfig, path: Path, report: Report) -> None:
