@@ -50,3 +50,10 @@ def test_a_tls_block_without_keys_is_a_check_error() -> None:
     assert any("private key not defined" in str(d) for d in caught.value.diagnostics)
     loaded = load_config_data({"version": 3, "tls": {"disabled": True}, "endpoints": []})
     assert loaded.config.tls == {"disabled": True}
+
+
+def test_backend_tls_settings_are_a_warning() -> None:
+    loaded = load_config_data(
+        {"version": 3, "client_tls": {"allow_insecure_connections": True}, "endpoints": []}
+    )
+    assert any(w.path == "$.client_tls" and "not applied yet" in w.message for w in loaded.warnings)
