@@ -128,6 +128,7 @@ def test_service_connection_limits_size_the_backend_pool(monkeypatch: Any) -> No
         "max_idle_total": 10,
         "idle_timeout": 30.0,
         "max_response_bytes": asgi.MAX_BACKEND_BODY,
+        "ssl_context": None,
     }
 
 

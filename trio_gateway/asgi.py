@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import trio
 
+from trio_gateway.backend_tls import backend_ssl_context
 from trio_gateway.edge import builtins
 from trio_gateway.edge.access_log import ACCESS_LOGGER, AccessLog
 from trio_gateway.edge.endpoint import EdgeOptions, EndpointHandler
@@ -65,6 +66,7 @@ def make_client(plan: GatewayPlan) -> HTTPClient:
         max_idle_total=plan.max_idle_total,
         idle_timeout=plan.idle_timeout,
         max_response_bytes=MAX_BACKEND_BODY,
+        ssl_context=backend_ssl_context(plan.client_tls, plan.allow_insecure_connections),
     )
 
 

@@ -149,6 +149,8 @@ class GatewayPlan:
     keep_alive_timeout: float | None = None
     shutdown_wait: float | None = None
     tls: ServerTLS | None = None
+    client_tls: Mapping[str, Any] | None = None
+    allow_insecure_connections: bool = False
     cors: CORSConfig | None = None
     http_secure: HTTPSecureConfig | None = None
     bot_detector: BotDetectorConfig | None = None
@@ -333,6 +335,8 @@ def compile_plan(
         keep_alive_timeout=service.idle_timeout or None,
         shutdown_wait=service.max_shutdown_wait_time or None,
         tls=server_tls(service.tls),
+        client_tls=service.client_tls,
+        allow_insecure_connections=service.allow_insecure_connections,
         cors=service.extra_config.cors,
         http_secure=service.extra_config.http_secure,
         bot_detector=service.extra_config.bot_detector,
