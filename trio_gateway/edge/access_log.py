@@ -50,7 +50,8 @@ class AccessLog:
             target = scope["path"] + ("?" + query if query else "")
             ACCESS_LOGGER.info(
                 "| %3d | %10.3fms | %15s | %-7s %r",
-                status,
+                # Nothing was sent: the client left first (nginx's 499, "client closed request").
+                status or 499,
                 elapsed,
                 client[0] if client else "",
                 scope["method"],
