@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import h11
+import httptools
 import pytest
 
 from tests.transport.servers import Received, Reply, StartServer
@@ -156,7 +156,7 @@ async def test_malformed_response(client: HTTPClient, serve: StartServer) -> Non
     server = await serve(handler)
     with pytest.raises(RemoteProtocolError, match="malformed response") as info:
         await client.request(server.origin, b"GET", b"/x", [])
-    assert isinstance(info.value.__cause__, h11.RemoteProtocolError)
+    assert isinstance(info.value.__cause__, httptools.HttpParserError)
     assert str(info.value).startswith(f'Get "http://127.0.0.1:{server.origin.port}/x": ')
 
 

@@ -141,7 +141,8 @@ async def test_stream_errors_name_the_url(client: HTTPClient, serve: StartServer
         return Reply(raw=b"HTTP/1.1 200 OK\r\ncontent-length: 10\r\n\r\nabc")
 
     server = await serve(handler)
-    with pytest.raises(RemoteProtocolError, match=r'Get "http://127\.0\.0\.1:[0-9]+/s": peer'):
+    expected = r'Get "http://127\.0\.0\.1:[0-9]+/s": unexpected EOF'
+    with pytest.raises(RemoteProtocolError, match=expected):
         async with client.stream(server.origin, b"GET", b"/s", []) as response:
             await response.aread()
     assert client.statistics().origins[server.origin].in_use == 0

@@ -1,4 +1,4 @@
-"""A small trio-native HTTP/1.1 client on h11: the gateway's path to its backends.
+"""A small trio-native HTTP/1.1 client (llhttp via httptools): the gateway's path to its backends.
 
 It is what the gateway calls once per backend per request, so it does only that job: per-origin
 keep-alive pools, one retry on a stale pooled connection, Go-style redirects, buffered or streamed
@@ -7,8 +7,8 @@ cookies, proxies, HTTP/2, decompression or per-request timeouts (the caller's ca
 the deadlines). httpx stays the tool for admin and JWKS calls.
 
 Layout (one job per module): `origin` (pool keys, URL splitting), `dns` (resolver cache),
-`connect` (TCP + TLS), `request` (the request head), `connection` (one h11 connection), `pool`
-(idle lists), `redirects`, `response`, `client` (`HTTPClient`), `errors`.
+`connect` (TCP + TLS), `request` (the request head), `connection` (one connection and its
+parser), `pool` (idle lists), `redirects`, `response`, `client` (`HTTPClient`), `errors`.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """`HTTPClient`: the backend client on the gateway's per-request path.
 
-One call is: build the h11 request head, take a pooled connection (or open one), send head and body
+One call is: build the request head, take a pooled connection (or open one), send head and body
 in one `send_all`, read the response head, read (or stream) the body, give the connection back.
 
 Policy choices (Go's `http.Transport`, which KrakenD uses):
@@ -21,17 +21,16 @@ import ssl
 from contextlib import AbstractAsyncContextManager
 from types import TracebackType
 
-import h11
 import trio
 
 from .connect import Connector
-from .connection import Connection
+from .connection import Connection, ResponseHead
 from .dns import Resolver
 from .errors import NetworkError, RemoteProtocolError, TooManyRedirects, TransportError
 from .origin import Origin
 from .pool import ClientStatistics, ConnectionPool
 from .redirects import REDIRECT_STATUSES, Hop, next_hop
-from .request import Headers, build_request, is_replayable
+from .request import Headers, RequestHead, build_request, is_replayable
 from .response import BackendResponse, StreamingResponse, find_header
 
 __all__ = ["HTTPClient"]
@@ -43,7 +42,7 @@ _DRAIN_LIMIT = 64 * 1024
 
 
 class HTTPClient:
-    """A pooling HTTP/1.1 client for trio, built on h11.
+    """A pooling HTTP/1.1 client for trio (llhttp parsing through httptools).
 
     Args:
         max_idle_per_host: Idle connections kept per origin (KrakenD's default is 250).
@@ -128,7 +127,7 @@ class HTTPClient:
         except TransportError as exc:
             exc.method = method.decode("latin-1")
             raise
-        return BackendResponse(head.status_code, head.reason, list(head.headers), data, url)
+        return BackendResponse(head.status_code, head.reason, head.headers, data, url)
 
     def stream(
         self,
@@ -186,7 +185,7 @@ class HTTPClient:
         headers: Headers,
         body: bytes,
         follow_redirects: bool,
-    ) -> tuple[Connection, h11.Response, str]:
+    ) -> tuple[Connection, ResponseHead, str]:
         """Send the request (following redirects) and return the final response head."""
         url = origin.base_url + target.decode("latin-1")
         request = build_request(origin, method, target, headers, body)
@@ -199,8 +198,8 @@ class HTTPClient:
         return conn, head, url
 
     async def _send(
-        self, origin: Origin, request: h11.Request, body: bytes, url: str
-    ) -> tuple[Connection, h11.Response]:
+        self, origin: Origin, request: RequestHead, body: bytes, url: str
+    ) -> tuple[Connection, ResponseHead]:
         """One hop: a pooled or new connection, with the stale-connection retry."""
         pool = self._pool
         try:
@@ -219,7 +218,7 @@ class HTTPClient:
             exc.url = url
             raise
 
-    async def _roundtrip(self, conn: Connection, request: h11.Request, body: bytes) -> h11.Response:
+    async def _roundtrip(self, conn: Connection, request: RequestHead, body: bytes) -> ResponseHead:
         ok = False
         try:
             await conn.send_request(request, body)
@@ -231,8 +230,8 @@ class HTTPClient:
         return head
 
     async def _follow(
-        self, conn: Connection, head: h11.Response, hop: Hop
-    ) -> tuple[Connection, h11.Response, str]:
+        self, conn: Connection, head: ResponseHead, hop: Hop
+    ) -> tuple[Connection, ResponseHead, str]:
         """Follow redirects from `head` on, until a final response or an error."""
         redirects = 0
         while head.status_code in REDIRECT_STATUSES:
@@ -298,7 +297,7 @@ class _StreamContext(AbstractAsyncContextManager[StreamingResponse]):
         self._response = StreamingResponse(
             status=head.status_code,
             reason=head.reason,
-            headers=list(head.headers),
+            headers=head.headers,
             url=url,
             method=method,
             connection=conn,

@@ -2,7 +2,7 @@
 
 A socket is connected by hand (`trio.socket.socket` + `connect`) rather than with
 `trio.open_tcp_stream`, which would resolve the name again in a thread and open a nursery per
-connection. `trio.SocketStream` turns on TCP_NODELAY, so small requests leave at once.
+connection. TCP_NODELAY is on, so small requests leave at once.
 
 Error handling: DNS, connect and handshake failures become `ConnectError` (`ConnectTimeout` when
 `connect_timeout` runs out); a half-opened socket is closed on every failure, cancellation included.
@@ -30,15 +30,20 @@ def _format_address(address: Address) -> str:
     return f"[{host}]:{port}" if family == socket.AF_INET6 else f"{host}:{port}"
 
 
-async def _connect_any(addresses: list[Address]) -> trio.socket.SocketType:
-    """Connect to the first address that accepts, trying them in order (Go's serial dialer)."""
+async def _connect_any(addresses: list[Address]) -> tuple[trio.socket.SocketType, socket.socket]:
+    """Connect to the first address that accepts, trying them in order (Go's serial dialer).
+
+    Returns the trio socket and the stdlib socket it wraps (plain connections use the latter)."""
     failures: list[OSError] = []
     for address in addresses:
         family, sockaddr = address
-        sock = trio.socket.socket(family, socket.SOCK_STREAM)
+        raw = socket.socket(family, socket.SOCK_STREAM)
+        sock = trio.socket.from_stdlib_socket(raw)
         connected = False
         try:
             await sock.connect(sockaddr)
+            # Small requests leave at once (trio.SocketStream would set this too).
+            raw.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             connected = True
         except OSError as exc:
             failures.append(exc)
@@ -46,7 +51,7 @@ async def _connect_any(addresses: list[Address]) -> trio.socket.SocketType:
             if not connected:
                 sock.close()
         if connected:
-            return sock
+            return sock, raw
     message = f"dial tcp {_format_address(addresses[-1])}: connect: {describe(failures[-1])}"
     if len(failures) == 1:
         raise ConnectError(message) from failures[0]
@@ -87,10 +92,10 @@ class Connector:
             addresses = await self.resolver.resolve(origin.host, origin.port)
         except OSError as exc:
             raise ConnectError(f"dial tcp: lookup {origin.host}: {describe(exc)}") from exc
-        sock = await _connect_any(addresses)
-        stream = trio.SocketStream(sock)
+        sock, raw = await _connect_any(addresses)
         if origin.scheme == "http":
-            return Connection(origin, stream, sock)
+            return Connection(origin, None, sock, raw)
+        stream = trio.SocketStream(sock)
         if self.ssl_context is None:
             self.ssl_context = ssl.create_default_context()
         # https_compatible: tolerate servers that close without close_notify, as browsers do;

@@ -1,44 +1,61 @@
-"""One HTTP/1.1 connection: a trio stream driven by an `h11.Connection`.
+"""One HTTP/1.1 connection: a socket (or TLS stream) and an `httptools` response parser.
 
-Rule 1: a connection belongs either to the pool (idle: both h11 sides IDLE, nothing buffered) or to
-exactly one request, and that request ends its ownership with exactly one `ConnectionPool.release`
-(the response was read to its end) or `ConnectionPool.discard` (anything else: an error, a
-cancellation, an unread body). Every path that can fail is written as `try/finally` around that
-choice, so a cancelled request can never return a half-used connection to the pool.
+Rule 1: a connection belongs either to the pool (idle: the last response read to its end, nothing
+buffered) or to exactly one request, and that request ends its ownership with exactly one
+`ConnectionPool.release` (the response was read to its end) or `ConnectionPool.discard`
+(anything else: an error, a cancellation, an unread body). Every path that can fail is written as
+`try/finally` around that choice, so a cancelled request can never return a half-used connection
+to the pool.
+
+Parsing is llhttp (Node's parser, through httptools): strict about framing (Content-Length with
+Transfer-Encoding, bad chunk sizes, control characters in fields are errors), so a backend cannot
+smuggle a second response into the pool. What llhttp leaves to its caller is done here: a limit on
+the head's size, HEAD responses (their Content-Length announces no body: the parser is stopped at
+the head and replaced), bodies delimited by the
+server closing the connection, and bytes after the response (the connection is then not reused).
+
+Plain TCP talks to the socket directly: a send that fits in the socket buffer (every request the
+gateway makes, in practice) is one `send()` with no scheduler pass, and the first read waits for
+readability before calling `recv()` (the answer is never there yet). trio's socket wrappers add a
+checkpoint, an error-translating context manager and a try-first syscall to each call. TLS goes
+through `trio.SSLStream`.
 
 Closing is synchronous (`socket.close()`): it needs no checkpoint, so it cannot be interrupted by a
 cancellation and needs no shielded scope. TLS connections skip `close_notify`, as Go does; HTTP/1.1
 framing never depends on it.
 
-Error handling: trio stream errors become `ReadError` / `WriteError` and h11's protocol errors
-become `RemoteProtocolError`, each with the original as `__cause__`.
+Error handling: socket errors become `ReadError` / `WriteError` and parser errors become
+`RemoteProtocolError`, each with the original as `__cause__`.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import ssl
-from typing import cast
 
-import h11
+import httptools
 import trio
 
 from .errors import ReadError, RemoteProtocolError, ResponseTooLarge, WriteError
 from .origin import Origin
+from .request import RequestHead
 
-__all__ = ["Connection", "describe"]
+__all__ = ["Connection", "ResponseHead", "describe"]
 
 # Bytes asked for per receive: a typical JSON response arrives in one call.
 RECEIVE_SIZE = 65536
 # Largest response head accepted (h11's default is 16 KiB; big Set-Cookie blocks exceed it).
 MAX_HEAD_BYTES = 256 * 1024
 
-# h11 events are immutable, so one EndOfMessage serves every request.
-_END = h11.EndOfMessage()
 _STREAM_ERRORS = (trio.BrokenResourceError, trio.ClosedResourceError)
 # The same failures seen on a raw socket (SocketStream would have translated them).
 _SOCKET_ERRORS = (*_STREAM_ERRORS, OSError)
+# The class below has a `socket` property, which hides the module inside its body.
+_StdSocket = socket.socket
+_wait_readable = trio.lowlevel.wait_readable
+_wait_writable = trio.lowlevel.wait_writable
 
 
 def describe(exc: BaseException) -> str:
@@ -53,6 +70,21 @@ def describe(exc: BaseException) -> str:
     return os.strerror(cause.errno).lower()
 
 
+class ResponseHead:
+    """The final (non-1xx) response head: status, reason phrase, lower-cased header names."""
+
+    __slots__ = ("headers", "reason", "status_code")
+
+    def __init__(self, status_code: int, reason: bytes, headers: list[tuple[bytes, bytes]]):
+        self.status_code = status_code
+        self.reason = reason
+        self.headers = headers
+
+
+class _HeadOnly(Exception):
+    """Raised from the parser callback to end a HEAD response at its head."""
+
+
 class Connection:
     """A keep-alive HTTP/1.1 client connection (see the module docstring for who owns it).
 
@@ -65,8 +97,19 @@ class Connection:
     """
 
     __slots__ = (
-        "_h11",
+        "_body_size",
+        "_chunks",
+        "_close_after",
+        "_complete",
+        "_extra",
+        "_head",
+        "_head_bytes",
+        "_head_only",
+        "_headers",
+        "_keep_alive",
+        "_parser",
         "_plain",
+        "_reason",
         "_socket",
         "_stream",
         "idle_since",
@@ -77,21 +120,42 @@ class Connection:
     )
 
     def __init__(
-        self, origin: Origin, stream: trio.abc.Stream, sock: trio.socket.SocketType
+        self,
+        origin: Origin,
+        stream: trio.abc.Stream | None,
+        sock: trio.socket.SocketType,
+        plain: _StdSocket | None = None,
     ) -> None:
+        """Wrap a connected socket.
+
+        Args:
+            origin: The pool key.
+            stream: The TLS stream for https; None for plain TCP.
+            sock: The trio socket (kept for synchronous close and the idle check).
+            plain: For plain TCP, the non-blocking stdlib socket under `sock`.
+        """
         self.origin = origin
         self._stream = stream
-        # The raw socket, for synchronous close() and the idle readability check.
         self._socket = sock
-        # Plain TCP: talk to the socket directly. trio's SocketStream adds a conflict detector
-        # and an error-translating context manager to every call (measurable per request);
-        # TLS goes through the SSLStream.
-        self._plain = sock if isinstance(stream, trio.SocketStream) else None
-        self._h11 = h11.Connection(h11.CLIENT, max_incomplete_event_size=MAX_HEAD_BYTES)
+        self._plain = plain
+        self._parser = httptools.HttpResponseParser(self)
         self.idle_since = 0.0
         self.reused = False
-        self.request_sent = False
-        self.response_started = False
+        self._reset(False, False)
+
+    def _reset(self, head_only: bool, close: bool) -> None:
+        self.request_sent = self.response_started = False
+        self._head: ResponseHead | None = None
+        self._headers: list[tuple[bytes, bytes]] = []
+        self._reason = b""
+        self._chunks: list[bytes] = []
+        self._body_size = 0
+        self._head_bytes = 0
+        self._complete = False
+        self._extra = False
+        self._keep_alive = False
+        self._head_only = head_only
+        self._close_after = close
 
     @property
     def socket(self) -> trio.socket.SocketType:
@@ -110,57 +174,146 @@ class Connection:
         """
         return self._socket.is_readable()
 
-    async def send_request(self, request: h11.Request, body: bytes) -> None:
-        """Send the head and body in one `send_all` (one syscall for typical requests)."""
-        self.request_sent = self.response_started = False
-        h = self._h11
-        data = h.send(request)
-        if body:
-            data += h.send(h11.Data(data=body))
-        data += h.send(_END)
+    # -- httptools callbacks -------------------------------------------------------------------
+
+    def on_message_begin(self) -> None:
+        if self._complete:
+            self._extra = True  # a second response nobody asked for: never reuse
+
+    def on_status(self, reason: bytes) -> None:
+        self._reason = reason
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        if self._head is None:  # after the head: chunked trailers, which are dropped
+            # llhttp keeps trailing whitespace of a value; HTTP says it is not part of it.
+            if value[-1:] in (b" ", b"\t"):
+                value = value.rstrip(b" \t")
+            self._headers.append((name.lower(), value))
+
+    def on_headers_complete(self) -> None:
+        status = self._parser.get_status_code()
+        if 100 <= status < 200 and status != 101:
+            # Interim response (100 Continue, 103 Early Hints): skipped, as Go does.
+            self._headers = []
+            self._reason = b""
+            return
+        self._head = ResponseHead(status, self._reason, self._headers)
+        # Asked here: once the message is complete, llhttp has forgotten its framing.
+        self._keep_alive = self._parser.should_keep_alive()
+        if self._head_only:
+            self._complete = True
+            raise _HeadOnly
+
+    def on_body(self, body: bytes) -> None:
+        self._chunks.append(body)
+        self._body_size += len(body)
+
+    def on_message_complete(self) -> None:
+        if self._head is not None:
+            self._complete = True
+
+    # -- I/O -----------------------------------------------------------------------------------
+
+    async def send_request(self, request: RequestHead, body: bytes) -> None:
+        """Send the head and body in one write (one syscall for typical requests)."""
+        self._reset(request.method == b"HEAD", request.close)
+        data = request.data + body if body else request.data
         try:
             plain = self._plain
             if plain is None:
+                assert self._stream is not None
                 await self._stream.send_all(data)
             else:
-                view = memoryview(data)
-                while view:
-                    view = view[await plain.send(view) :]
+                try:
+                    sent = plain.send(data)
+                except BlockingIOError:
+                    sent = 0
+                if sent < len(data):
+                    await self._send_rest(plain, memoryview(data)[sent:])
         except _SOCKET_ERRORS as exc:
             raise WriteError(f"write: {describe(exc)}") from exc
         self.request_sent = True
 
+    @staticmethod
+    async def _send_rest(plain: _StdSocket, view: memoryview) -> None:
+        while view:
+            await _wait_writable(plain)
+            with contextlib.suppress(BlockingIOError):
+                view = view[plain.send(view) :]
+
     async def _receive(self) -> None:
+        """Read once and feed the parser; EOF ends an until-close body or is an error."""
         try:
             plain = self._plain
             if plain is None:
+                assert self._stream is not None
                 data = await self._stream.receive_some(RECEIVE_SIZE)
             else:
-                data = await plain.recv(RECEIVE_SIZE)
+                if self.response_started:
+                    try:
+                        data = plain.recv(RECEIVE_SIZE)
+                    except BlockingIOError:
+                        await _wait_readable(plain)
+                        data = plain.recv(RECEIVE_SIZE)
+                else:
+                    # Nothing can be there yet: wait first instead of a failing recv().
+                    await _wait_readable(plain)
+                    data = plain.recv(RECEIVE_SIZE)
+        except BlockingIOError:
+            return  # a spurious wake-up: the caller loops and waits again
         except _SOCKET_ERRORS as exc:
             raise ReadError(f"read: {describe(exc)}") from exc
         if data:
             self.response_started = True
-        elif not self.response_started:
+            self._feed(data)
+        else:
+            self._eof()
+
+    def _feed(self, data: bytes | bytearray) -> None:
+        try:
+            self._parser.feed_data(data)
+        except httptools.HttpParserCallbackError as exc:
+            if not isinstance(exc.__context__, _HeadOnly):
+                raise RemoteProtocolError(f"malformed response: {exc}") from exc
+            # A HEAD response ends with its head, which llhttp cannot be told: it was stopped
+            # there and a fresh parser takes the next response. Reuse is safe only if nothing
+            # came after the head, i.e. this read ended exactly at the blank line.
+            self._parser = httptools.HttpResponseParser(self)
+            if not data.endswith(b"\r\n\r\n"):
+                self._extra = True
+        except httptools.HttpParserUpgrade as exc:
+            raise RemoteProtocolError("malformed response: unexpected protocol switch") from exc
+        except httptools.HttpParserError as exc:
+            if not self._complete:
+                raise RemoteProtocolError(f"malformed response: {exc}") from exc
+            self._extra = True  # garbage after a complete response: it stands, the socket goes
+        if self._head is None:
+            self._head_bytes += len(data)
+            if self._head_bytes > MAX_HEAD_BYTES:
+                raise RemoteProtocolError(
+                    f"malformed response: head larger than {MAX_HEAD_BYTES} bytes"
+                )
+
+    def _eof(self) -> None:
+        if not self.response_started:
             # Go reports this as a bare "EOF"; it is the signature of a stale keep-alive socket.
             raise RemoteProtocolError("EOF: server closed the connection without a response")
-        # SocketStream returns bytes; SSLStream may return a bytearray, which h11 takes as well.
-        self._h11.receive_data(cast("bytes", data))
+        head = self._head
+        if head is None:
+            raise RemoteProtocolError("unexpected EOF: connection closed in the response head")
+        if self._complete:
+            return
+        if _until_close(head.headers):
+            self._complete = True
+            self._keep_alive = False
+            return
+        raise RemoteProtocolError("unexpected EOF: connection closed before the body ended")
 
-    async def receive_head(self) -> h11.Response:
+    async def receive_head(self) -> ResponseHead:
         """Wait for the final response head (1xx responses are skipped)."""
-        h = self._h11
-        try:
-            while True:
-                event = h.next_event()
-                if type(event) is h11.Response:
-                    return event
-                if event is h11.NEED_DATA:
-                    await self._receive()
-                elif type(event) is not h11.InformationalResponse:
-                    raise RemoteProtocolError(f"unexpected {type(event).__name__} from server")
-        except h11.RemoteProtocolError as exc:
-            raise RemoteProtocolError(f"malformed response: {exc}") from exc
+        while self._head is None:
+            await self._receive()
+        return self._head
 
     async def read_body(self, limit: int | None) -> bytes:
         """Read the whole body (content-length, chunked or until-close framing).
@@ -168,60 +321,37 @@ class Connection:
         Raises:
             ResponseTooLarge: the body exceeds `limit` bytes.
         """
-        h = self._h11
-        chunks: list[bytes | bytearray] = []
-        size = 0
-        try:
-            while True:
-                event = h.next_event()
-                if type(event) is h11.Data:
-                    chunks.append(event.data)
-                    size += len(event.data)
-                    if limit is not None and size > limit:
-                        raise ResponseTooLarge(f"response body exceeds {limit} bytes")
-                elif type(event) is h11.EndOfMessage:
-                    return b"".join(chunks)
-                elif event is h11.NEED_DATA:
-                    await self._receive()
-                else:
-                    raise RemoteProtocolError(f"unexpected {type(event).__name__} in body")
-        except h11.RemoteProtocolError as exc:
-            raise RemoteProtocolError(str(exc)) from exc
+        while True:
+            if limit is not None and self._body_size > limit:
+                raise ResponseTooLarge(f"response body exceeds {limit} bytes")
+            if self._complete:
+                chunks = self._chunks
+                self._chunks = []
+                if len(chunks) == 1:
+                    return chunks[0]
+                return b"".join(chunks)
+            await self._receive()
 
     async def next_chunk(self) -> bytes:
         """Return the next piece of body as it arrives, or `b""` once the body is complete."""
-        h = self._h11
-        try:
-            while True:
-                event = h.next_event()
-                if type(event) is h11.Data:
-                    if event.data:
-                        return bytes(event.data)
-                elif type(event) is h11.EndOfMessage:
-                    return b""
-                elif event is h11.NEED_DATA:
-                    await self._receive()
-                else:
-                    raise RemoteProtocolError(f"unexpected {type(event).__name__} in body")
-        except h11.RemoteProtocolError as exc:
-            raise RemoteProtocolError(str(exc)) from exc
+        while True:
+            chunks = self._chunks
+            if chunks:
+                if len(chunks) == 1:
+                    self._chunks = []
+                    return chunks[0]
+                return chunks.pop(0)
+            if self._complete:
+                return b""
+            await self._receive()
 
     def try_complete(self) -> bool:
-        """Consume an end of body that is already buffered, without I/O.
+        """Whether the response was read to its end, checked without I/O.
 
         Lets a streaming reader that stopped right after the last byte still give the connection
         back to the pool. False when body bytes remain unread or more data is needed.
         """
-        h = self._h11
-        try:
-            while True:
-                event = h.next_event()
-                if type(event) is h11.EndOfMessage:
-                    return True
-                if type(event) is not h11.Data or event.data:
-                    return False
-        except h11.RemoteProtocolError:
-            return False
+        return self._complete and not self._chunks
 
     def start_next_cycle(self) -> bool:
         """After a complete response: make the connection reusable if both sides allow it.
@@ -229,12 +359,20 @@ class Connection:
         False when either side asked for `connection: close`, the response was delimited by
         EOF, or the server sent bytes beyond the response (they would be misread as the next one).
         """
-        h = self._h11
-        if h.our_state is not h11.DONE or h.their_state is not h11.DONE:
+        return (
+            self._complete
+            and self._keep_alive
+            and not self._extra
+            and not self._chunks
+            and not self._close_after
+        )
+
+
+def _until_close(headers: list[tuple[bytes, bytes]]) -> bool:
+    """A response body without Content-Length and not chunked runs until the server closes."""
+    for name, value in headers:
+        if name == b"content-length":
             return False
-        extra, closed = h.trailing_data
-        if extra or closed:
+        if name == b"transfer-encoding" and value.lower().rstrip().endswith(b"chunked"):
             return False
-        # From DONE/DONE, h11 moves both sides to IDLE: the connection is ready for a new request.
-        h.start_next_cycle()
-        return True
+    return True

@@ -7,20 +7,20 @@ Rules (KrakenD's backends see what Go's `http.Transport` would send):
   empty or the method is POST, PUT or PATCH, and a caller's value must match the body.
 - Nothing else is added: no Accept-Encoding, no User-Agent; the caller decides.
 
-h11 validates every header with two regular expressions per header, which is half the cost of
-building the event; names are checked here once and remembered, values with one search, and h11 is
-told the headers are already parsed (`_parsed=True`, its own fast path for trusted input).
+The head is serialized here, straight to bytes. What makes that safe is the checks: the method and
+header names must be RFC 9110 tokens (checked once per distinct name and remembered: the gateway
+sends the same few over and over), and the target and every value are searched once for the
+characters that could end a line or a field (CR, LF, NUL, other controls; in the target, anything
+but visible ASCII).
 """
 
 from __future__ import annotations
 
 import re
 
-import h11
-
 from .origin import Origin
 
-__all__ = ["Headers", "build_request", "is_replayable"]
+__all__ = ["Headers", "RequestHead", "build_request", "is_replayable"]
 
 # Raw (name, value) byte pairs, order and duplicates kept.
 Headers = list[tuple[bytes, bytes]]
@@ -32,60 +32,87 @@ _REPLAYABLE = frozenset({b"GET", b"HEAD", b"OPTIONS", b"TRACE"})
 _IDEMPOTENCY_KEYS = frozenset({b"idempotency-key", b"x-idempotency-key"})
 # Caller headers never sent: Host comes from the origin, and bodies always go with content-length.
 _DROPPED = frozenset({b"host", b"transfer-encoding"})
-# RFC 9110 §5.1 token: what a header name may contain.
+# RFC 9110 §5.1 token: what a method or a header name may contain.
 _TOKEN = re.compile(rb"[-!#$%&'*+.^_`|~0-9A-Za-z]+")
 # Control characters other than tab cannot appear in a field value (RFC 9110 §5.5): CR and LF
 # would let a value inject headers.
 _BAD_VALUE = re.compile(rb"[\x00-\x08\x0a-\x1f\x7f]")
-# Header names already checked: the gateway sends the same few names over and over.
-_VALID_NAMES: set[bytes] = set()
-_VALID_NAMES_MAX = 4096
+# A request target is one run of visible ASCII characters (RFC 9112 §3.2; URIs are ASCII).
+_BAD_TARGET = re.compile(rb"[^\x21-\x7e]")
+# Methods and header names already checked.
+_VALID_TOKENS: set[bytes] = set()
+_VALID_TOKENS_MAX = 4096
 
 
-def _check_header(name: bytes, value: bytes) -> None:
-    if name not in _VALID_NAMES:
-        if _TOKEN.fullmatch(name) is None:
-            raise ValueError(f"invalid request: illegal header name {name!r}")
-        if len(_VALID_NAMES) < _VALID_NAMES_MAX:
-            _VALID_NAMES.add(name)
-    if _BAD_VALUE.search(value) is not None:
-        raise ValueError(f"invalid request: illegal header value {value!r}")
+def _check_token(token: bytes, what: str) -> None:
+    if token not in _VALID_TOKENS:
+        if _TOKEN.fullmatch(token) is None:
+            raise ValueError(f"invalid request: illegal {what} {token!r}")
+        if len(_VALID_TOKENS) < _VALID_TOKENS_MAX:
+            _VALID_TOKENS.add(token)
+
+
+class RequestHead:
+    """One hop's request, serialized.
+
+    Attributes:
+        method: e.g. `b"GET"`.
+        headers: What goes on the wire after the request line, Host first.
+        data: The serialized head, ending with the blank line.
+        close: The caller asked for `connection: close`: the connection is not reused after.
+    """
+
+    __slots__ = ("close", "data", "headers", "method")
+
+    def __init__(self, method: bytes, headers: Headers, data: bytes, close: bool) -> None:
+        self.method = method
+        self.headers = headers
+        self.data = data
+        self.close = close
 
 
 def build_request(
     origin: Origin, method: bytes, target: bytes, headers: Headers, body: bytes
-) -> h11.Request:
-    """The h11 request event for one hop: Host first, then the caller's headers.
+) -> RequestHead:
+    """The request head for one hop: Host first, then the caller's headers.
 
     Raises:
-        ValueError: an illegal header name or value, a content-length that does not match the
-            body, or a method / target h11 rejects.
+        ValueError: an illegal method, target, header name or value, or a content-length that
+            does not match the body.
     """
+    _check_token(method, "method")
+    if not target or _BAD_TARGET.search(target) is not None:
+        raise ValueError(f"invalid request: illegal target {target!r}")
     wire: Headers = [(b"host", origin.host_header)]
+    lines = [method, b" ", target, b" HTTP/1.1\r\nhost: ", origin.host_header, b"\r\n"]
     length: bytes | None = None
+    close = False
     for name, value in headers:
         lname = name.lower()
         if lname in _DROPPED:
             continue
-        _check_header(name, value)
+        _check_token(name, "header name")
+        if _BAD_VALUE.search(value) is not None:
+            raise ValueError(f"invalid request: illegal header value {value!r}")
         if lname == b"content-length":
             length = value
+        elif lname == b"connection" and b"close" in value.lower():
+            close = True
         wire.append((name, value))
+        lines += (name, b": ", value, b"\r\n")
     if length is None:
         if body or method in _BODY_METHODS:
-            wire.append((b"content-length", b"%d" % len(body)))
+            size = b"%d" % len(body)
+            wire.append((b"content-length", size))
+            lines += (b"content-length: ", size, b"\r\n")
     elif length.strip() != b"%d" % len(body):
         raise ValueError(f"content-length {length!r} does not match the {len(body)}-byte body")
-    try:
-        # _parsed=True skips h11's per-header regexes (half the cost of the event): the headers
-        # were checked above, and h11 still checks the method, the target and Host.
-        return h11.Request(method=method, target=target, headers=wire, _parsed=True)
-    except h11.LocalProtocolError as exc:
-        raise ValueError(f"invalid request: {exc}") from exc
+    lines.append(b"\r\n")
+    return RequestHead(method, wire, b"".join(lines), close)
 
 
-def is_replayable(request: h11.Request) -> bool:
+def is_replayable(request: RequestHead) -> bool:
     """Whether sending `request` twice is harmless (Go's `Request.isReplayable`)."""
     if request.method in _REPLAYABLE:
         return True
-    return any(name in _IDEMPOTENCY_KEYS for name, _ in request.headers)
+    return any(name.lower() in _IDEMPOTENCY_KEYS for name, _ in request.headers)
