@@ -11,7 +11,7 @@ from hypercorn.events import RawData
 from hypercorn.trio import serve
 
 from trio_gateway import hypercorn_tuning
-from trio_gateway.hypercorn_tuning import FastSingleTask, _send_h11_event
+from trio_gateway.hypercorn_tuning import _send_h11_event
 
 
 class FakeProtocol:
@@ -47,37 +47,6 @@ async def test_unsized_response_head_leaves_at_once() -> None:
     assert proto.sent[1] == b"5\r\nchunk\r\n"
 
 
-async def test_single_task_restart_and_stop() -> None:
-    runs: list[str] = []
-
-    class Group:
-        _nursery: trio.Nursery
-
-    async with trio.open_nursery() as nursery:
-        group = Group()
-        group._nursery = nursery
-        task = FastSingleTask()
-
-        def action(name: str) -> Any:
-            async def run() -> None:
-                try:
-                    await trio.sleep_forever()
-                finally:
-                    runs.append(name)
-
-            return run
-
-        await task.restart(group, action("first"))
-        await trio.sleep(0.01)
-        await task.restart(group, action("second"))  # cancels the first
-        await trio.sleep(0.01)
-        assert runs == ["first"]
-        await task.restart(group, action("third"))
-        await task.stop()  # cancelled before it even started
-        await trio.sleep(0.01)
-        assert runs == ["first", "second", "third"]
-
-
 async def _hello(scope: dict[str, Any], receive: Any, send: Any) -> None:
     if scope["type"] == "lifespan":
         while (await receive())["type"] != "lifespan.shutdown":
@@ -111,3 +80,128 @@ async def test_idle_keep_alive_connections_are_still_closed() -> None:
             assert await stream.receive_some() == b""  # closed by the server when idle
         await stream.aclose()
         nursery.cancel_scope.cancel()
+
+
+async def _serve(
+    nursery: trio.Nursery, app: Any, config: Config, shutdown: trio.Event | None = None
+) -> tuple[str, int]:
+    config.bind = ["127.0.0.1:0"]
+    trigger = shutdown.wait if shutdown is not None else None
+    binds = await nursery.start(
+        lambda task_status: serve(
+            app, config, mode="asgi", shutdown_trigger=trigger, task_status=task_status
+        )
+    )
+    host, port = binds[0].removeprefix("http://").split(":")
+    return host, int(port)
+
+
+async def _read_response(stream: trio.SocketStream, size: int) -> bytes:
+    data = b""
+    while True:
+        _, sep, body = data.partition(b"\r\n\r\n")
+        if sep and len(body) >= size:
+            return data
+        chunk = await stream.receive_some()
+        assert chunk, "connection closed before the response ended"
+        data += chunk
+
+
+def _sleepy_app(seconds: float, body: bytes = b"ok") -> Any:
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "lifespan":
+            await _hello(scope, receive, send)
+            return
+        await trio.sleep(seconds)
+        length = str(len(body)).encode()
+        await send(
+            {"type": "http.response.start", "status": 200, "headers": [(b"content-length", length)]}
+        )
+        await send({"type": "http.response.body", "body": body})
+
+    return app
+
+
+async def test_request_longer_than_keep_alive_timeout_is_not_cut() -> None:
+    hypercorn_tuning.apply()
+    config = Config()
+    config.keep_alive_timeout = 0.2
+    async with trio.open_nursery() as nursery:
+        host, port = await _serve(nursery, _sleepy_app(0.6), config)
+        stream = await trio.open_tcp_stream(host, port)
+        for _ in range(2):  # the timer is stopped while a request is in flight, every time
+            await stream.send_all(b"GET / HTTP/1.1\r\nhost: x\r\n\r\n")
+            with trio.fail_after(5):
+                data = await _read_response(stream, 2)
+            assert data.startswith(b"HTTP/1.1 200") and data.endswith(b"ok")
+        await stream.aclose()
+        nursery.cancel_scope.cancel()
+
+
+async def test_shutdown_closes_idle_connections_at_once() -> None:
+    hypercorn_tuning.apply()
+    config = Config()
+    config.keep_alive_timeout = 60  # far longer than the test may take
+    shutdown = trio.Event()
+    async with trio.open_nursery() as nursery:
+        host, port = await _serve(nursery, _hello, config, shutdown)
+        stream = await trio.open_tcp_stream(host, port)
+        await stream.send_all(b"GET / HTTP/1.1\r\nhost: x\r\n\r\n")
+        assert (await _read_response(stream, 2)).endswith(b"ok")
+        shutdown.set()
+        with trio.fail_after(5):
+            assert await stream.receive_some() == b""
+        await stream.aclose()
+
+
+async def test_shutdown_lets_a_request_in_flight_finish() -> None:
+    hypercorn_tuning.apply()
+    config = Config()
+    config.keep_alive_timeout = 60
+    shutdown = trio.Event()
+    async with trio.open_nursery() as nursery:
+        host, port = await _serve(nursery, _sleepy_app(0.3), config, shutdown)
+        stream = await trio.open_tcp_stream(host, port)
+        await stream.send_all(b"GET / HTTP/1.1\r\nhost: x\r\n\r\n")
+        await trio.sleep(0.1)  # the request is in flight
+        shutdown.set()
+        with trio.fail_after(5):
+            data = await _read_response(stream, 2)
+            assert data.startswith(b"HTTP/1.1 200") and data.endswith(b"ok")
+            assert await stream.receive_some() == b""  # then the connection closes
+        await stream.aclose()
+
+
+async def test_response_larger_than_the_socket_buffer_arrives_whole() -> None:
+    hypercorn_tuning.apply()
+    body = bytes(range(256)) * (8 * 4096)  # 8 MiB: one send() cannot take it all
+    async with trio.open_nursery() as nursery:
+        host, port = await _serve(nursery, _sleepy_app(0, body), Config())
+        stream = await trio.open_tcp_stream(host, port)
+        for _ in range(2):  # and the connection is still in step for the next request
+            await stream.send_all(b"GET / HTTP/1.1\r\nhost: x\r\n\r\n")
+            await trio.sleep(0.2)  # let the kernel buffers fill up first
+            with trio.fail_after(10):
+                data = await _read_response(stream, len(body))
+            head, _, received = data.partition(b"\r\n\r\n")
+            assert head.startswith(b"HTTP/1.1 200") and received == body
+        await stream.aclose()
+        nursery.cancel_scope.cancel()
+
+
+async def test_client_closing_ends_the_connection_task() -> None:
+    """The idle timer task must not keep a closed connection's task group alive."""
+    hypercorn_tuning.apply()
+    config = Config()
+    config.keep_alive_timeout = 60
+    config.graceful_timeout = 60
+    shutdown = trio.Event()
+    with trio.fail_after(10):  # shutdown waits for connection tasks: a lingering timer would hang
+        async with trio.open_nursery() as nursery:
+            host, port = await _serve(nursery, _sleepy_app(0.2), config, shutdown)
+            stream = await trio.open_tcp_stream(host, port)
+            await stream.send_all(b"GET / HTTP/1.1\r\nhost: x\r\n\r\n")
+            await trio.sleep(0.05)
+            await stream.aclose()  # mid-request: the timer is stopped at this point
+            await trio.sleep(0.4)
+            shutdown.set()

@@ -33,7 +33,9 @@ be turned off with `TRIO_GATEWAY_HYPERCORN_TUNING=0`. Nothing else in hypercorn 
 from __future__ import annotations
 
 import logging
+import math
 import os
+import socket
 from collections.abc import Awaitable, Callable
 from importlib.metadata import version
 from typing import Any
@@ -41,7 +43,7 @@ from typing import Any
 import h11
 import trio
 
-__all__ = ["CANCEL_ON_DISCONNECT", "ENV_SWITCH", "FastSingleTask", "applied", "apply"]
+__all__ = ["CANCEL_ON_DISCONNECT", "ENV_SWITCH", "IdleTimer", "applied", "apply"]
 
 LOGGER = logging.getLogger(__name__)
 
@@ -53,30 +55,69 @@ CHECKED_VERSIONS = ("0.17.", "0.18.")
 _applied = False
 
 
-class FastSingleTask:
-    """Drop-in for hypercorn's `TrioSingleTask`: one restartable background task."""
+class IdleTimer:
+    """Drop-in for hypercorn's `TrioSingleTask` as `TCPServer.idle_task`: one task per connection.
 
-    __slots__ = ("_handle",)
+    hypercorn restarts the keep-alive timer after every response and stops it at every request;
+    stock, each restart spawns a task and each stop cancels one (a `Cancelled` raised and caught).
+    Here one task per connection waits in a cancel scope whose *deadline* is the timer: `restart`
+    moves the deadline to now + `keep_alive_timeout`, `stop` moves it to infinity, neither needs a
+    scheduler pass. When the deadline passes, or the server shuts down while the connection is
+    idle, the connection is closed exactly as `TCPServer._idle_timeout` would. `close()` (called
+    when the connection's reader ends) cancels the task, so the connection's task group can exit.
+    """
+
+    __slots__ = ("_closed", "_deadline", "_rearmed", "_scope", "_started", "_task_scope")
 
     def __init__(self) -> None:
-        self._handle: trio.CancelScope | None = None
+        self._deadline = math.inf
+        # The wait's scope: its deadline is the timer.
+        self._scope: trio.CancelScope | None = None
+        # Around the whole task: close() cancels it.
+        self._task_scope = trio.CancelScope()
+        self._rearmed: trio.Event | None = None
+        self._started = self._closed = False
 
     async def restart(self, task_group: Any, action: Callable[[], Awaitable[None]]) -> None:
-        if self._handle is not None:
-            self._handle.cancel()
-        scope = trio.CancelScope()
-        self._handle = scope
-
-        async def run() -> None:
-            with scope:
-                await action()
-
-        task_group._nursery.start_soon(run)
+        server = action.__self__  # type: ignore[attr-defined]  # TCPServer._idle_timeout
+        self._deadline = trio.current_time() + server.config.keep_alive_timeout
+        if self._scope is not None:
+            self._scope.deadline = self._deadline
+        elif not (self._started or self._closed):
+            self._started = True
+            task_group._nursery.start_soon(self._run, server)
+        if self._rearmed is not None:
+            self._rearmed.set()
+            self._rearmed = None
 
     async def stop(self) -> None:
-        if self._handle is not None:
-            self._handle.cancel()
-        self._handle = None
+        self._deadline = math.inf
+        if self._scope is not None:
+            self._scope.deadline = math.inf
+
+    def close(self) -> None:
+        self._closed = True
+        self._task_scope.cancel()
+
+    async def _run(self, server: Any) -> None:
+        terminated = server.context.terminated
+        with self._task_scope:
+            while True:
+                with trio.CancelScope(deadline=self._deadline) as scope:
+                    self._scope = scope
+                    await terminated.wait()
+                self._scope = None
+                if self._deadline == math.inf:
+                    # A request is in flight: hypercorn closes the connection after its response
+                    # if the server is shutting down. Until the next restart, nothing to do.
+                    if terminated.is_set():
+                        self._rearmed = trio.Event()
+                        await self._rearmed.wait()
+                    continue
+                if terminated.is_set() or trio.current_time() >= self._deadline:
+                    break
+            with trio.CancelScope(shield=True):
+                await server._initiate_server_close()
 
 
 def _has_length(headers: Any) -> bool:
@@ -102,7 +143,13 @@ async def _send_h11_event(self: Any, event: Any) -> None:
 
 
 _RAW_DATA: Any = None
+_CLOSED: Any = None
+_UPDATED: Any = None
 _HANDLE: Any = None
+_READ_DATA: Any = None
+_PROTOCOL_SEND: Any = None
+_MAX_RECV = 2**16
+_wait_readable = trio.lowlevel.wait_readable
 
 
 async def _spawn_app(self: Any, app: Any, config: Any, scope: Any, send: Any) -> Any:
@@ -137,13 +184,87 @@ async def _spawn_app(self: Any, app: Any, config: Any, scope: Any, send: Any) ->
     return put
 
 
+def _raw_socket(stream: Any) -> socket.socket | None:
+    """The stdlib socket under a plain-TCP `trio.SocketStream`; None for TLS (or another trio)."""
+    if type(stream) is not trio.SocketStream:
+        return None
+    raw = getattr(stream.socket, "_sock", None)
+    return raw if isinstance(raw, socket.socket) else None
+
+
+async def _read_data(self: Any) -> None:
+    """`TCPServer._read_data` on the raw socket: wait for readability, then one `recv()`.
+
+    Stock, every read goes through `trio.fail_after(read_timeout or inf)` and `SocketStream`
+    (two generator context managers, a conflict detector, a try-first `recv`). With no
+    `read_timeout` (the default) the deadline is infinite and this does the same reads directly.
+    """
+    try:
+        raw = _raw_socket(self.stream)
+        self._trio_gateway_raw = raw
+        if raw is None or self.config.read_timeout:
+            await _READ_DATA(self)
+            return
+        handle = self.protocol.handle
+        while True:
+            try:
+                await _wait_readable(raw)
+                data = raw.recv(_MAX_RECV)
+            except BlockingIOError:
+                continue
+            except (trio.ClosedResourceError, trio.BrokenResourceError, OSError):
+                break
+            await handle(_RAW_DATA(data=data))
+            if not data:
+                break
+        await handle(_CLOSED())
+    finally:
+        self._trio_gateway_raw = None
+        timer = self.idle_task
+        if type(timer) is IdleTimer:
+            timer.close()
+
+
+async def _protocol_send(self: Any, event: Any) -> None:
+    """`TCPServer.protocol_send`: a response that fits in the socket buffer is one `send()`.
+
+    Stock, every write takes a `trio.Lock` (a scheduler pass) and a shielded cancel scope around
+    `SocketStream.send_all`. Both exist so that concurrent or cancelled writers cannot interleave
+    or cut a write in half; a `send()` that completes without yielding can do neither. When the
+    lock is held, or the kernel takes only part of the data, the rest goes the stock way,
+    shielded (half a response must not be abandoned).
+    """
+    if type(event) is _RAW_DATA:
+        raw = self.__dict__.get("_trio_gateway_raw")
+        if raw is not None and not self.send_lock.locked():
+            data = event.data
+            try:
+                sent = raw.send(data)
+            except BlockingIOError:
+                sent = 0
+            except OSError:
+                await self.protocol.handle(_CLOSED())
+                return
+            if sent < len(data):
+                with trio.CancelScope(shield=True):
+                    await _PROTOCOL_SEND(self, _RAW_DATA(data=data[sent:]))
+            return
+    elif type(event) is _UPDATED:
+        if event.idle:
+            await self.idle_task.restart(self._task_group, self._idle_timeout)
+        else:
+            await self.idle_task.stop()
+        return
+    await _PROTOCOL_SEND(self, event)
+
+
 def applied() -> bool:
     return _applied
 
 
 def apply() -> bool:
     """Apply both changes once; False when switched off or hypercorn is not a checked version."""
-    global _applied, _RAW_DATA, _HANDLE
+    global _applied, _RAW_DATA, _CLOSED, _UPDATED, _HANDLE, _READ_DATA, _PROTOCOL_SEND, _MAX_RECV
     if _applied:
         return True
     if os.environ.get(ENV_SWITCH, "1") == "0":
@@ -152,14 +273,19 @@ def apply() -> bool:
     if not hypercorn_version.startswith(CHECKED_VERSIONS):
         LOGGER.info("hypercorn %s: response-writing tuning not applied", hypercorn_version)
         return False
-    from hypercorn.events import RawData
+    from hypercorn.events import Closed, RawData, Updated
     from hypercorn.protocol import h11 as h11_protocol
     from hypercorn.trio import task_group, tcp_server
 
-    _RAW_DATA = RawData
+    _RAW_DATA, _CLOSED, _UPDATED = RawData, Closed, Updated
     _HANDLE = task_group._handle
+    server_class = tcp_server.TCPServer
+    _READ_DATA, _PROTOCOL_SEND = server_class._read_data, server_class.protocol_send
+    _MAX_RECV = tcp_server.MAX_RECV
+    server_class._read_data = _read_data  # type: ignore[method-assign]
+    server_class.protocol_send = _protocol_send  # type: ignore[method-assign]
     task_group.TaskGroup.spawn_app = _spawn_app  # type: ignore[method-assign]
-    tcp_server.TrioSingleTask = FastSingleTask  # type: ignore[attr-defined,assignment]
+    tcp_server.TrioSingleTask = IdleTimer  # type: ignore[attr-defined,assignment]
     h11_protocol.H11Protocol._send_h11_event = _send_h11_event  # type: ignore[method-assign]
     _applied = True
     return True
