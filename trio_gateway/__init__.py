@@ -59,7 +59,7 @@ __all__ = [
     "validate_config",
 ]
 
-app = GatewayApp()
+app = GatewayApp(tune_gc=True)
 
 # Cheaper response writing in hypercorn's trio worker (see hypercorn_tuning's docstring); this
 # import is what `hypercorn trio_gateway:app` runs, so it is applied here.

@@ -27,6 +27,7 @@ from trio_gateway.edge.responses import (
     send_response,
     send_routing_error,
 )
+from trio_gateway.gc_tuning import tune_for_serving
 from trio_gateway.plan import EndpointPlan, GatewayPlan
 from trio_gateway.proxy.backend import BackendProxy
 from trio_gateway.proxy.factory import build_endpoint_proxy
@@ -77,12 +78,18 @@ class GatewayApp:
         plan: what to serve; or None to load the file named by `$TRIO_GATEWAY_CONFIG` (the shipped
             demo config when unset) at startup.
         client: the backend HTTP client; one is made (and closed at shutdown) when not given.
+        tune_gc: after startup, apply `gc_tuning.tune_for_serving()` (the process is a server's).
     """
 
     def __init__(
-        self, plan: GatewayPlan | None = None, *, client: HTTPClient | None = None
+        self,
+        plan: GatewayPlan | None = None,
+        *,
+        client: HTTPClient | None = None,
+        tune_gc: bool = False,
     ) -> None:
         self._plan = plan
+        self._tune_gc = tune_gc
         self._client = client
         self._owns_client = client is None
         self._router: Router[EndpointHandler] | None = None
@@ -126,6 +133,8 @@ class GatewayApp:
         if not plan.disable_access_log and ACCESS_LOGGER.isEnabledFor(logging.INFO):
             self._access_log = AccessLog(plan.logger_skip_paths)
         LOGGER.info("serving %d endpoint(s)", len(plan.endpoints))
+        if self._tune_gc:
+            tune_for_serving()
 
     def _handler(
         self, endpoint: EndpointPlan, proxy: ProxyFunction, options: EdgeOptions

@@ -1,24 +1,31 @@
-"""Two small changes to how hypercorn's trio worker writes responses, applied at import.
+"""Changes to how hypercorn's trio worker reads, writes and times connections, applied at import.
 
 Measured on the project's benchmark (docs/performance.md), hypercorn spends a large share of every
-keep-alive request on two things that do not need to cost what they do:
+keep-alive request on things that do not need to cost what they do:
 
-1. **The idle timer.** Each connection restarts a keep-alive idle task after every response and
-   stops it at every request, through `TrioSingleTask`: a `trio.Lock` plus `nursery.start()`,
-   i.e. several scheduler round trips per request. Here the restart cancels the previous timer's
-   scope and spawns the new timer with `start_soon` under a scope created up front: the same
-   behaviour (at most one idle timer per connection, `stop()` cancels it even before it starts),
-   without the lock and the start handshake. Both run in one task at a time; trio switches tasks
-   only at `await`, and nothing here awaits between cancelling and replacing the handle.
+1. **The idle timer.** Stock, each connection spawns a keep-alive idle task after every response
+   and cancels it at every request (`TrioSingleTask`: a lock, `nursery.start()`, a `Cancelled`
+   raised and caught). Here `IdleTimer` runs one task per connection that waits in a cancel
+   scope whose deadline is the timer: a response moves the deadline to now +
+   `keep_alive_timeout`, a request moves it to infinity. Same behaviour: an idle connection is
+   closed after the timeout or at once when the server shuts down, a request in flight is never
+   cut by it, and the task ends with the connection.
 
 2. **Three socket writes per response.** The HTTP/1.1 protocol writes the response head, each
-   body chunk and the end of message separately, each under a lock and a shielded cancel scope.
-   Here the head of a response whose length is known (`content-length`) is held until the first
-   body chunk and written with it, and the empty end-of-message of such a response writes
-   nothing. Responses without a length (chunked, streams, server-sent events) are untouched, so a
-   stream's head still leaves at once.
+   body chunk and the end of message separately. Here the head of a response whose length is
+   known (`content-length`) is held until the first body chunk and written with it, and the empty
+   end-of-message of such a response writes nothing. Responses without a length (chunked,
+   streams, server-sent events) are untouched, so a stream's head still leaves at once.
 
-3. **Noticing that a client went away.** hypercorn tells an app by queueing `http.disconnect`,
+3. **Each write and read through three layers.** Stock, a write takes a `trio.Lock` (a scheduler
+   pass) and a shielded cancel scope around `SocketStream.send_all`; a read goes through
+   `trio.fail_after(read_timeout or inf)` and `SocketStream.receive_some` (generator context
+   managers, a conflict detector, a try-first `recv`). For plain TCP with no `read_timeout`
+   (the default) reads wait for readability and `recv()` once, and a write that the kernel takes
+   whole is one `send()` with no scheduler pass: nothing can interleave with or cut a write that
+   never yields. A partial write finishes the stock way, shielded; TLS is untouched.
+
+4. **Noticing that a client went away.** hypercorn tells an app by queueing `http.disconnect`,
    so an app that wants to stop its work must keep a second task blocked on `receive()` for the
    whole request: a nursery, a task and a cancellation per request, about 70 µs. Here the app's
    task runs inside a cancel scope that hypercorn's disconnect cancels when it comes from
@@ -49,7 +56,8 @@ LOGGER = logging.getLogger(__name__)
 
 ENV_SWITCH = "TRIO_GATEWAY_HYPERCORN_TUNING"
 CANCEL_ON_DISCONNECT = "trio_gateway.cancel_on_disconnect"
-# The releases whose internals (tcp_server.TrioSingleTask, H11Protocol._send_h11_event) match.
+# The releases whose internals (TCPServer._read_data/protocol_send/idle_task, TaskGroup.spawn_app,
+# H11Protocol._send_h11_event) match; 0.17.3 and 0.18.0 were read line by line.
 CHECKED_VERSIONS = ("0.17.", "0.18.")
 
 _applied = False
@@ -263,7 +271,7 @@ def applied() -> bool:
 
 
 def apply() -> bool:
-    """Apply both changes once; False when switched off or hypercorn is not a checked version."""
+    """Apply the changes once; False when switched off or hypercorn is not a checked version."""
     global _applied, _RAW_DATA, _CLOSED, _UPDATED, _HANDLE, _READ_DATA, _PROTOCOL_SEND, _MAX_RECV
     if _applied:
         return True

@@ -57,6 +57,7 @@ async def serve(
     port: int | None = None,
     shutdown_trigger: Any = None,
     sock: socket.socket | None = None,
+    tune_gc: bool = False,
     task_status: trio.TaskStatus[list[str]] = trio.TASK_STATUS_IGNORED,
 ) -> None:
     """Serve `plan` until cancelled (or until `shutdown_trigger` returns).
@@ -66,12 +67,13 @@ async def serve(
         port: default the plan's port; 0 picks a free one (see `task_status`).
         sock: a bound socket to serve on instead (`run --workers`: one SO_REUSEPORT socket per
             worker process).
+        tune_gc: the process is this server's: tune its garbage collector (`gc_tuning`).
         task_status: started with the list of bound URLs, e.g. `["http://127.0.0.1:40123"]`.
     """
     # The client is ours, not the app's: hypercorn skips lifespan shutdown when it is cancelled,
     # and pooled sockets must be closed either way.
     client = make_client(plan)
-    app = GatewayApp(plan, client=client)
+    app = GatewayApp(plan, client=client, tune_gc=tune_gc)
     config = hypercorn_config(
         host or plan.listen_ip or "0.0.0.0", plan.port if port is None else port, plan
     )
@@ -117,7 +119,11 @@ async def _run(plan: GatewayPlan, sock: socket.socket | None) -> None:
     async with trio.open_nursery() as nursery:
         binds = await nursery.start(
             lambda task_status: serve(
-                plan, shutdown_trigger=wait_for_signal, sock=sock, task_status=task_status
+                plan,
+                shutdown_trigger=wait_for_signal,
+                sock=sock,
+                tune_gc=True,
+                task_status=task_status,
             )
         )
         LOGGER.info("listening on %s", ", ".join(binds))
