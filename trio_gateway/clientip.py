@@ -9,6 +9,7 @@ Setting `trusted_proxies` is what makes the header impossible to spoof from outs
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 from collections.abc import Sequence
 
@@ -19,6 +20,15 @@ _Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 def _parse_network(text: str) -> _Network:
     return ipaddress.ip_network(text.strip(), strict=False)
+
+
+@functools.lru_cache(maxsize=4096)
+def _parse_ip(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """`ipaddress.ip_address`, remembered: the same few peers and proxies come back every request."""
+    try:
+        return ipaddress.ip_address(text)
+    except ValueError:
+        return None
 
 
 class ClientIPResolver:
@@ -44,11 +54,8 @@ class ClientIPResolver:
     def resolve(self, peer: str, headers: Sequence[tuple[bytes, bytes]]) -> str:
         if not self._enabled:
             return peer
-        try:
-            peer_ip = ipaddress.ip_address(peer)
-        except ValueError:
-            return peer
-        if not self._is_trusted(peer_ip):
+        peer_ip = _parse_ip(peer)
+        if peer_ip is None or not self._is_trusted(peer_ip):
             return peer
         for wanted in self._headers:
             for name, value in headers:
@@ -63,9 +70,8 @@ class ClientIPResolver:
         items = header.split(",")
         for i in range(len(items) - 1, -1, -1):
             text = items[i].strip()
-            try:
-                ip = ipaddress.ip_address(text)
-            except ValueError:
+            ip = _parse_ip(text)
+            if ip is None:
                 return None
             if i == 0 or not self._is_trusted(ip):
                 return text

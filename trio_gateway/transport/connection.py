@@ -55,6 +55,7 @@ _SOCKET_ERRORS = (*_STREAM_ERRORS, OSError)
 # The class below has a `socket` property, which hides the module inside its body.
 _StdSocket = socket.socket
 _wait_readable = trio.lowlevel.wait_readable
+_MSG_PEEK = socket.MSG_PEEK
 _wait_writable = trio.lowlevel.wait_writable
 
 
@@ -169,10 +170,19 @@ class Connection:
     def looks_dead(self) -> bool:
         """True when an idle connection has something to read: EOF or bytes nobody asked for.
 
-        Either way it cannot carry another request. One `poll()` call; catching the server's
-        idle-close here saves the failed write and the retry.
+        Either way it cannot carry another request. One syscall (a peek, or `poll()` for TLS);
+        catching the server's idle-close here saves the failed write and the retry.
         """
-        return self._socket.is_readable()
+        plain = self._plain
+        if plain is None:
+            return self._socket.is_readable()
+        try:
+            plain.recv(1, _MSG_PEEK)
+        except BlockingIOError:
+            return False  # nothing to read: alive
+        except OSError:
+            return True  # reset, or closed under us
+        return True  # EOF (b"") or stray bytes
 
     # -- httptools callbacks -------------------------------------------------------------------
 
