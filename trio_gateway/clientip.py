@@ -24,7 +24,7 @@ def _parse_network(text: str) -> _Network:
 
 @functools.lru_cache(maxsize=4096)
 def _parse_ip(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
-    """`ipaddress.ip_address`, remembered: the same few peers and proxies come back every request."""
+    """`ipaddress.ip_address`, remembered: the same few peers and proxies come back."""
     try:
         return ipaddress.ip_address(text)
     except ValueError:
