@@ -5,9 +5,11 @@ Scenarios (one gateway process, or `--workers N`):
   size-1k/20k/200k   one backend, a 1 KB / 20 KB / 200 KB JSON document decoded and re-encoded
   sequential         a 3-step sequential chain ({resp0_id} in the next URL)
   noop               `no-op` passthrough of the 20 KB document
-Then: the CPU cost of each additional backend call (a least-squares fit of 1/throughput over
-b1/b3/b10), throughput of b3 as connections go from 16 to 512, and with `--soak S` the gateway's
-RSS sampled every 10 s over S seconds of full load on b3.
+Each scenario gets a 2 s warm-up at full load, then is measured: req/s, p50/p99 latency, the
+gateway's CPU time per request (steadier than req/s on a shared machine) and its RSS. Then: the
+cost of each additional backend call (least-squares fits over b1/b3/b10, of 1/throughput and of
+CPU per request), throughput of b3 as connections go from 16 to 512, and with `--soak S` the
+gateway's RSS sampled every 10 s over S seconds of full load on b3.
 
 Usage (from the repository root, after the README's install; needs wrk and nginx, which it
 installs with apt-get when missing and run as root):
@@ -181,16 +183,32 @@ def wait_for(url: str, timeout: float = 30.0) -> None:
             time.sleep(0.1)
 
 
-def rss_mib(pid: int) -> float:
-    """RSS of `pid` and its children (workers), MiB."""
-    pids = [pid] + [
+def _family(pid: int) -> list[int]:
+    """`pid` and its children (the workers of `run --workers N`)."""
+    return [pid] + [
         int(p)
         for p in subprocess.run(
             ["pgrep", "-P", str(pid)], capture_output=True, text=True
         ).stdout.split()
     ]
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time used so far by `pid` and its children."""
+    ticks = 0
+    for p in _family(pid):
+        try:
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+            ticks += int(fields[11]) + int(fields[12])  # utime, stime
+        except (OSError, IndexError, ValueError):
+            pass
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def rss_mib(pid: int) -> float:
+    """RSS of `pid` and its children (workers), MiB."""
     total = 0
-    for p in pids:
+    for p in _family(pid):
         try:
             for line in Path(f"/proc/{p}/status").read_text().splitlines():
                 if line.startswith("VmRSS:"):
@@ -224,7 +242,9 @@ def wrk(path: str, duration: int, connections: int) -> dict[str, float]:
 
     rps = re.search(r"Requests/sec:\s+([\d.]+)", out)
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    count = re.search(r"(\d+) requests in", out)
     return {
+        "requests": float(count.group(1)) if count else 0.0,
         "rps": float(rps.group(1)) if rps else 0.0,
         "p50": ms("50"),
         "p99": ms("99"),
@@ -232,8 +252,23 @@ def wrk(path: str, duration: int, connections: int) -> dict[str, float]:
     }
 
 
+def measured(path: str, duration: int, connections: int, pid: int) -> dict[str, float]:
+    """wrk's figures plus the gateway's CPU time per request, in µs.
+
+    CPU per request is the steadier figure on a shared machine: it does not count the time the
+    process waited for a CPU that a neighbour was using."""
+    before = cpu_seconds(pid)
+    figures = wrk(path, duration, connections)
+    used = cpu_seconds(pid) - before
+    figures["cpu_us"] = used / figures["requests"] * 1e6 if figures["requests"] else float("nan")
+    return figures
+
+
 def _row(figures: dict[str, float]) -> str:
-    return f"{figures['rps']:8.0f} {figures['p50']:8.2f} {figures['p99']:8.2f}"
+    return (
+        f"{figures['rps']:8.0f} {figures['p50']:8.2f} {figures['p99']:8.2f}"
+        f" {figures['cpu_us']:10.0f}"
+    )
 
 
 def fit_slope(xs: list[float], ys: list[float]) -> float:
@@ -294,12 +329,17 @@ def main() -> None:
         wait_for(f"http://127.0.0.1:{GATEWAY_PORT}/__health")
         names = args.only.split(",") if args.only else list(SCENARIOS)
         print(
-            f"{'scenario':12} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'RSS MiB':>8}", flush=True
+            f"{'scenario':12} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'CPU µs/req':>10}"
+            f" {'RSS MiB':>8}",
+            flush=True,
         )
         for name in names:
             path = SCENARIOS[name]
-            urllib.request.urlopen(f"http://127.0.0.1:{GATEWAY_PORT}{path}").read()  # warm-up
-            figures = wrk(path, args.duration, args.connections)
+            urllib.request.urlopen(f"http://127.0.0.1:{GATEWAY_PORT}{path}").read()
+            # Warm-up at full load, as compare.py does: the backend pools fill up to the
+            # concurrency of the run before anything is measured.
+            wrk(path, 2, args.connections)
+            figures = measured(path, args.duration, args.connections, gateway.pid)
             figures["rss"] = rss_mib(gateway.pid)
             results[name] = figures
             print(f"{name:12} {_row(figures)} {figures['rss']:8.1f}", flush=True)
@@ -309,10 +349,14 @@ def main() -> None:
             slope = fit_slope([1, 3, 10], per_request_us)
             results["us_per_backend"] = slope
             print(f"each additional backend call: {slope:.0f} µs of gateway time (fit over 1/3/10)")
+            cpu = [float(results[n]["cpu_us"]) for n in ("b1", "b3", "b10")]  # type: ignore[index]
+            cpu_slope = fit_slope([1, 3, 10], cpu)
+            results["cpu_us_per_backend"] = cpu_slope
+            print(f"each additional backend call: {cpu_slope:.0f} µs of gateway CPU (same fit)")
         if not args.only:
             print("b3 by connections:", flush=True)
             for connections in (16, 64, 256, 512):
-                figures = wrk(SCENARIOS["b3"], args.duration, connections)
+                figures = measured(SCENARIOS["b3"], args.duration, connections, gateway.pid)
                 results[f"b3-c{connections}"] = figures
                 print(f"  c={connections:<8} {_row(figures)}", flush=True)
         if args.soak:

@@ -27,7 +27,7 @@ from trio_gateway.edge.responses import (
     send_response,
     send_routing_error,
 )
-from trio_gateway.gc_tuning import tune_for_serving
+from trio_gateway.gc_tuning import collect_periodically, tune_for_serving
 from trio_gateway.plan import EndpointPlan, GatewayPlan
 from trio_gateway.proxy.backend import BackendProxy
 from trio_gateway.proxy.factory import build_endpoint_proxy
@@ -133,8 +133,8 @@ class GatewayApp:
         if not plan.disable_access_log and ACCESS_LOGGER.isEnabledFor(logging.INFO):
             self._access_log = AccessLog(plan.logger_skip_paths)
         LOGGER.info("serving %d endpoint(s)", len(plan.endpoints))
-        if self._tune_gc:
-            tune_for_serving()
+        if self._tune_gc and tune_for_serving() and self._background.nursery is not None:
+            self._background.nursery.start_soon(collect_periodically)
 
     def _handler(
         self, endpoint: EndpointPlan, proxy: ProxyFunction, options: EdgeOptions
