@@ -205,3 +205,30 @@ async def test_client_closing_ends_the_connection_task() -> None:
             await stream.aclose()  # mid-request: the timer is stopped at this point
             await trio.sleep(0.4)
             shutdown.set()
+
+
+async def test_pipelined_requests_are_answered_in_order() -> None:
+    hypercorn_tuning.apply()
+
+    async def echo_path(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "lifespan":
+            await _hello(scope, receive, send)
+            return
+        body = scope["path"].encode()
+        headers = [(b"content-length", str(len(body)).encode())]
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+
+    async with trio.open_nursery() as nursery:
+        host, port = await _serve(nursery, echo_path, Config())
+        stream = await trio.open_tcp_stream(host, port)
+        await stream.send_all(
+            b"GET /first HTTP/1.1\r\nhost: x\r\n\r\nGET /second HTTP/1.1\r\nhost: x\r\n\r\n"
+        )
+        data = b""
+        with trio.fail_after(5):
+            while data.count(b"HTTP/1.1 200") < 2 or not data.endswith(b"/second"):
+                data += await stream.receive_some()
+        assert data.index(b"/first") < data.index(b"HTTP/1.1 200", 1) < data.index(b"/second")
+        await stream.aclose()
+        nursery.cancel_scope.cancel()
