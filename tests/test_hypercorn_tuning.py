@@ -5,10 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 import h11
+import pytest
 import trio
 from hypercorn.config import Config
 from hypercorn.events import RawData
 from hypercorn.trio import serve
+from hypothesis import given
+from hypothesis import strategies as st
 
 from trio_gateway import hypercorn_tuning
 from trio_gateway.hypercorn_tuning import _send_h11_event
@@ -232,3 +235,73 @@ async def test_pipelined_requests_are_answered_in_order() -> None:
         assert data.index(b"/first") < data.index(b"HTTP/1.1 200", 1) < data.index(b"/second")
         await stream.aclose()
         nursery.cancel_scope.cancel()
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        [(b"content-length", b"2"), (b"x-a", b"with\tinner tab"), (b"set-cookie", b"a=1")],
+        [(b"Content-Type", b"application/json; charset=utf-8"), (b"x-empty", b"")],
+        [(b"x-obs", "caf\u00e9".encode())],
+    ],
+)
+def test_valid_fields_agrees_with_h11(headers: list[tuple[bytes, bytes]]) -> None:
+    assert hypercorn_tuning._valid_fields(headers)
+    fast = h11.Response(status_code=200, headers=headers, _parsed=True)
+    slow = h11.Response(status_code=200, headers=headers)
+    assert list(fast.headers) == list(slow.headers)
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        [(b"x-a", b"one\r\nx-injected: 1")],
+        [(b"x-a", b"nul\x00")],
+        [(b"x-a", b"vertical\x0btab")],
+        [(b"bad name", b"1")],
+        [(b"", b"1")],
+        [(b"x-a\r\n", b"1")],
+    ],
+)
+def test_invalid_fields_are_left_to_h11(headers: list[tuple[bytes, bytes]]) -> None:
+    assert not hypercorn_tuning._valid_fields(headers)
+    with pytest.raises(h11.LocalProtocolError):
+        h11.Response(status_code=200, headers=headers)
+
+
+async def test_an_injected_header_is_still_refused_end_to_end() -> None:
+    hypercorn_tuning.apply()
+
+    async def bad(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "lifespan":
+            await _hello(scope, receive, send)
+            return
+        headers = [(b"content-length", b"2"), (b"x-a", b"v\r\nx-injected: 1")]
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        await send({"type": "http.response.body", "body": b"ok"})
+
+    async with trio.open_nursery() as nursery:
+        host, port = await _serve(nursery, bad, Config())
+        stream = await trio.open_tcp_stream(host, port)
+        await stream.send_all(b"GET / HTTP/1.1\r\nhost: x\r\n\r\n")
+        data = b""
+        with trio.fail_after(5):
+            while chunk := await stream.receive_some():
+                data += chunk
+        assert b"x-injected" not in data.lower()
+        await stream.aclose()
+        nursery.cancel_scope.cancel()
+
+
+@given(
+    st.lists(
+        st.tuples(st.binary(max_size=8), st.binary(max_size=12).map(lambda v: v.strip())),
+        max_size=5,
+    )
+)
+def test_what_the_scan_accepts_h11_accepts(headers: list[tuple[bytes, bytes]]) -> None:
+    if not hypercorn_tuning._valid_fields(headers):
+        return
+    fast = h11.Response(status_code=200, headers=headers, _parsed=True)
+    slow = h11.Response(status_code=200, headers=headers)  # would raise if the scan were lax
+    assert list(fast.headers) == list(slow.headers)
