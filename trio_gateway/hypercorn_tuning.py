@@ -33,6 +33,10 @@ keep-alive request on things that do not need to cost what they do:
    app's own task delivers (the normal end of a response) cancels nothing. The scope carries
    `extensions["trio_gateway.cancel_on_disconnect"]` so the app knows it may skip its watcher.
 
+5. **Checking the response head.** `h11.Response` runs two regular expressions per header.
+   Here one scan over all names and values does the same check and h11 is told the headers are
+   checked; a head that fails the scan goes through h11's own checks and is refused as before.
+
 All are applied only to the hypercorn versions they were checked against, are idempotent, and can
 be turned off with `TRIO_GATEWAY_HYPERCORN_TUNING=0`. Nothing else in hypercorn changes.
 """
