@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import h11
@@ -305,3 +306,66 @@ def test_what_the_scan_accepts_h11_accepts(headers: list[tuple[bytes, bytes]]) -
     fast = h11.Response(status_code=200, headers=headers, _parsed=True)
     slow = h11.Response(status_code=200, headers=headers)  # would raise if the scan were lax
     assert list(fast.headers) == list(slow.headers)
+
+
+async def test_a_malformed_request_does_not_take_the_server_down() -> None:
+    hypercorn_tuning.apply()
+    async with trio.open_nursery() as nursery:
+        host, port = await _serve(nursery, _hello, Config())
+        bad = await trio.open_tcp_stream(host, port)
+        await bad.send_all(b"GARBAGE\r\n\r\n")
+        data = b""
+        with trio.fail_after(5):
+            while chunk := await bad.receive_some():
+                data += chunk
+        assert data.startswith(b"HTTP/1.1 400")
+        await bad.aclose()
+        await trio.sleep(0.1)
+        good = await trio.open_tcp_stream(host, port)  # the server is still serving
+        await good.send_all(b"GET / HTTP/1.1\r\nhost: x\r\n\r\n")
+        with trio.fail_after(5):
+            assert (await _read_response(good, 2)).startswith(b"HTTP/1.1 200")
+        await good.aclose()
+        nursery.cancel_scope.cancel()
+
+
+async def test_shutdown_closes_idle_connections_with_an_infinite_keep_alive() -> None:
+    hypercorn_tuning.apply()
+    config = Config()
+    config.keep_alive_timeout = math.inf
+    config.graceful_timeout = 60  # so only the idle timer can close it within the test
+    shutdown = trio.Event()
+    async with trio.open_nursery() as nursery:
+        host, port = await _serve(nursery, _hello, config, shutdown)
+        stream = await trio.open_tcp_stream(host, port)
+        await stream.send_all(b"GET / HTTP/1.1\r\nhost: x\r\n\r\n")
+        assert (await _read_response(stream, 2)).endswith(b"ok")
+        shutdown.set()
+        with trio.fail_after(5):
+            assert await stream.receive_some() == b""
+        await stream.aclose()
+
+
+async def test_a_head_without_a_body_message_still_goes_out() -> None:
+    hypercorn_tuning.apply()
+
+    async def head_only(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "lifespan":
+            await _hello(scope, receive, send)
+            return
+        headers = [(b"content-length", b"0"), (b"x-head", b"sent")]
+        await send({"type": "http.response.start", "status": 204, "headers": headers})
+
+    async with trio.open_nursery() as nursery:
+        host, port = await _serve(nursery, head_only, Config())
+        stream = await trio.open_tcp_stream(host, port)
+        await stream.send_all(b"GET / HTTP/1.1\r\nhost: x\r\n\r\n")
+        data = b""
+        with trio.fail_after(5):
+            while b"\r\n\r\n" not in data:
+                chunk = await stream.receive_some()
+                assert chunk, "closed before the head"
+                data += chunk
+        assert data.startswith(b"HTTP/1.1 204") and b"x-head: sent" in data
+        await stream.aclose()
+        nursery.cancel_scope.cancel()

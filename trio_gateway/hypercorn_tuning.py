@@ -81,9 +81,12 @@ class IdleTimer:
     when the connection's reader ends) cancels the task, so the connection's task group can exit.
     """
 
-    __slots__ = ("_closed", "_deadline", "_rearmed", "_scope", "_started", "_task_scope")
+    __slots__ = ("_armed", "_closed", "_deadline", "_rearmed", "_scope", "_started", "_task_scope")
 
     def __init__(self) -> None:
+        # Armed between a response and the next request (the connection is idle). Kept apart
+        # from the deadline, which is infinite when keep_alive_timeout is.
+        self._armed = False
         self._deadline = math.inf
         # The wait's scope: its deadline is the timer.
         self._scope: trio.CancelScope | None = None
@@ -94,6 +97,7 @@ class IdleTimer:
 
     async def restart(self, task_group: Any, action: Callable[[], Awaitable[None]]) -> None:
         server = action.__self__  # type: ignore[attr-defined]  # TCPServer._idle_timeout
+        self._armed = True
         self._deadline = trio.current_time() + server.config.keep_alive_timeout
         if self._scope is not None:
             self._scope.deadline = self._deadline
@@ -105,6 +109,7 @@ class IdleTimer:
             self._rearmed = None
 
     async def stop(self) -> None:
+        self._armed = False
         self._deadline = math.inf
         if self._scope is not None:
             self._scope.deadline = math.inf
@@ -121,7 +126,7 @@ class IdleTimer:
                     self._scope = scope
                     await terminated.wait()
                 self._scope = None
-                if self._deadline == math.inf:
+                if not self._armed:
                     # A request is in flight: hypercorn closes the connection after its response
                     # if the server is shutting down. Until the next restart, nothing to do.
                     if terminated.is_set():
@@ -187,7 +192,13 @@ async def _stream_send(self: Any, event: Any) -> None:
     of them, and h11 is told the headers are checked (`_parsed=True`: it still lower-cases
     names and validates Content-Length and Transfer-Encoding). Headers that fail the scan go
     through h11's own checks, so an invalid header is refused exactly as before."""
-    if type(event) is _RESPONSE and event.status_code >= 200:
+    if type(event) is _STREAM_CLOSED:
+        # The app ended after `http.response.start` without a body message: the held head
+        # still goes out (stock hypercorn had written it already).
+        held = self.__dict__.pop("_trio_gateway_held_head", None)
+        if held is not None:
+            await self.send(_RAW_DATA(data=held))
+    elif type(event) is _RESPONSE and event.status_code >= 200:
         headers = list(chain(event.headers, self.config.response_headers("h11")))
         if self.keep_alive_requests >= self.config.keep_alive_max_requests:
             headers.append((b"connection", b"close"))
@@ -202,6 +213,7 @@ async def _stream_send(self: Any, event: Any) -> None:
 
 _RAW_DATA: Any = None
 _RESPONSE: Any = None
+_STREAM_CLOSED: Any = None
 _STREAM_SEND: Any = None
 _CLOSED: Any = None
 _UPDATED: Any = None
@@ -267,12 +279,15 @@ async def _read_data(self: Any) -> None:
             return
         handle = self.protocol.handle
         while True:
+            if raw.fileno() == -1:
+                break  # hypercorn closed the connection while handling the last bytes (a 400)
             try:
                 await _wait_readable(raw)
                 data = raw.recv(_MAX_RECV)
             except BlockingIOError:
                 continue
-            except (trio.ClosedResourceError, trio.BrokenResourceError, OSError):
+            except (trio.ClosedResourceError, trio.BrokenResourceError, OSError, ValueError):
+                # ValueError: trio refuses to wait on a socket closed under us (fd -1).
                 break
             await handle(_RAW_DATA(data=data))
             if not data:
@@ -325,7 +340,7 @@ def applied() -> bool:
 def apply() -> bool:
     """Apply the changes once; False when switched off or hypercorn is not a checked version."""
     global _applied, _RAW_DATA, _CLOSED, _UPDATED, _HANDLE, _READ_DATA, _PROTOCOL_SEND, _MAX_RECV
-    global _RESPONSE, _STREAM_SEND
+    global _RESPONSE, _STREAM_CLOSED, _STREAM_SEND
     if _applied:
         return True
     if os.environ.get(ENV_SWITCH, "1") == "0":
@@ -336,7 +351,7 @@ def apply() -> bool:
         return False
     from hypercorn.events import Closed, RawData, Updated
     from hypercorn.protocol import h11 as h11_protocol
-    from hypercorn.protocol.events import Response
+    from hypercorn.protocol.events import Response, StreamClosed
     from hypercorn.trio import task_group, tcp_server
 
     _RAW_DATA, _CLOSED, _UPDATED = RawData, Closed, Updated
@@ -349,7 +364,8 @@ def apply() -> bool:
     task_group.TaskGroup.spawn_app = _spawn_app  # type: ignore[method-assign]
     tcp_server.TrioSingleTask = IdleTimer  # type: ignore[attr-defined,assignment]
     h11_protocol.H11Protocol._send_h11_event = _send_h11_event  # type: ignore[method-assign]
-    _RESPONSE, _STREAM_SEND = Response, h11_protocol.H11Protocol.stream_send
+    _RESPONSE, _STREAM_CLOSED = Response, StreamClosed
+    _STREAM_SEND = h11_protocol.H11Protocol.stream_send
     h11_protocol.H11Protocol.stream_send = _stream_send  # type: ignore[method-assign]
     _applied = True
     return True

@@ -99,6 +99,13 @@ CASES = {
         OK + b"HTTP/1.1 200 OK\r\n", body=b"ok", reused=False
     ),
     "garbage after the response": Case(OK + b"\x00\x01garbage", body=b"ok", reused=False),
+    "a whole second response after the first is not mixed into it": Case(
+        OK + b"HTTP/1.1 500 Internal Server Error\r\ncontent-length: 5\r\nx-second: 1\r\n\r\nerror",
+        body=b"ok",
+        headers=((b"content-length", b"2"),),
+        reason=b"OK",
+        reused=False,
+    ),
     "HTTP/1.0 closes by default": Case(
         b"HTTP/1.0 200 OK\r\ncontent-length: 2\r\n\r\nok", body=b"ok", reused=False
     ),
@@ -162,12 +169,18 @@ MALFORMED = {
         b"HTTP/1.1 101 Switching Protocols\r\nupgrade: websocket\r\nconnection: upgrade\r\n\r\n",
         "unexpected protocol switch",
     ),
+    "endless trailers": (
+        b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n2\r\nok\r\n0\r\nx-t: "
+        + b"a" * 2 * MAX_HEAD_BYTES
+        + b"\r\n\r\n",
+        "head or trailers larger than",
+    ),
     "a head larger than the limit": (
         # (the limit is checked per read, so it bites within one read of the limit)
         b"HTTP/1.1 200 OK\r\nx-big: "
         + b"a" * 2 * MAX_HEAD_BYTES
         + b"\r\ncontent-length: 0\r\n\r\n",
-        "head larger than",
+        "head or trailers larger than",
     ),
 }
 
@@ -192,3 +205,13 @@ async def test_parse_errors_keep_their_cause(nursery: trio.Nursery) -> None:
         with pytest.raises(RemoteProtocolError) as info:
             await client.request(server.origin, b"GET", b"/", [])
     assert isinstance(info.value.__cause__, httptools.HttpParserError)
+
+
+async def test_many_small_chunks_are_not_mistaken_for_a_big_head(nursery: trio.Nursery) -> None:
+    chunks = b"".join(b"1\r\nx\r\n" for _ in range(100_000))
+    reply = b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n" + chunks + b"0\r\n\r\n"
+    server = await start(nursery, reply)
+    assert server.origin is not None
+    async with HTTPClient() as client:
+        response = await client.request(server.origin, b"GET", b"/", [])
+    assert response.body == b"x" * 100_000

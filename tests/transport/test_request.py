@@ -61,6 +61,7 @@ def test_accepted_heads_read_back_unchanged(
         (b"GET", b"/", [(b"x y", b"1")]),
         (b"GET", b"/", [(b"", b"1")]),
         (b"POST", b"/", [(b"content-length", b"3")]),
+        (b"POST", b"/", [(b"content-length", b"0"), (b"Content-Length", b"3")]),
     ],
 )
 def test_rejected_heads(
@@ -91,3 +92,14 @@ def test_connection_close_is_noticed_and_replayability() -> None:
     assert not is_replayable(post)
     keyed = build_request(ORIGIN, b"POST", b"/", [(b"Idempotency-Key", b"k")], b"")
     assert is_replayable(keyed)
+
+
+def test_one_content_length_goes_out() -> None:
+    head = build_request(
+        ORIGIN, b"POST", b"/", [(b"Content-Length", b"3"), (b"content-length", b" 3 ")], b"abc"
+    )
+    assert head.data.lower().count(b"content-length") == 1
+    assert head.data.endswith(b"content-length: 3\r\n\r\n")
+    # A GET whose caller says "0" still says so (it did before).
+    get = build_request(ORIGIN, b"GET", b"/", [(b"Content-Length", b"0")], b"")
+    assert get.data.endswith(b"content-length: 0\r\n\r\n")

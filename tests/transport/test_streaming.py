@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import socket
+
 import pytest
 import trio
 
 from tests.transport.servers import Received, Reply, StartServer
-from trio_gateway.transport import HTTPClient, RemoteProtocolError
+from trio_gateway.transport import HTTPClient, Origin, RemoteProtocolError
+from trio_gateway.transport.connection import Connection
+from trio_gateway.transport.request import build_request
 
 
 async def test_chunks_arrive_as_they_are_sent(client: HTTPClient, serve: StartServer) -> None:
@@ -174,3 +178,37 @@ async def test_at_end_detects_the_end_without_io(client: HTTPClient, serve: Star
         release.set()
         assert await response.aread() == b"b"
         assert response.at_end()
+
+
+async def test_reading_a_body_that_is_already_there_still_yields() -> None:
+    """A fast backend keeps the next bytes always waiting; every read must still be a
+    checkpoint, or a large body from such a backend holds the event loop and every deadline."""
+    ours, theirs = socket.socketpair()
+    body = b"x" * (150 * 1024)  # more than one 64 KiB read, less than the socket's buffer
+    theirs.setblocking(False)
+    response = b"HTTP/1.1 200 OK\r\ncontent-length: %d\r\n\r\n" % len(body) + body
+    assert theirs.send(response) == len(response)  # all of it waits in the kernel
+    connection = Connection(
+        Origin("http", "127.0.0.1", 80), None, trio.socket.from_stdlib_socket(ours), ours
+    )
+    ticks = 0
+
+    async def ticker() -> None:
+        nonlocal ticks
+        while True:
+            await trio.lowlevel.checkpoint()
+            ticks += 1
+
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(ticker)
+        await connection.send_request(build_request(connection.origin, b"GET", b"/", [], b""), b"")
+        await connection.receive_head()
+        chunks = [await connection.next_chunk()]
+        before = ticks
+        while chunk := await connection.next_chunk():
+            chunks.append(chunk)
+        assert b"".join(chunks) == body and len(chunks) > 1
+        assert ticks > before  # the other task ran between the reads
+        nursery.cancel_scope.cancel()
+    connection.close()
+    theirs.close()

@@ -46,8 +46,11 @@ __all__ = ["Connection", "ResponseHead", "describe"]
 
 # Bytes asked for per receive: a typical JSON response arrives in one call.
 RECEIVE_SIZE = 65536
-# Largest response head accepted (h11's default is 16 KiB; big Set-Cookie blocks exceed it).
+# Largest response head accepted (h11's default is 16 KiB; big Set-Cookie blocks exceed it); the
+# same bound applies to chunked trailers.
 MAX_HEAD_BYTES = 256 * 1024
+# Bytes of framing allowed per chunk ("ffff;ext\r\n...\r\n") before they count toward that bound.
+_CHUNK_OVERHEAD = 32
 
 _STREAM_ERRORS = (trio.BrokenResourceError, trio.ClosedResourceError)
 # The same failures seen on a raw socket (SocketStream would have translated them).
@@ -82,8 +85,11 @@ class ResponseHead:
         self.headers = headers
 
 
-class _HeadOnly(Exception):
-    """Raised from the parser callback to end a HEAD response at its head."""
+class _StopParsing(Exception):
+    """Raised from a parser callback to stop llhttp where the response ends.
+
+    A HEAD response ends with its head (llhttp cannot be told), and anything after a complete
+    response is a second response nobody asked for: parsing it would mix it into the first."""
 
 
 class Connection:
@@ -99,18 +105,19 @@ class Connection:
 
     __slots__ = (
         "_body_size",
+        "_chunk_count",
         "_chunks",
         "_close_after",
         "_complete",
         "_extra",
         "_head",
-        "_head_bytes",
         "_head_only",
         "_headers",
         "_keep_alive",
         "_parser",
         "_plain",
         "_reason",
+        "_received",
         "_socket",
         "_stream",
         "idle_since",
@@ -151,7 +158,8 @@ class Connection:
         self._reason = b""
         self._chunks: list[bytes] = []
         self._body_size = 0
-        self._head_bytes = 0
+        self._received = 0
+        self._chunk_count = 0
         self._complete = False
         self._extra = False
         self._keep_alive = False
@@ -175,7 +183,7 @@ class Connection:
         """
         plain = self._plain
         if plain is None:
-            return self._socket.is_readable()
+            return self._socket.is_readable() or _tls_buffered(self._stream)
         try:
             plain.recv(1, _MSG_PEEK)
         except BlockingIOError:
@@ -189,6 +197,7 @@ class Connection:
     def on_message_begin(self) -> None:
         if self._complete:
             self._extra = True  # a second response nobody asked for: never reuse
+            raise _StopParsing
 
     def on_status(self, reason: bytes) -> None:
         self._reason = reason
@@ -212,11 +221,14 @@ class Connection:
         self._keep_alive = self._parser.should_keep_alive()
         if self._head_only:
             self._complete = True
-            raise _HeadOnly
+            raise _StopParsing
 
     def on_body(self, body: bytes) -> None:
         self._chunks.append(body)
         self._body_size += len(body)
+
+    def on_chunk_header(self) -> None:
+        self._chunk_count += 1
 
     def on_message_complete(self) -> None:
         if self._head is not None:
@@ -265,6 +277,10 @@ class Connection:
                     except BlockingIOError:
                         await _wait_readable(plain)
                         data = plain.recv(RECEIVE_SIZE)
+                    else:
+                        # Data was waiting: still a checkpoint, or a fast backend streaming a
+                        # large body would hold the event loop (and every deadline) until done.
+                        await trio.lowlevel.checkpoint()
                 else:
                     # Nothing can be there yet: wait first instead of a failing recv().
                     await _wait_readable(plain)
@@ -283,26 +299,29 @@ class Connection:
         try:
             self._parser.feed_data(data)
         except httptools.HttpParserCallbackError as exc:
-            if not isinstance(exc.__context__, _HeadOnly):
+            if not isinstance(exc.__context__, _StopParsing):
                 raise RemoteProtocolError(f"malformed response: {exc}") from exc
-            # A HEAD response ends with its head, which llhttp cannot be told: it was stopped
-            # there and a fresh parser takes the next response. Reuse is safe only if nothing
-            # came after the head, i.e. this read ended exactly at the blank line.
-            self._parser = httptools.HttpResponseParser(self)
-            if not data.endswith(b"\r\n\r\n"):
-                self._extra = True
+            if not self._extra:
+                # A HEAD response, stopped at its head: a fresh parser takes the next response.
+                # Reuse is safe only if nothing came after the head, i.e. this read ended
+                # exactly at the blank line.
+                self._parser = httptools.HttpResponseParser(self)
+                if not data.endswith(b"\r\n\r\n"):
+                    self._extra = True
         except httptools.HttpParserUpgrade as exc:
             raise RemoteProtocolError("malformed response: unexpected protocol switch") from exc
         except httptools.HttpParserError as exc:
             if not self._complete:
                 raise RemoteProtocolError(f"malformed response: {exc}") from exc
             self._extra = True  # garbage after a complete response: it stands, the socket goes
-        if self._head is None:
-            self._head_bytes += len(data)
-            if self._head_bytes > MAX_HEAD_BYTES:
-                raise RemoteProtocolError(
-                    f"malformed response: head larger than {MAX_HEAD_BYTES} bytes"
-                )
+        # Everything that is not body (heads, chunk sizes, trailers) is bounded, checked after
+        # every read: a backend cannot make us buffer an endless head or trailer.
+        self._received += len(data)
+        framing = self._received - self._body_size - _CHUNK_OVERHEAD * self._chunk_count
+        if framing > MAX_HEAD_BYTES and not self._complete:
+            raise RemoteProtocolError(
+                f"malformed response: head or trailers larger than {MAX_HEAD_BYTES} bytes"
+            )
 
     def _eof(self) -> None:
         if not self.response_started:
@@ -376,6 +395,20 @@ class Connection:
             and not self._chunks
             and not self._close_after
         )
+
+
+def _tls_buffered(stream: trio.abc.Stream | None) -> bool:
+    """Bytes the TLS layer already took off the socket (decrypted or not) but nobody read.
+
+    `poll()` on the socket cannot see them. trio keeps them in its SSL object and incoming
+    buffer; if those attributes are ever renamed this answers False (no worse than before)."""
+    ssl_object = getattr(stream, "_ssl_object", None)
+    incoming = getattr(stream, "_incoming", None)
+    try:
+        pending = ssl_object.pending() if ssl_object is not None else 0
+        return bool(pending or (incoming is not None and incoming.pending))
+    except (AttributeError, ssl.SSLError):
+        return False
 
 
 def _until_close(headers: list[tuple[bytes, bytes]]) -> bool:

@@ -4,7 +4,8 @@ Rules (KrakenD's backends see what Go's `http.Transport` would send):
 
 - `host` comes first and from the origin; a caller's Host is dropped.
 - The body always goes with `content-length` (never chunked): it is added when the body is not
-  empty or the method is POST, PUT or PATCH, and a caller's value must match the body.
+  empty, the method is POST, PUT or PATCH, or the caller gave one; every caller value must match
+  the body, and only ours is sent (two different lengths on the wire would be a smuggling risk).
 - Nothing else is added: no Accept-Encoding, no User-Agent; the caller decides.
 
 The head is serialized here, straight to bytes. What makes that safe is the checks: the method and
@@ -95,18 +96,21 @@ def build_request(
         if _BAD_VALUE.search(value) is not None:
             raise ValueError(f"invalid request: illegal header value {value!r}")
         if lname == b"content-length":
+            # Checked against the body, and not copied: exactly one is sent, ours (as Go does).
+            if value.strip() != b"%d" % len(body):
+                raise ValueError(
+                    f"content-length {value!r} does not match the {len(body)}-byte body"
+                )
             length = value
-        elif lname == b"connection" and b"close" in value.lower():
+            continue
+        if lname == b"connection" and b"close" in value.lower():
             close = True
         wire.append((name, value))
         lines += (name, b": ", value, b"\r\n")
-    if length is None:
-        if body or method in _BODY_METHODS:
-            size = b"%d" % len(body)
-            wire.append((b"content-length", size))
-            lines += (b"content-length: ", size, b"\r\n")
-    elif length.strip() != b"%d" % len(body):
-        raise ValueError(f"content-length {length!r} does not match the {len(body)}-byte body")
+    if length is not None or body or method in _BODY_METHODS:
+        size = b"%d" % len(body)
+        wire.append((b"content-length", size))
+        lines += (b"content-length: ", size, b"\r\n")
     lines.append(b"\r\n")
     return RequestHead(method, wire, b"".join(lines), close)
 
