@@ -11,7 +11,7 @@ Measured under load (docs/performance.md), CPython's defaults cost a serving gat
   lists): 8 % of the CPU at 700, still 4 % at 7,000. Yet requests leave almost no cycles behind
   (one measurement: 27 cyclic objects after 3,270 requests; the rest dies by reference counting).
   So the collector runs on a clock instead: `collect_periodically` collects the young
-  generations once a second (2-3 ms) and everything once a minute. The automatic threshold is
+  generations once a second (2-3 ms) and everything every ten seconds. The automatic threshold is
   raised, not removed: it stays a safety net if the periodic task is not running (a server
   without ASGI lifespan) or garbage cycles ever pile up faster than expected.
 
@@ -39,9 +39,11 @@ __all__ = [
 ENV_SWITCH = "TRIO_GATEWAY_GC_TUNING"
 # CPython's default is 700; this only bites if the periodic collection falls behind.
 YOUNG_THRESHOLD = 50_000
-# Seconds between young collections, and how many of those between full ones.
+# Seconds between young collections, and how many of those between full ones. A full collection
+# costs 2-4 ms once startup is frozen; every 10 s bounds how long a cycle that outlived two young
+# collections (a slow request's exception and traceback, holding its body) keeps its memory.
 COLLECT_INTERVAL = 1.0
-FULL_EVERY = 60
+FULL_EVERY = 10
 
 
 def enabled() -> bool:
