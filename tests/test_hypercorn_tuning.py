@@ -17,6 +17,8 @@ from hypothesis import strategies as st
 from trio_gateway import hypercorn_tuning
 from trio_gateway.hypercorn_tuning import _send_h11_event
 
+GET = b"GET / HTTP/1.1\r\nhost: x\r\n\r\n"
+
 
 class FakeProtocol:
     """The two attributes `_send_h11_event` uses: an h11 server connection and `send`."""
@@ -75,7 +77,7 @@ async def test_idle_keep_alive_connections_are_still_closed() -> None:
         host, port = binds[0].removeprefix("http://").split(":")
         stream = await trio.open_tcp_stream(host, int(port))
         for _ in range(3):  # keep-alive: the idle timer restarts after every response
-            await stream.send_all(b"GET / HTTP/1.1\r\nhost: x\r\n\r\n")
+            await stream.send_all(GET)
             data = b""
             while not data.endswith(b"ok"):
                 data += await stream.receive_some()
@@ -111,11 +113,35 @@ async def _read_response(stream: trio.SocketStream, size: int) -> bytes:
         data += chunk
 
 
-def _sleepy_app(seconds: float, body: bytes = b"ok") -> Any:
+def _http_app(respond: Any) -> Any:
+    """An ASGI app: lifespan answered as `_hello` does, each request handed to `respond`."""
+
     async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] == "lifespan":
             await _hello(scope, receive, send)
             return
+        await respond(scope, send)
+
+    return app
+
+
+async def _get(host: str, port: int) -> trio.SocketStream:
+    """A new connection with one GET request sent on it."""
+    stream = await trio.open_tcp_stream(host, port)
+    await stream.send_all(GET)
+    return stream
+
+
+async def _read_until_closed(stream: trio.SocketStream) -> bytes:
+    data = b""
+    with trio.fail_after(5):
+        while chunk := await stream.receive_some():
+            data += chunk
+    return data
+
+
+def _sleepy_app(seconds: float, body: bytes = b"ok") -> Any:
+    async def respond(scope: dict[str, Any], send: Any) -> None:
         await trio.sleep(seconds)
         length = str(len(body)).encode()
         await send(
@@ -123,7 +149,7 @@ def _sleepy_app(seconds: float, body: bytes = b"ok") -> Any:
         )
         await send({"type": "http.response.body", "body": body})
 
-    return app
+    return _http_app(respond)
 
 
 async def test_request_longer_than_keep_alive_timeout_is_not_cut() -> None:
@@ -134,7 +160,7 @@ async def test_request_longer_than_keep_alive_timeout_is_not_cut() -> None:
         host, port = await _serve(nursery, _sleepy_app(0.6), config)
         stream = await trio.open_tcp_stream(host, port)
         for _ in range(2):  # the timer is stopped while a request is in flight, every time
-            await stream.send_all(b"GET / HTTP/1.1\r\nhost: x\r\n\r\n")
+            await stream.send_all(GET)
             with trio.fail_after(5):
                 data = await _read_response(stream, 2)
             assert data.startswith(b"HTTP/1.1 200") and data.endswith(b"ok")
@@ -142,15 +168,16 @@ async def test_request_longer_than_keep_alive_timeout_is_not_cut() -> None:
         nursery.cancel_scope.cancel()
 
 
-async def test_shutdown_closes_idle_connections_at_once() -> None:
+@pytest.mark.parametrize("keep_alive", [60, math.inf])  # far longer than the test may take
+async def test_shutdown_closes_idle_connections_at_once(keep_alive: float) -> None:
     hypercorn_tuning.apply()
     config = Config()
-    config.keep_alive_timeout = 60  # far longer than the test may take
+    config.keep_alive_timeout = keep_alive
+    config.graceful_timeout = 60  # so only the idle timer can close it within the test
     shutdown = trio.Event()
     async with trio.open_nursery() as nursery:
         host, port = await _serve(nursery, _hello, config, shutdown)
-        stream = await trio.open_tcp_stream(host, port)
-        await stream.send_all(b"GET / HTTP/1.1\r\nhost: x\r\n\r\n")
+        stream = await _get(host, port)
         assert (await _read_response(stream, 2)).endswith(b"ok")
         shutdown.set()
         with trio.fail_after(5):
@@ -165,8 +192,7 @@ async def test_shutdown_lets_a_request_in_flight_finish() -> None:
     shutdown = trio.Event()
     async with trio.open_nursery() as nursery:
         host, port = await _serve(nursery, _sleepy_app(0.3), config, shutdown)
-        stream = await trio.open_tcp_stream(host, port)
-        await stream.send_all(b"GET / HTTP/1.1\r\nhost: x\r\n\r\n")
+        stream = await _get(host, port)
         await trio.sleep(0.1)  # the request is in flight
         shutdown.set()
         with trio.fail_after(5):
@@ -183,7 +209,7 @@ async def test_response_larger_than_the_socket_buffer_arrives_whole() -> None:
         host, port = await _serve(nursery, _sleepy_app(0, body), Config())
         stream = await trio.open_tcp_stream(host, port)
         for _ in range(2):  # and the connection is still in step for the next request
-            await stream.send_all(b"GET / HTTP/1.1\r\nhost: x\r\n\r\n")
+            await stream.send_all(GET)
             await trio.sleep(0.2)  # let the kernel buffers fill up first
             with trio.fail_after(10):
                 data = await _read_response(stream, len(body))
@@ -203,8 +229,7 @@ async def test_client_closing_ends_the_connection_task() -> None:
     with trio.fail_after(10):  # shutdown waits for connection tasks: a lingering timer would hang
         async with trio.open_nursery() as nursery:
             host, port = await _serve(nursery, _sleepy_app(0.2), config, shutdown)
-            stream = await trio.open_tcp_stream(host, port)
-            await stream.send_all(b"GET / HTTP/1.1\r\nhost: x\r\n\r\n")
+            stream = await _get(host, port)
             await trio.sleep(0.05)
             await stream.aclose()  # mid-request: the timer is stopped at this point
             await trio.sleep(0.4)
@@ -214,17 +239,14 @@ async def test_client_closing_ends_the_connection_task() -> None:
 async def test_pipelined_requests_are_answered_in_order() -> None:
     hypercorn_tuning.apply()
 
-    async def echo_path(scope: dict[str, Any], receive: Any, send: Any) -> None:
-        if scope["type"] == "lifespan":
-            await _hello(scope, receive, send)
-            return
+    async def echo_path(scope: dict[str, Any], send: Any) -> None:
         body = scope["path"].encode()
         headers = [(b"content-length", str(len(body)).encode())]
         await send({"type": "http.response.start", "status": 200, "headers": headers})
         await send({"type": "http.response.body", "body": body})
 
     async with trio.open_nursery() as nursery:
-        host, port = await _serve(nursery, echo_path, Config())
+        host, port = await _serve(nursery, _http_app(echo_path), Config())
         stream = await trio.open_tcp_stream(host, port)
         await stream.send_all(
             b"GET /first HTTP/1.1\r\nhost: x\r\n\r\nGET /second HTTP/1.1\r\nhost: x\r\n\r\n"
@@ -273,22 +295,15 @@ def test_invalid_fields_are_left_to_h11(headers: list[tuple[bytes, bytes]]) -> N
 async def test_an_injected_header_is_still_refused_end_to_end() -> None:
     hypercorn_tuning.apply()
 
-    async def bad(scope: dict[str, Any], receive: Any, send: Any) -> None:
-        if scope["type"] == "lifespan":
-            await _hello(scope, receive, send)
-            return
+    async def bad(scope: dict[str, Any], send: Any) -> None:
         headers = [(b"content-length", b"2"), (b"x-a", b"v\r\nx-injected: 1")]
         await send({"type": "http.response.start", "status": 200, "headers": headers})
         await send({"type": "http.response.body", "body": b"ok"})
 
     async with trio.open_nursery() as nursery:
-        host, port = await _serve(nursery, bad, Config())
-        stream = await trio.open_tcp_stream(host, port)
-        await stream.send_all(b"GET / HTTP/1.1\r\nhost: x\r\n\r\n")
-        data = b""
-        with trio.fail_after(5):
-            while chunk := await stream.receive_some():
-                data += chunk
+        host, port = await _serve(nursery, _http_app(bad), Config())
+        stream = await _get(host, port)
+        data = await _read_until_closed(stream)
         assert b"x-injected" not in data.lower()
         await stream.aclose()
         nursery.cancel_scope.cancel()
@@ -314,52 +329,28 @@ async def test_a_malformed_request_does_not_take_the_server_down() -> None:
         host, port = await _serve(nursery, _hello, Config())
         bad = await trio.open_tcp_stream(host, port)
         await bad.send_all(b"GARBAGE\r\n\r\n")
-        data = b""
-        with trio.fail_after(5):
-            while chunk := await bad.receive_some():
-                data += chunk
+        data = await _read_until_closed(bad)
         assert data.startswith(b"HTTP/1.1 400")
         await bad.aclose()
         await trio.sleep(0.1)
         good = await trio.open_tcp_stream(host, port)  # the server is still serving
-        await good.send_all(b"GET / HTTP/1.1\r\nhost: x\r\n\r\n")
+        await good.send_all(GET)
         with trio.fail_after(5):
             assert (await _read_response(good, 2)).startswith(b"HTTP/1.1 200")
         await good.aclose()
         nursery.cancel_scope.cancel()
 
 
-async def test_shutdown_closes_idle_connections_with_an_infinite_keep_alive() -> None:
-    hypercorn_tuning.apply()
-    config = Config()
-    config.keep_alive_timeout = math.inf
-    config.graceful_timeout = 60  # so only the idle timer can close it within the test
-    shutdown = trio.Event()
-    async with trio.open_nursery() as nursery:
-        host, port = await _serve(nursery, _hello, config, shutdown)
-        stream = await trio.open_tcp_stream(host, port)
-        await stream.send_all(b"GET / HTTP/1.1\r\nhost: x\r\n\r\n")
-        assert (await _read_response(stream, 2)).endswith(b"ok")
-        shutdown.set()
-        with trio.fail_after(5):
-            assert await stream.receive_some() == b""
-        await stream.aclose()
-
-
 async def test_a_head_without_a_body_message_still_goes_out() -> None:
     hypercorn_tuning.apply()
 
-    async def head_only(scope: dict[str, Any], receive: Any, send: Any) -> None:
-        if scope["type"] == "lifespan":
-            await _hello(scope, receive, send)
-            return
+    async def head_only(scope: dict[str, Any], send: Any) -> None:
         headers = [(b"content-length", b"0"), (b"x-head", b"sent")]
         await send({"type": "http.response.start", "status": 204, "headers": headers})
 
     async with trio.open_nursery() as nursery:
-        host, port = await _serve(nursery, head_only, Config())
-        stream = await trio.open_tcp_stream(host, port)
-        await stream.send_all(b"GET / HTTP/1.1\r\nhost: x\r\n\r\n")
+        host, port = await _serve(nursery, _http_app(head_only), Config())
+        stream = await _get(host, port)
         data = b""
         with trio.fail_after(5):
             while b"\r\n\r\n" not in data:
