@@ -11,7 +11,7 @@ import trio
 from hypercorn.config import Config
 from hypercorn.events import RawData
 from hypercorn.trio import serve
-from hypothesis import given
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from trio_gateway import hypercorn_tuning
@@ -359,4 +359,33 @@ async def test_a_head_without_a_body_message_still_goes_out() -> None:
                 data += chunk
         assert data.startswith(b"HTTP/1.1 204") and b"x-head: sent" in data
         await stream.aclose()
+        nursery.cancel_scope.cancel()
+
+
+_request_bytes = st.one_of(
+    st.binary(max_size=120),
+    st.tuples(
+        st.sampled_from([b"GET", b"POST", b"G T", b"", b"\x00"]),
+        st.sampled_from([b" / HTTP/1.1\r\n", b" /x HTTP/1.0\r\n", b" * HTTP/9.9\r\n", b"\r\n"]),
+        st.lists(st.binary(max_size=20).map(lambda b: b + b"\r\n"), max_size=3),
+    ).map(lambda parts: parts[0] + parts[1] + b"".join(parts[2]) + b"\r\n"),
+)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(junk=_request_bytes)
+async def test_no_request_bytes_take_the_server_down(junk: bytes) -> None:
+    hypercorn_tuning.apply()
+    async with trio.open_nursery() as nursery:
+        host, port = await _serve(nursery, _hello, Config())
+        bad = await trio.open_tcp_stream(host, port)
+        await bad.send_all(junk)
+        with trio.move_on_after(0.2):  # an incomplete request just waits for more bytes
+            while await bad.receive_some():
+                pass
+        await bad.aclose()
+        good = await _get(host, port)
+        with trio.fail_after(5):
+            assert (await _read_response(good, 2)).startswith(b"HTTP/1.1 200")
+        await good.aclose()
         nursery.cancel_scope.cancel()
