@@ -46,7 +46,6 @@ from __future__ import annotations
 import logging
 import math
 import os
-import re
 import socket
 from collections.abc import Awaitable, Callable
 from importlib.metadata import version
@@ -55,6 +54,8 @@ from typing import Any
 
 import h11
 import trio
+
+from trio_gateway.http_fields import BAD_VALUE, is_token
 
 __all__ = ["CANCEL_ON_DISCONNECT", "ENV_SWITCH", "IdleTimer", "applied", "apply"]
 
@@ -161,12 +162,6 @@ async def _send_h11_event(self: Any, event: Any) -> None:
         await self.send(_RAW_DATA(data=data))
 
 
-# RFC 9110 token (a field name) and the bytes a field value may not contain (h11's own rules).
-_TOKEN = re.compile(rb"[-!#$%&'*+.^_`|~0-9A-Za-z]+")
-_BAD_VALUE = re.compile(rb"[\x00-\x08\x0a-\x1f\x7f]")
-_VALID_NAMES: set[bytes] = set()
-
-
 def _valid_fields(headers: list[tuple[bytes, bytes]]) -> bool:
     """What h11 checks with two regular expressions per header, in one scan for all values.
 
@@ -174,15 +169,12 @@ def _valid_fields(headers: list[tuple[bytes, bytes]]) -> bool:
     leading or trailing whitespace cannot bite; joining them with a tab, which a value may
     contain, cannot make a valid set look invalid."""
     for name, _ in headers:
-        if name not in _VALID_NAMES:
-            if type(name) is not bytes or _TOKEN.fullmatch(name) is None:
-                return False
-            if len(_VALID_NAMES) < 4096:
-                _VALID_NAMES.add(name)
+        if type(name) is not bytes or not is_token(name):
+            return False
     values = [value for _, value in headers]
     if any(type(value) is not bytes for value in values):
         return False
-    return _BAD_VALUE.search(b"\t".join(values)) is None
+    return BAD_VALUE.search(b"\t".join(values)) is None
 
 
 async def _stream_send(self: Any, event: Any) -> None:

@@ -271,20 +271,19 @@ class Connection:
                 assert self._stream is not None
                 data = await self._stream.receive_some(RECEIVE_SIZE)
             else:
-                if self.response_started:
-                    try:
-                        data = plain.recv(RECEIVE_SIZE)
-                    except BlockingIOError:
-                        await _wait_readable(plain)
-                        data = plain.recv(RECEIVE_SIZE)
-                    else:
-                        # Data was waiting: still a checkpoint, or a fast backend streaming a
-                        # large body would hold the event loop (and every deadline) until done.
-                        await trio.lowlevel.checkpoint()
-                else:
-                    # Nothing can be there yet: wait first instead of a failing recv().
+                waiting: bytes | None = None
+                if self.response_started:  # more of the response may be there already
+                    with contextlib.suppress(BlockingIOError):
+                        waiting = plain.recv(RECEIVE_SIZE)
+                if waiting is None:
+                    # Before the first byte nothing can be there yet: wait, then read.
                     await _wait_readable(plain)
                     data = plain.recv(RECEIVE_SIZE)
+                else:
+                    # Data was waiting: still a checkpoint, or a fast backend streaming a large
+                    # body would hold the event loop (and every deadline) until done.
+                    await trio.lowlevel.checkpoint()
+                    data = waiting
         except BlockingIOError:
             return  # a spurious wake-up: the caller loops and waits again
         except _SOCKET_ERRORS as exc:

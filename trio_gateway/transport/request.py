@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 
+from ..http_fields import BAD_VALUE, is_token
 from .origin import Origin
 
 __all__ = ["Headers", "RequestHead", "build_request", "is_replayable"]
@@ -33,24 +34,13 @@ _REPLAYABLE = frozenset({b"GET", b"HEAD", b"OPTIONS", b"TRACE"})
 _IDEMPOTENCY_KEYS = frozenset({b"idempotency-key", b"x-idempotency-key"})
 # Caller headers never sent: Host comes from the origin, and bodies always go with content-length.
 _DROPPED = frozenset({b"host", b"transfer-encoding"})
-# RFC 9110 §5.1 token: what a method or a header name may contain.
-_TOKEN = re.compile(rb"[-!#$%&'*+.^_`|~0-9A-Za-z]+")
-# Control characters other than tab cannot appear in a field value (RFC 9110 §5.5): CR and LF
-# would let a value inject headers.
-_BAD_VALUE = re.compile(rb"[\x00-\x08\x0a-\x1f\x7f]")
 # A request target is one run of visible ASCII characters (RFC 9112 §3.2; URIs are ASCII).
 _BAD_TARGET = re.compile(rb"[^\x21-\x7e]")
-# Methods and header names already checked.
-_VALID_TOKENS: set[bytes] = set()
-_VALID_TOKENS_MAX = 4096
 
 
 def _check_token(token: bytes, what: str) -> None:
-    if token not in _VALID_TOKENS:
-        if _TOKEN.fullmatch(token) is None:
-            raise ValueError(f"invalid request: illegal {what} {token!r}")
-        if len(_VALID_TOKENS) < _VALID_TOKENS_MAX:
-            _VALID_TOKENS.add(token)
+    if not is_token(token):
+        raise ValueError(f"invalid request: illegal {what} {token!r}")
 
 
 class RequestHead:
@@ -93,7 +83,7 @@ def build_request(
         if lname in _DROPPED:
             continue
         _check_token(name, "header name")
-        if _BAD_VALUE.search(value) is not None:
+        if BAD_VALUE.search(value) is not None:
             raise ValueError(f"invalid request: illegal header value {value!r}")
         if lname == b"content-length":
             # Checked against the body, and not copied: exactly one is sent, ours (as Go does).
