@@ -6,8 +6,8 @@ from typing import Any
 
 import trio.lowlevel
 
-from trio_gateway.hooks import Reject, get_header, set_header
-from trio_gateway.proxy.types import Request, Response
+from trio_gateway.modifier.python import Reject, get_header, set_header
+from trio_gateway.types import Request, Response
 
 NOT_CALLABLE = 42
 CALLS: list[str] = []

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from trio_gateway.clientip import ClientIPResolver
+from trio_gateway.routing.clientip import ClientIPResolver
 
 
 @pytest.mark.parametrize(

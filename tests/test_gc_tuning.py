@@ -11,10 +11,11 @@ import trio
 import trio.testing
 
 import trio_gateway
-from trio_gateway import asgi, gc_tuning
-from trio_gateway.asgi import GatewayApp
 from trio_gateway.config import load_config_data
+from trio_gateway.edge import app as asgi
+from trio_gateway.edge.app import GatewayApp
 from trio_gateway.plan import GatewayPlan, compile_plan
+from trio_gateway.serving import gc as gc_tuning
 
 
 @pytest.fixture(autouse=True)

@@ -11,7 +11,7 @@ from tests import hook_fixtures
 from trio_gateway.config import ConfigError, load_config_data
 from trio_gateway.config.model import PythonHookConfig
 from trio_gateway.errors import BackendError, GatewayError
-from trio_gateway.hooks import (
+from trio_gateway.modifier.python import (
     HookError,
     HookLoadError,
     HookProxy,
@@ -23,7 +23,7 @@ from trio_gateway.hooks import (
     set_header,
 )
 from trio_gateway.plan import compile_plan
-from trio_gateway.proxy.types import Request, Response
+from trio_gateway.types import Request, Response
 
 M = "tests.hook_fixtures"
 
@@ -161,7 +161,7 @@ async def test_hook_exception_becomes_hook_error_and_is_logged(
     backend = FakeBackend()
     proxy = hook_proxy(backend, **{field: f"{M}:{name}"})
     with (
-        caplog.at_level(logging.ERROR, logger="trio_gateway.hooks"),
+        caplog.at_level(logging.ERROR, logger="trio_gateway.modifier.python"),
         pytest.raises(HookError) as info,
     ):
         await proxy(make_request())

@@ -14,8 +14,8 @@ from hypercorn.trio import serve
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from trio_gateway import hypercorn_tuning
-from trio_gateway.hypercorn_tuning import _send_h11_event
+from trio_gateway.serving import hypercorn as hypercorn_tuning
+from trio_gateway.serving.hypercorn import _send_h11_event
 
 GET = b"GET / HTTP/1.1\r\nhost: x\r\n\r\n"
 

@@ -114,7 +114,7 @@ def test_unsanitized_host_keeps_its_path_prefix() -> None:
 
 
 def test_service_connection_limits_size_the_backend_pool(monkeypatch: Any) -> None:
-    from trio_gateway import asgi
+    from trio_gateway.edge import app as asgi
 
     plan = _plan(
         max_idle_connections=10, max_idle_connections_per_host=5, idle_connection_timeout="30s"
@@ -133,7 +133,7 @@ def test_service_connection_limits_size_the_backend_pool(monkeypatch: Any) -> No
 
 
 def test_server_timings_reach_hypercorn() -> None:
-    from trio_gateway.server import hypercorn_config
+    from trio_gateway.serving.server import hypercorn_config
 
     plan = _plan(idle_timeout="30s", max_shutdown_wait_time="10s")
     assert (plan.keep_alive_timeout, plan.shutdown_wait) == (30.0, 10.0)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from trio_gateway.router import (
+from trio_gateway.routing.router import (
     Match,
     MethodNotAllowed,
     NotFound,

@@ -11,9 +11,7 @@ gateway from Python with `open_gateway` (no server in between), call backends ad
 
 from __future__ import annotations
 
-from trio_gateway import hypercorn_tuning
 from trio_gateway._version import __version__ as __version__
-from trio_gateway.asgi import GatewayApp as GatewayApp
 from trio_gateway.config.diagnostics import ConfigError as ConfigError
 from trio_gateway.config.diagnostics import Diagnostic as Diagnostic
 from trio_gateway.config.load import LoadedConfig as LoadedConfig
@@ -25,6 +23,7 @@ from trio_gateway.config.model import ExtraConfig as ExtraConfig
 from trio_gateway.config.model import ProxyConfig as ProxyConfig
 from trio_gateway.config.model import Seconds as Seconds
 from trio_gateway.config.model import ServiceConfig as ServiceConfig
+from trio_gateway.edge.app import GatewayApp as GatewayApp
 from trio_gateway.errors import GatewayError as GatewayError
 from trio_gateway.library import AggregateResult as AggregateResult
 from trio_gateway.library import ConfigSource as ConfigSource
@@ -33,6 +32,7 @@ from trio_gateway.library import GatewayResponse as GatewayResponse
 from trio_gateway.library import aggregate as aggregate
 from trio_gateway.library import open_gateway as open_gateway
 from trio_gateway.library import validate_config as validate_config
+from trio_gateway.serving import hypercorn as hypercorn_tuning
 
 __all__ = [
     "AggregateResult",

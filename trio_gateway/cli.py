@@ -85,8 +85,8 @@ def load_plan(path: str, *, debug: bool = False, port: int | None = None) -> Gat
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from trio_gateway.server import run
-    from trio_gateway.workers import run_workers
+    from trio_gateway.serving.server import run
+    from trio_gateway.serving.workers import run_workers
 
     setup_logging(args.log_level)
     plan = load_plan(args.config, debug=args.debug, port=args.port)

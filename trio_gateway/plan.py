@@ -18,7 +18,6 @@ import attrs
 
 from trio_gateway._version import __version__
 from trio_gateway.auth.claims import jwt_params
-from trio_gateway.clientip import ClientIPResolver
 from trio_gateway.config.hosts import clean_host
 from trio_gateway.config.model import (
     BackendConfig,
@@ -37,14 +36,15 @@ from trio_gateway.config.model import (
     StaticConfig,
 )
 from trio_gateway.config.placeholders import clean_path, endpoint_params
+from trio_gateway.encoding.decode import get_decoder
+from trio_gateway.encoding.render import RENDERERS
 from trio_gateway.proxy.backend import BackendCall
-from trio_gateway.proxy.decode import get_decoder
 from trio_gateway.proxy.flatmap import compile_flatmap
 from trio_gateway.proxy.formatter import Formatter, compile_formatter
-from trio_gateway.proxy.render import RENDERERS
 from trio_gateway.proxy.request import ALL, HeaderForwarder, UrlTemplate, placeholder_key
 from trio_gateway.proxy.sequential import Replacement, replacements_for
-from trio_gateway.router import RouterOptions
+from trio_gateway.routing.clientip import ClientIPResolver
+from trio_gateway.routing.router import RouterOptions
 from trio_gateway.transport import Origin, split_url
 
 __all__ = ["DEFAULT_PORT", "DEFAULT_TIMEOUT", "EndpointPlan", "GatewayPlan", "compile_plan"]
@@ -88,7 +88,7 @@ class EndpointPlan:
     jwt_signer: JWTSignerConfig | None = None
     # `JWT.<claim>` params the backends' url_patterns use (filled from a validated token)
     jwt_params: tuple[str, ...] = ()
-    # `modifier/python` at endpoint level (trio_gateway.hooks); None = no hook layer
+    # `modifier/python` at endpoint level (trio_gateway.modifier.python); None = no hook layer
     python_hooks: PythonHookConfig | None = None
 
     @property

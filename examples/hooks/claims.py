@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from trio_gateway.hooks import Reject, del_header, get_header, set_header
-from trio_gateway.proxy.types import Request, Response
+from trio_gateway.modifier.python import Reject, del_header, get_header, set_header
+from trio_gateway.types import Request, Response
 
 # In real life: a lookup in a local cache refreshed in the background (keep sync hooks quick).
 API_KEYS = {"k-ada": ("1", "pro"), "k-bob": ("2", "free")}

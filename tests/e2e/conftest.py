@@ -14,7 +14,7 @@ from hypercorn.trio import serve as hypercorn_serve
 from tests.e2e.backend_app import CANCELLED, STATS, backend_app
 from trio_gateway.config import load_config_data
 from trio_gateway.plan import compile_plan
-from trio_gateway.server import serve
+from trio_gateway.serving.server import serve
 
 StartGateway = Callable[[dict[str, Any]], Awaitable[str]]
 

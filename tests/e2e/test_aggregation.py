@@ -210,7 +210,7 @@ async def test_an_oversized_backend_body_is_a_backend_error(
     client: httpx.AsyncClient,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from trio_gateway import asgi
+    from trio_gateway.edge import app as asgi
 
     monkeypatch.setattr(asgi, "MAX_BACKEND_BODY", 100)  # /collection/ answers ~300 bytes
     gw = await start_gateway(

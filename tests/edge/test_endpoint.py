@@ -9,14 +9,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from trio_gateway.asgi import GatewayApp
 from trio_gateway.config import load_config_data
+from trio_gateway.edge.app import GatewayApp
 from trio_gateway.edge.endpoint import bad_params
 from trio_gateway.errors import BackendStatusError
 from trio_gateway.plan import compile_plan
 from trio_gateway.proxy.request import UrlTemplate
-from trio_gateway.proxy.types import Request, Response
-from trio_gateway.router import Match, Router
+from trio_gateway.routing.router import Match, Router
+from trio_gateway.types import Request, Response
 
 
 def _app(monkeypatch: pytest.MonkeyPatch, proxy: Any, **service: Any) -> GatewayApp:
@@ -28,7 +28,7 @@ def _app(monkeypatch: pytest.MonkeyPatch, proxy: Any, **service: Any) -> Gateway
             **service,
         }
     ).config
-    monkeypatch.setattr("trio_gateway.asgi.build_proxy", lambda plan, client, background: proxy)
+    monkeypatch.setattr("trio_gateway.edge.app.build_proxy", lambda plan, client, background: proxy)
     app = GatewayApp(compile_plan(config))
     app.startup()
     return app

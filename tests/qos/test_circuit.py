@@ -12,7 +12,6 @@ import trio.testing
 
 from trio_gateway.config.model import CircuitBreakerConfig
 from trio_gateway.errors import BackendError, BackendUnavailable
-from trio_gateway.proxy.types import Request, Response
 from trio_gateway.qos.circuit import (
     BreakerStatistics,
     CircuitBreaker,
@@ -20,6 +19,7 @@ from trio_gateway.qos.circuit import (
     CircuitOpen,
     State,
 )
+from trio_gateway.types import Request, Response
 
 OPEN = "circuit breaker is open"
 TOO_MANY = "too many requests"

@@ -18,8 +18,8 @@ from typing import Any
 
 import attrs
 
-from trio_gateway.gofmt import float64_text, go_sprint
-from trio_gateway.proxy.render import dumps_go
+from trio_gateway.encoding.gostr import float64_text, go_sprint
+from trio_gateway.encoding.render import dumps_go
 
 __all__ = [
     "AuthRejection",

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from trio_gateway.config.model import EndpointConfig, ExtraConfig
 from trio_gateway.config.validate_extra import Path, Report
-from trio_gateway.hooks import HookLoadError, load_hook
+from trio_gateway.modifier.python import HookLoadError, load_hook
 
 __all__ = ["check_hooks"]
 

@@ -10,7 +10,7 @@ from hypercorn.trio import serve as hypercorn_serve
 
 from trio_gateway.demo.backends import DEMO_PORTS, demo_backend_app
 from trio_gateway.plan import GatewayPlan
-from trio_gateway.server import hypercorn_config, serve
+from trio_gateway.serving.server import hypercorn_config, serve
 
 __all__ = ["run_demo"]
 

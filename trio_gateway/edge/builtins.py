@@ -10,7 +10,7 @@ from urllib.parse import parse_qs, urlencode
 import orjson
 
 from trio_gateway.edge.responses import ASGIReceive, ASGISend, read_body, send_response
-from trio_gateway.proxy.render import JSON_CONTENT_TYPE, dumps_go
+from trio_gateway.encoding.render import JSON_CONTENT_TYPE, dumps_go
 from trio_gateway.proxy.request import canonical_header
 
 __all__ = ["debug", "echo", "health"]

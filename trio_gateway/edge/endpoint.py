@@ -28,15 +28,14 @@ from trio_gateway.edge.responses import (
     read_body,
     send_response,
 )
+from trio_gateway.encoding.render import Renderer, get_renderer, negotiated_renderer
 from trio_gateway.errors import BackendTimeout, GatewayError
-from trio_gateway.hooks import Reject
-from trio_gateway.hypercorn_tuning import CANCEL_ON_DISCONNECT
+from trio_gateway.modifier.python import Reject
 from trio_gateway.plan import EndpointPlan
-from trio_gateway.proxy.render import Renderer, get_renderer, negotiated_renderer
 from trio_gateway.proxy.request import filter_query, parse_query
-from trio_gateway.proxy.types import Headers, ProxyFunction, Request, Response
 from trio_gateway.qos.ratelimit import RouterRateLimiter, client_key
 from trio_gateway.security.botdetector import BotDetector
+from trio_gateway.types import CANCEL_ON_DISCONNECT, Headers, ProxyFunction, Request, Response
 
 if TYPE_CHECKING:
     from trio_gateway.auth.jwt import JWTValidator

@@ -14,10 +14,10 @@ from typing import Any
 
 from trio_gateway.config.model import BotDetectorConfig, CORSConfig, HTTPSecureConfig
 from trio_gateway.edge.responses import ASGISend, send_response
-from trio_gateway.proxy.types import Headers
 from trio_gateway.security.botdetector import BotDetector
 from trio_gateway.security.cors import CORS
 from trio_gateway.security.headers import SecurityHeaders
+from trio_gateway.types import Headers
 
 __all__ = ["ServiceGuards", "user_agent"]
 

@@ -14,11 +14,11 @@ import trio
 
 from trio_gateway.edge.endpoint import EndpointHandler
 from trio_gateway.edge.responses import ASGISend
+from trio_gateway.encoding.render import Renderer
 from trio_gateway.errors import BackendUnavailable, GatewayError
 from trio_gateway.proxy.backend import BackendProxy
-from trio_gateway.proxy.render import Renderer
-from trio_gateway.proxy.types import Headers, Request
 from trio_gateway.transport import TransportError
+from trio_gateway.types import Headers, Request
 
 __all__ = ["NoOpHandler"]
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
-from trio_gateway.proxy.render import JSON_CONTENT_TYPE, dumps_go
-from trio_gateway.proxy.types import Headers
+from trio_gateway.encoding.render import JSON_CONTENT_TYPE, dumps_go
+from trio_gateway.types import Headers
 
 __all__ = [
     "ASGIReceive",

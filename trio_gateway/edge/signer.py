@@ -14,10 +14,10 @@ import trio
 from trio_gateway.auth.signer import JWTSigner
 from trio_gateway.edge.endpoint import EdgeOptions, EndpointHandler
 from trio_gateway.edge.responses import ASGISend, send_response
+from trio_gateway.encoding.render import JSON_CONTENT_TYPE, Renderer, dumps_go
 from trio_gateway.errors import GatewayError
 from trio_gateway.plan import EndpointPlan
-from trio_gateway.proxy.render import JSON_CONTENT_TYPE, Renderer, dumps_go
-from trio_gateway.proxy.types import ProxyFunction, Request, Response
+from trio_gateway.types import ProxyFunction, Request, Response
 
 __all__ = ["SignerHandler"]
 

@@ -16,7 +16,6 @@ import attrs
 import cattrs
 import trio
 
-from trio_gateway.asgi import make_client
 from trio_gateway.config.converter import CONVERTER, ValueProblem
 from trio_gateway.config.diagnostics import ConfigError, Diagnostic
 from trio_gateway.config.model import (
@@ -30,14 +29,15 @@ from trio_gateway.config.model import (
 )
 from trio_gateway.config.structure_errors import structure_issues
 from trio_gateway.config.unknown_keys import unknown_key_diagnostics
+from trio_gateway.edge.app import make_client
 from trio_gateway.errors import BackendTimeout, GatewayError, MergeError
 from trio_gateway.library.config import validate_config
 from trio_gateway.plan import compile_plan
 from trio_gateway.proxy.factory import build_endpoint_proxy
 from trio_gateway.proxy.request import filter_query
 from trio_gateway.proxy.shadow import Background
-from trio_gateway.proxy.types import Request, Response
 from trio_gateway.transport import HTTPClient
+from trio_gateway.types import Request, Response
 
 __all__ = ["AGGREGATE_PATH", "AggregateResult", "aggregate", "aggregate_config"]
 

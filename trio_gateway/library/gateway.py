@@ -1,6 +1,6 @@
 """`open_gateway`: the whole gateway pipeline, driven from Python with no server in between.
 
-`Gateway.handle` calls the real ASGI application (`trio_gateway.asgi.GatewayApp`) in-process: it
+`Gateway.handle` calls the real ASGI application (`trio_gateway.edge.app.GatewayApp`) in-process: it
 builds the http scope a server would, feeds the body, and collects what the app sends. Routing,
 QoS, auth, backend calls and manipulation are exactly those of `trio-gateway run`. The app's
 lifespan runs in a task of `open_gateway`'s nursery, so background work (shadow calls) lives as
@@ -18,11 +18,11 @@ import attrs
 import orjson
 import trio
 
-from trio_gateway.asgi import GatewayApp, make_client
 from trio_gateway.config.load import LoadedConfig
+from trio_gateway.edge.app import GatewayApp, make_client
 from trio_gateway.library.config import ConfigSource, coerce_config
 from trio_gateway.plan import GatewayPlan, compile_plan
-from trio_gateway.server import serve as serve_plan
+from trio_gateway.serving.server import serve as serve_plan
 from trio_gateway.transport import HTTPClient
 
 __all__ = ["Gateway", "GatewayResponse", "HeadersArg", "QueryArg", "open_gateway"]

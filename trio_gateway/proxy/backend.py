@@ -21,18 +21,18 @@ from trio_gateway.config.model import (
     PythonHookConfig,
     RateLimitProxyConfig,
 )
+from trio_gateway.encoding.decode import Decoder, gunzip_if_needed
+from trio_gateway.encoding.render import GoStruct
 from trio_gateway.errors import BackendStatusError, BackendUnavailable
-from trio_gateway.proxy.decode import Decoder, gunzip_if_needed
 from trio_gateway.proxy.formatter import Formatter
-from trio_gateway.proxy.render import GoStruct
 from trio_gateway.proxy.request import UrlTemplate, encode_query, filter_headers, filter_query
-from trio_gateway.proxy.types import Headers, Request, Response
 from trio_gateway.transport import (
     BackendResponse,
     Origin,
     StreamingResponse,
     TransportError,
 )
+from trio_gateway.types import Headers, Request, Response
 
 __all__ = ["BackendCall", "BackendClient", "BackendProxy"]
 
@@ -65,7 +65,7 @@ class BackendCall:
     ratelimit: RateLimitProxyConfig | None = None
     circuit_breaker: CircuitBreakerConfig | None = None
     http_cache: HTTPCacheConfig | None = None
-    # `modifier/python` (trio_gateway.hooks); None = no hook layer
+    # `modifier/python` (trio_gateway.modifier.python); None = no hook layer
     python_hooks: PythonHookConfig | None = None
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import trio
 
 from trio_gateway.errors import BackendTimeout, GatewayError
-from trio_gateway.proxy.types import ProxyFunction, Request, Response
+from trio_gateway.types import ProxyFunction, Request, Response
 
 __all__ = ["ConcurrentProxy"]
 

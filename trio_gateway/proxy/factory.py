@@ -27,7 +27,7 @@ from __future__ import annotations
 import trio
 
 from trio_gateway.errors import BackendError
-from trio_gateway.hooks import build_hook_proxy
+from trio_gateway.modifier.python import build_hook_proxy
 from trio_gateway.plan import EndpointPlan
 from trio_gateway.proxy.backend import BackendCall, BackendClient, BackendProxy
 from trio_gateway.proxy.concurrent import ConcurrentProxy
@@ -36,11 +36,11 @@ from trio_gateway.proxy.merge import ParallelMerge
 from trio_gateway.proxy.sequential import SequentialMerge
 from trio_gateway.proxy.shadow import Background, ShadowProxy
 from trio_gateway.proxy.static import StaticProxy
-from trio_gateway.proxy.types import ProxyFunction, Request, Response
 from trio_gateway.qos.circuit import CircuitBreaker, CircuitBreakerProxy
 from trio_gateway.qos.httpcache import CachingClient, HTTPCache, shared_cache
 from trio_gateway.qos.ratelimit import ProxyRateLimiter
 from trio_gateway.transport import HTTPClient
+from trio_gateway.types import ProxyFunction, Request, Response
 
 __all__ = ["EndpointFlatmap", "RateLimitedProxy", "build_backend_proxy", "build_endpoint_proxy"]
 

@@ -15,7 +15,7 @@ from typing import Any
 import trio
 
 from trio_gateway.errors import BackendTimeout, GatewayError, MergeError
-from trio_gateway.proxy.types import ProxyFunction, Request, Response
+from trio_gateway.types import ProxyFunction, Request, Response
 
 __all__ = ["ParallelMerge", "combine"]
 

@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from urllib.parse import quote, quote_plus, unquote_plus
 
-from trio_gateway.proxy.types import Headers
+from trio_gateway.types import Headers
 
 __all__ = [
     "ALL",

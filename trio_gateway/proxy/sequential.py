@@ -20,10 +20,10 @@ from typing import Any
 import attrs
 import trio
 
+from trio_gateway.encoding.gostr import go_sprint
 from trio_gateway.errors import BackendTimeout, GatewayError
-from trio_gateway.gofmt import go_sprint
 from trio_gateway.proxy.merge import MERGE_TIMEOUT_SHARE, combine
-from trio_gateway.proxy.types import ProxyFunction, Request, Response
+from trio_gateway.types import ProxyFunction, Request, Response
 
 __all__ = ["Replacement", "SequentialMerge", "format_param", "replacements_for"]
 

@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from trio_gateway.errors import GatewayError
-from trio_gateway.proxy.types import ProxyFunction, Request, Response
+from trio_gateway.types import ProxyFunction, Request, Response
 
 __all__ = ["STRATEGIES", "StaticProxy"]
 

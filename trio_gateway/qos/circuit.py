@@ -24,7 +24,7 @@ import trio
 
 from trio_gateway.config.model import CircuitBreakerConfig
 from trio_gateway.errors import BackendError
-from trio_gateway.proxy.types import ProxyFunction, Request, Response
+from trio_gateway.types import ProxyFunction, Request, Response
 
 __all__ = ["BreakerStatistics", "CircuitBreaker", "CircuitBreakerProxy", "CircuitOpen", "State"]
 

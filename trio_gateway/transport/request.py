@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import re
 
-from ..http_fields import BAD_VALUE, is_token
+from .fields import BAD_VALUE, is_token
 from .origin import Origin
 
 __all__ = ["Headers", "RequestHead", "build_request", "is_replayable"]

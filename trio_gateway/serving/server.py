@@ -16,7 +16,7 @@ import trio
 from hypercorn.config import Config as HypercornConfig
 from hypercorn.trio import serve as hypercorn_serve
 
-from trio_gateway.asgi import GatewayApp, make_client
+from trio_gateway.edge.app import GatewayApp, make_client
 from trio_gateway.plan import GatewayPlan
 
 __all__ = ["hypercorn_config", "reuse_port_socket", "run", "serve"]
@@ -91,7 +91,7 @@ async def serve(
 
 
 def run(plan: GatewayPlan, *, sock: socket.socket | None = None) -> None:
-    """Serve until SIGINT/SIGTERM (in one process; see `trio_gateway.workers` for several)."""
+    """Serve until SIGINT/SIGTERM (one process; `trio_gateway.serving.workers` runs several)."""
     trio.run(_run, plan, sock)
 
 

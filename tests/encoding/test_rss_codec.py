@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
+from trio_gateway.encoding.render import dumps_go
+from trio_gateway.encoding.rss_codec import decode_rss
 from trio_gateway.errors import BackendDecodeError
-from trio_gateway.proxy.render import dumps_go
-from trio_gateway.proxy.rss_codec import decode_rss
 
 TOP_KEYS = {"items", "author", "categories", "custom", "copyright", "description", "type"}
 TOP_KEYS |= {"language", "title", "published", "updated"}

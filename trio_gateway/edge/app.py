@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING, Any
 
 import trio
 
-from trio_gateway.backend_tls import backend_ssl_context
 from trio_gateway.edge import builtins
 from trio_gateway.edge.access_log import ACCESS_LOGGER, AccessLog
 from trio_gateway.edge.endpoint import EdgeOptions, EndpointHandler
@@ -27,14 +26,15 @@ from trio_gateway.edge.responses import (
     send_response,
     send_routing_error,
 )
-from trio_gateway.gc_tuning import collect_periodically, tune_for_serving
 from trio_gateway.plan import EndpointPlan, GatewayPlan
 from trio_gateway.proxy.backend import BackendProxy
 from trio_gateway.proxy.factory import build_endpoint_proxy
 from trio_gateway.proxy.shadow import Background
-from trio_gateway.proxy.types import ProxyFunction
-from trio_gateway.router import Match, MethodNotAllowed, Redirect, Router
+from trio_gateway.routing.router import Match, MethodNotAllowed, Redirect, Router
+from trio_gateway.serving.gc import collect_periodically, tune_for_serving
 from trio_gateway.transport import HTTPClient
+from trio_gateway.transport.tls import backend_ssl_context
+from trio_gateway.types import ProxyFunction
 
 if TYPE_CHECKING:
     import httpx

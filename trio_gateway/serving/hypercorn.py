@@ -55,14 +55,14 @@ from typing import Any
 import h11
 import trio
 
-from trio_gateway.http_fields import BAD_VALUE, is_token
+from trio_gateway.transport.fields import BAD_VALUE, is_token
+from trio_gateway.types import CANCEL_ON_DISCONNECT
 
 __all__ = ["CANCEL_ON_DISCONNECT", "ENV_SWITCH", "IdleTimer", "applied", "apply"]
 
 LOGGER = logging.getLogger(__name__)
 
 ENV_SWITCH = "TRIO_GATEWAY_HYPERCORN_TUNING"
-CANCEL_ON_DISCONNECT = "trio_gateway.cancel_on_disconnect"
 # The releases whose internals (TCPServer._read_data/protocol_send/idle_task, TaskGroup.spawn_app,
 # H11Protocol._send_h11_event) match; 0.17.3 and 0.18.0 were read line by line.
 CHECKED_VERSIONS = ("0.17.", "0.18.")

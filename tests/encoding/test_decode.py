@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
+from trio_gateway.encoding.decode import get_decoder, gunzip_if_needed
 from trio_gateway.errors import BackendDecodeError
-from trio_gateway.proxy.decode import get_decoder, gunzip_if_needed
 
 
 @pytest.mark.parametrize(
@@ -59,7 +59,7 @@ def test_gzip() -> None:
 
 
 def test_gzip_bomb_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("trio_gateway.proxy.decode.MAX_GUNZIPPED_BYTES", 1000)
+    monkeypatch.setattr("trio_gateway.encoding.decode.MAX_GUNZIPPED_BYTES", 1000)
     with pytest.raises(BackendDecodeError, match="expands beyond"):
         gunzip_if_needed(gzip.compress(b"0" * 5000), b"gzip")
     with pytest.raises(BackendDecodeError, match="EOF"):

@@ -14,7 +14,11 @@ import attrs
 
 from trio_gateway.errors import GatewayError
 
-__all__ = ["Headers", "Proxy", "Request", "Response"]
+__all__ = ["CANCEL_ON_DISCONNECT", "Headers", "Proxy", "Request", "Response"]
+
+# The ASGI scope extension the tuned hypercorn sets when it cancels the app's task on a client
+# disconnect (serving/hypercorn.py): an app that sees it needs no disconnect watcher of its own.
+CANCEL_ON_DISCONNECT = "trio_gateway.cancel_on_disconnect"
 
 # Header lists as the ASGI server and the h11 client take them: raw (name, value) byte pairs, order
 # and duplicates kept (Set-Cookie).

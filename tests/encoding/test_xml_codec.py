@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from trio_gateway.encoding.xml_codec import decode_xml, render_xml, render_xml_no_response
 from trio_gateway.errors import BackendDecodeError
-from trio_gateway.proxy.xml_codec import decode_xml, render_xml, render_xml_no_response
 
 # The mock backend's /xml document (krakend-ce tests/integration.go `xmlEndpoint`).
 XML_1_BACKEND = b"""<?xml version="1.0" encoding="UTF-8"?>

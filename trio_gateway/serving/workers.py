@@ -15,7 +15,7 @@ import signal
 import time
 from types import FrameType
 
-from trio_gateway.server import reuse_port_socket
+from trio_gateway.serving.server import reuse_port_socket
 
 __all__ = ["run_workers"]
 
@@ -27,7 +27,7 @@ GRACE_SECONDS = 30.0
 
 def _worker(config_path: str, host: str, port: int, debug: bool, log_level: str) -> None:
     from trio_gateway.cli import load_plan, setup_logging
-    from trio_gateway.server import run
+    from trio_gateway.serving.server import run
 
     setup_logging(log_level)
     plan = load_plan(config_path, debug=debug, port=port)

@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from trio_gateway.proxy import negotiate as negotiate_module
-from trio_gateway.proxy.negotiate import negotiate
+from trio_gateway.encoding import negotiate as negotiate_module
+from trio_gateway.encoding.negotiate import negotiate
 
 OFFERS = ["application/json", "text/plain", "application/xml", "application/x-yaml"]
 RENDER_OF = {"application/xml": "xml", "text/plain": "yaml", "application/x-yaml": "yaml"}

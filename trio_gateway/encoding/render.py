@@ -13,9 +13,9 @@ from typing import Any
 
 import orjson
 
-from trio_gateway.proxy.negotiate import negotiate
-from trio_gateway.proxy.xml_codec import render_xml
-from trio_gateway.proxy.yaml_codec import render_yaml
+from trio_gateway.encoding.negotiate import negotiate
+from trio_gateway.encoding.xml_codec import render_xml
+from trio_gateway.encoding.yaml_codec import render_yaml
 
 __all__ = [
     "JSON_CONTENT_TYPE",

@@ -2,7 +2,7 @@
 
 Shared by the two places that write HTTP heads without h11's per-field checks: the backend
 client's request heads (`transport/request.py`) and hypercorn's response heads
-(`hypercorn_tuning.py`).
+(`serving/hypercorn.py`).
 """
 
 from __future__ import annotations

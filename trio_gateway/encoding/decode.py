@@ -14,9 +14,9 @@ from typing import Any
 
 import orjson
 
+from trio_gateway.encoding.rss_codec import decode_rss
+from trio_gateway.encoding.xml_codec import decode_xml
 from trio_gateway.errors import BackendDecodeError
-from trio_gateway.proxy.rss_codec import decode_rss
-from trio_gateway.proxy.xml_codec import decode_xml
 
 __all__ = ["DECODERS", "Decoder", "get_decoder", "gunzip_if_needed"]
 

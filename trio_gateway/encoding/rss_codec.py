@@ -19,8 +19,8 @@ from typing import Any
 from defusedxml.common import DefusedXmlException
 from defusedxml.ElementTree import fromstring
 
+from trio_gateway.encoding.xml_codec import xml_parser_input
 from trio_gateway.errors import BackendDecodeError
-from trio_gateway.proxy.xml_codec import xml_parser_input
 
 __all__ = ["decode_rss"]
 

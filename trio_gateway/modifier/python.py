@@ -32,7 +32,7 @@ from typing import Any
 
 from trio_gateway.config.model import PythonHookConfig
 from trio_gateway.errors import GatewayError
-from trio_gateway.proxy.types import Headers, ProxyFunction, Request, Response
+from trio_gateway.types import Headers, ProxyFunction, Request, Response
 
 __all__ = [
     "HookError",

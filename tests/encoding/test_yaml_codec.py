@@ -9,9 +9,9 @@ import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 
-from trio_gateway.proxy import yaml_codec
-from trio_gateway.proxy.render import GoStruct
-from trio_gateway.proxy.yaml_codec import render_yaml
+from trio_gateway.encoding import yaml_codec
+from trio_gateway.encoding.render import GoStruct
+from trio_gateway.encoding.yaml_codec import render_yaml
 
 CONTENT_TYPE = b"application/yaml; charset=utf-8"
 

@@ -24,8 +24,8 @@ from typing import Any
 from defusedxml.common import DefusedXmlException
 from defusedxml.expatreader import DefusedExpatParser
 
+from trio_gateway.encoding.gostr import go_sprint
 from trio_gateway.errors import BackendDecodeError
-from trio_gateway.gofmt import go_sprint
 
 __all__ = [
     "XML_CONTENT_TYPE",
