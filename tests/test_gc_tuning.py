@@ -51,12 +51,12 @@ def test_only_a_serving_app_tunes(monkeypatch: pytest.MonkeyPatch) -> None:
     gc.unfreeze()
     GatewayApp(_plan()).startup()  # as open_gateway builds it
     assert gc.get_freeze_count() == 0
-    GatewayApp(_plan(), tune_gc=True).startup()
+    GatewayApp(_plan(), on_startup=gc_tuning.tune_serving_process).startup()
     assert gc.get_freeze_count() > 0
 
 
 def test_the_hypercorn_entry_point_is_a_serving_app() -> None:
-    assert trio_gateway.app._tune_gc is True
+    assert trio_gateway.app._on_startup is gc_tuning.tune_serving_process
 
 
 async def test_collect_periodically_young_then_full(
@@ -80,7 +80,7 @@ async def test_a_serving_lifespan_starts_the_collector(monkeypatch: pytest.Monke
     monkeypatch.setattr(asgi, "collect_periodically", fake_collector)
     to_app, app_inbox = trio.open_memory_channel[dict[str, Any]](4)
     from_app, app_outbox = trio.open_memory_channel[dict[str, Any]](4)
-    app = GatewayApp(_plan(), tune_gc=True)
+    app = GatewayApp(_plan(), on_startup=gc_tuning.tune_serving_process)
     async with trio.open_nursery() as nursery:
         nursery.start_soon(app, {"type": "lifespan"}, app_inbox.receive, from_app.send)
         await to_app.send({"type": "lifespan.startup"})

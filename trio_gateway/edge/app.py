@@ -31,7 +31,6 @@ from trio_gateway.proxy.backend import BackendProxy
 from trio_gateway.proxy.factory import build_endpoint_proxy
 from trio_gateway.proxy.shadow import Background
 from trio_gateway.routing.router import Match, MethodNotAllowed, Redirect, Router
-from trio_gateway.serving.gc import collect_periodically, tune_for_serving
 from trio_gateway.transport import HTTPClient
 from trio_gateway.transport.tls import backend_ssl_context
 from trio_gateway.types import ProxyFunction
@@ -78,7 +77,9 @@ class GatewayApp:
         plan: what to serve; or None to load the file named by `$TRIO_GATEWAY_CONFIG` (the shipped
             demo config when unset) at startup.
         client: the backend HTTP client; one is made (and closed at shutdown) when not given.
-        tune_gc: after startup, apply `gc_tuning.tune_for_serving()` (the process is a server's).
+        on_startup: called once after the router is built, with the lifespan's background
+            nursery (None without a lifespan): the serving layer tunes the process there
+            (`trio_gateway.serving`), so that importing or embedding the app changes nothing.
     """
 
     def __init__(
@@ -86,10 +87,10 @@ class GatewayApp:
         plan: GatewayPlan | None = None,
         *,
         client: HTTPClient | None = None,
-        tune_gc: bool = False,
+        on_startup: Callable[[trio.Nursery | None], None] | None = None,
     ) -> None:
         self._plan = plan
-        self._tune_gc = tune_gc
+        self._on_startup = on_startup
         self._client = client
         self._owns_client = client is None
         self._router: Router[EndpointHandler] | None = None
@@ -133,8 +134,8 @@ class GatewayApp:
         if not plan.disable_access_log and ACCESS_LOGGER.isEnabledFor(logging.INFO):
             self._access_log = AccessLog(plan.logger_skip_paths)
         LOGGER.info("serving %d endpoint(s)", len(plan.endpoints))
-        if self._tune_gc and tune_for_serving() and self._background.nursery is not None:
-            self._background.nursery.start_soon(collect_periodically)
+        if self._on_startup is not None:
+            self._on_startup(self._background.nursery)
 
     def _handler(
         self, endpoint: EndpointPlan, proxy: ProxyFunction, options: EdgeOptions

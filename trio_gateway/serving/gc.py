@@ -72,3 +72,10 @@ async def collect_periodically(
         await trio.sleep(interval)
         count += 1
         gc.collect(2 if count % full_every == 0 else 1)
+
+
+def tune_serving_process(nursery: trio.Nursery | None) -> None:
+    """`GatewayApp(on_startup=...)` for a process that is a server's: tune the collector and,
+    with a background nursery, run the periodic collections."""
+    if tune_for_serving() and nursery is not None:
+        nursery.start_soon(collect_periodically)

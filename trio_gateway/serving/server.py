@@ -18,6 +18,7 @@ from hypercorn.trio import serve as hypercorn_serve
 
 from trio_gateway.edge.app import GatewayApp, make_client
 from trio_gateway.plan import GatewayPlan
+from trio_gateway.serving.gc import tune_serving_process
 
 __all__ = ["hypercorn_config", "reuse_port_socket", "run", "serve"]
 
@@ -73,7 +74,7 @@ async def serve(
     # The client is ours, not the app's: hypercorn skips lifespan shutdown when it is cancelled,
     # and pooled sockets must be closed either way.
     client = make_client(plan)
-    app = GatewayApp(plan, client=client, tune_gc=tune_gc)
+    app = GatewayApp(plan, client=client, on_startup=tune_serving_process if tune_gc else None)
     config = hypercorn_config(
         host or plan.listen_ip or "0.0.0.0", plan.port if port is None else port, plan
     )
