@@ -12,7 +12,6 @@ import trio.testing
 
 import trio_gateway
 from trio_gateway.config import load_config_data
-from trio_gateway.edge import app as asgi
 from trio_gateway.edge.app import GatewayApp
 from trio_gateway.plan import GatewayPlan, compile_plan
 from trio_gateway.serving import gc as gc_tuning
@@ -77,7 +76,7 @@ async def test_a_serving_lifespan_starts_the_collector(monkeypatch: pytest.Monke
         started.set()
         await trio.sleep_forever()
 
-    monkeypatch.setattr(asgi, "collect_periodically", fake_collector)
+    monkeypatch.setattr(gc_tuning, "collect_periodically", fake_collector)
     to_app, app_inbox = trio.open_memory_channel[dict[str, Any]](4)
     from_app, app_outbox = trio.open_memory_channel[dict[str, Any]](4)
     app = GatewayApp(_plan(), on_startup=gc_tuning.tune_serving_process)
