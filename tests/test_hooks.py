@@ -9,12 +9,12 @@ import pytest
 
 from tests import hook_fixtures
 from trio_gateway.config import ConfigError, load_config_data
-from trio_gateway.config.model import PythonHookConfig
 from trio_gateway.errors import BackendError, GatewayError
 from trio_gateway.modifier.python import (
     HookError,
     HookLoadError,
     HookProxy,
+    PythonHookConfig,
     Reject,
     build_hook_proxy,
     del_header,
@@ -262,12 +262,15 @@ def test_check_accepts_good_paths() -> None:
         )
     )
     endpoint = loaded.config.endpoints[0]
-    assert endpoint.extra_config.python_hooks == PythonHookConfig(
+    assert endpoint.extra_config.get(PythonHookConfig) == PythonHookConfig(
         request=f"{M}:add_header", response=f"{M}.add_field"
     )
     plan = compile_plan(loaded.config).endpoints[0]
-    assert plan.python_hooks == endpoint.extra_config.python_hooks
-    assert plan.backends[0].python_hooks == PythonHookConfig(response=f"{M}:Hooks.add_header")
+    hooks = endpoint.extra_config.get(PythonHookConfig)
+    assert plan.extra.get(PythonHookConfig) == hooks
+    assert plan.backends[0].extra.get(PythonHookConfig) == PythonHookConfig(
+        response=f"{M}:Hooks.add_header"
+    )
 
 
 def test_check_reports_each_bad_path() -> None:

@@ -21,16 +21,10 @@ from trio_gateway.auth.claims import jwt_params
 from trio_gateway.config.hosts import clean_host
 from trio_gateway.config.model import (
     BackendConfig,
-    BotDetectorConfig,
-    CORSConfig,
     EndpointConfig,
+    ExtraConfig,
     FlatmapOperation,
-    HTTPSecureConfig,
-    JWTSignerConfig,
-    JWTValidatorConfig,
     ProxyConfig,
-    PythonHookConfig,
-    RateLimitRouterConfig,
     RouterConfig,
     ServiceConfig,
     StaticConfig,
@@ -82,14 +76,11 @@ class EndpointPlan:
     # shadow backends, removed from `backends`, with their timeouts
     shadows: tuple[BackendCall, ...] = ()
     shadow_timeouts: tuple[float, ...] = ()
-    ratelimit: RateLimitRouterConfig | None = None
-    bot_detector: BotDetectorConfig | None = None
-    jwt_validator: JWTValidatorConfig | None = None
-    jwt_signer: JWTSignerConfig | None = None
     # `JWT.<claim>` params the backends' url_patterns use (filled from a validated token)
     jwt_params: tuple[str, ...] = ()
-    # `modifier/python` at endpoint level (trio_gateway.modifier.python); None = no hook layer
-    python_hooks: PythonHookConfig | None = None
+    # The endpoint's `extra_config`: its namespaces' layers read their configs from it
+    # (trio_gateway/stack.py).
+    extra: ExtraConfig = attrs.field(factory=ExtraConfig)
 
     @property
     def name(self) -> str:
@@ -151,9 +142,8 @@ class GatewayPlan:
     tls: ServerTLS | None = None
     client_tls: Mapping[str, Any] | None = None
     allow_insecure_connections: bool = False
-    cors: CORSConfig | None = None
-    http_secure: HTTPSecureConfig | None = None
-    bot_detector: BotDetectorConfig | None = None
+    # The service's `extra_config` (the service guards read it).
+    extra: ExtraConfig = attrs.field(factory=ExtraConfig)
     disable_access_log: bool = False
     logger_skip_paths: frozenset[str] = frozenset()
 
@@ -215,10 +205,7 @@ def _backend(
         return_error_details=http.return_error_details if http else None,
         concurrent_calls=max(endpoint.concurrent_calls, 1),
         keep_body=encoding == "no-op",
-        ratelimit=extra.ratelimit_proxy,
-        circuit_breaker=extra.circuit_breaker,
-        http_cache=extra.http_cache,
-        python_hooks=extra.python_hooks,
+        extra=extra,
     )
 
 
@@ -238,11 +225,6 @@ def _flatmap(operations: tuple[FlatmapOperation, ...]) -> Formatter | None:
     return compile_flatmap([(op.type, op.args) for op in operations])
 
 
-def _is_shadow(backend: BackendConfig) -> bool:
-    proxy = backend.extra_config.proxy
-    return proxy is not None and proxy.shadow
-
-
 def _endpoint(service: ServiceConfig, endpoint: EndpointConfig) -> EndpointPlan:
     path = clean_path(endpoint.endpoint)
     timeout = endpoint.timeout or service.timeout or DEFAULT_TIMEOUT
@@ -251,8 +233,8 @@ def _endpoint(service: ServiceConfig, endpoint: EndpointConfig) -> EndpointPlan:
     output_encoding = _render_name(output_encoding, endpoint)
     queries = endpoint.input_query_strings
     proxy = endpoint.extra_config.proxy or ProxyConfig()
-    active = [b for b in endpoint.backend if not _is_shadow(b)]
-    shadows = [b for b in endpoint.backend if _is_shadow(b)]
+    active = [b for b in endpoint.backend if not b.is_shadow]
+    shadows = [b for b in endpoint.backend if b.is_shadow]
     return EndpointPlan(
         method=endpoint.method.upper(),
         path=path,
@@ -274,12 +256,8 @@ def _endpoint(service: ServiceConfig, endpoint: EndpointConfig) -> EndpointPlan:
             (b.extra_config.proxy.shadow_timeout if b.extra_config.proxy else None) or timeout
             for b in shadows
         ),
-        ratelimit=endpoint.extra_config.ratelimit_router,
-        bot_detector=endpoint.extra_config.bot_detector,
-        jwt_validator=endpoint.extra_config.jwt_validator,
-        jwt_signer=endpoint.extra_config.jwt_signer,
         jwt_params=jwt_params(b.url_pattern for b in active),
-        python_hooks=endpoint.extra_config.python_hooks,
+        extra=endpoint.extra_config,
     )
 
 
@@ -337,9 +315,7 @@ def compile_plan(
         tls=server_tls(service.tls),
         client_tls=service.client_tls,
         allow_insecure_connections=service.allow_insecure_connections,
-        cors=service.extra_config.cors,
-        http_secure=service.extra_config.http_secure,
-        bot_detector=service.extra_config.bot_detector,
+        extra=service.extra_config,
         disable_access_log=router.disable_access_log,
         logger_skip_paths=frozenset(router.logger_skip_paths),
     )

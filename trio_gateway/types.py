@@ -7,14 +7,22 @@ are `GatewayError`s; a partial success is not an exception but a `Response(is_co
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any, Protocol
 
 import attrs
 
 from trio_gateway.errors import GatewayError
 
-__all__ = ["CANCEL_ON_DISCONNECT", "Headers", "Proxy", "Request", "Response"]
+__all__ = [
+    "CANCEL_ON_DISCONNECT",
+    "BodyStream",
+    "Headers",
+    "Proxy",
+    "ProxyFunction",
+    "Request",
+    "Response",
+]
 
 # The ASGI scope extension the tuned hypercorn sets when it cancels the app's task on a client
 # disconnect (serving/hypercorn.py): an app that sees it needs no disconnect watcher of its own.
@@ -23,6 +31,23 @@ CANCEL_ON_DISCONNECT = "trio_gateway.cancel_on_disconnect"
 # Header lists as the ASGI server and the h11 client take them: raw (name, value) byte pairs, order
 # and duplicates kept (Set-Cookie).
 Headers = list[tuple[bytes, bytes]]
+
+
+class BodyStream(Protocol):
+    """A backend answer whose body is read as it arrives (a `no-op` endpoint's)."""
+
+    status: int
+    headers: Headers
+
+    def __aiter__(self) -> AsyncIterator[bytes]: ...
+
+    def at_end(self) -> bool:
+        """The body has been read to its end (checked without I/O)."""
+        ...
+
+    def close(self) -> None:
+        """Release the connection (back to the pool if the body was read, else closed)."""
+        ...
 
 
 @attrs.define(slots=True, kw_only=True)
@@ -60,6 +85,14 @@ class Response:
     error: GatewayError | None = None
     # The raw body of a `no-op` backend (lura's `Io`), for sequential `{resp0}` params.
     body: bytes | None = None
+    # A `no-op` endpoint's answer, still streaming: whoever takes the Response owns it and must
+    # `close()` it (the edge does once relayed; a layer that drops a Response closes it).
+    stream: BodyStream | None = None
+
+    def close(self) -> None:
+        """Release the stream of a dropped response (nothing to do without one)."""
+        if self.stream is not None:
+            self.stream.close()
 
 
 class Proxy(Protocol):

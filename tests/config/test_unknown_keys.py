@@ -9,6 +9,12 @@ import pytest
 from trio_gateway.config import ConfigError, load_config_data
 from trio_gateway.config.unknown_keys import unknown_key_diagnostics
 
+REFUSED = (
+    "refused, because serving without it would protect less, or send requests elsewhere, than"
+    " this configuration asks (hint: remove it, or set TRIO_GATEWAY_ALLOW_UNENFORCED={n} to"
+    " serve without it (docs/configuration.md))"
+)
+
 
 def be(**keys: Any) -> dict[str, Any]:
     return {"url_pattern": "/x", **keys}
@@ -97,17 +103,27 @@ CASES: list[tuple[str, dict[str, Any], list[str]]] = [
         "not implemented namespace",
         config(extra_config={"validation/cel": []}),
         [
-            'warning: $.endpoints[0].extra_config["validation/cel"]: namespace'
-            " `validation/cel` is not implemented yet by trio-gateway (ignored)"
+            'error: $.endpoints[0].extra_config["validation/cel"]: namespace'
+            " `validation/cel` is not implemented yet by trio-gateway: "
+            + REFUSED.format(n="validation/cel")
+        ],
+    ),
+    (
+        "harmless not implemented namespace",
+        {"version": 3, "extra_config": {"telemetry/opentelemetry": {}}},
+        [
+            'warning: $.extra_config["telemetry/opentelemetry"]: namespace'
+            " `telemetry/opentelemetry` is not implemented yet by trio-gateway (ignored)"
         ],
     ),
     (
         "not implemented namespace by its legacy name",
         config(be(extra_config={"github.com/devopsfaith/krakend-martian": {}})),
         [
-            "warning: $.endpoints[0].backend[0].extra_config"
+            "error: $.endpoints[0].backend[0].extra_config"
             '["github.com/devopsfaith/krakend-martian"]: namespace'
-            " `modifier/martian` is not implemented yet by trio-gateway (ignored)"
+            " `modifier/martian` is not implemented yet by trio-gateway: "
+            + REFUSED.format(n="modifier/martian")
         ],
     ),
     (
@@ -148,8 +164,9 @@ CASES: list[tuple[str, dict[str, Any], list[str]]] = [
         "enterprise namespace",
         config(extra_config={"auth/api-keys": {}}),
         [
-            'warning: $.endpoints[0].extra_config["auth/api-keys"]: namespace `auth/api-keys` is'
-            " KrakenD Enterprise only, not supported by trio-gateway (ignored)"
+            'error: $.endpoints[0].extra_config["auth/api-keys"]: namespace `auth/api-keys` is'
+            " KrakenD Enterprise only, not supported by trio-gateway: "
+            + REFUSED.format(n="auth/api-keys")
         ],
     ),
     (

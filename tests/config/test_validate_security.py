@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from trio_gateway.config import ConfigError, load_config_data
+from trio_gateway.config.model import JWTValidatorConfig
 
 
 def _endpoint(extra: dict[str, Any]) -> dict[str, Any]:
@@ -52,5 +53,5 @@ def test_a_good_validator_passes() -> None:
         "auth/validator": {"alg": "RS256", "jwk_url": "https://idp.example/jwks", "roles": ["a"]}
     }
     loaded = load_config_data(_endpoint(extra))
-    assert loaded.config.endpoints[0].extra_config.jwt_validator is not None
+    assert loaded.config.endpoints[0].extra_config.get(JWTValidatorConfig) is not None
     assert not [w for w in loaded.warnings if "auth/validator" in w.path]

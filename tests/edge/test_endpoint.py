@@ -16,6 +16,7 @@ from trio_gateway.errors import BackendStatusError
 from trio_gateway.plan import compile_plan
 from trio_gateway.proxy.request import UrlTemplate
 from trio_gateway.routing.router import Match, Router
+from trio_gateway.stack import EndpointStack
 from trio_gateway.types import Request, Response
 
 
@@ -28,7 +29,10 @@ def _app(monkeypatch: pytest.MonkeyPatch, proxy: Any, **service: Any) -> Gateway
             **service,
         }
     ).config
-    monkeypatch.setattr("trio_gateway.edge.app.build_proxy", lambda plan, client, background: proxy)
+    monkeypatch.setattr(
+        "trio_gateway.edge.app.build_endpoint",
+        lambda plan, context: EndpointStack(guards=(), responder=None, proxy=proxy),
+    )
     app = GatewayApp(compile_plan(config))
     app.startup()
     return app

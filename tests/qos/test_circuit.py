@@ -10,11 +10,11 @@ import pytest
 import trio
 import trio.testing
 
-from trio_gateway.config.model import CircuitBreakerConfig
 from trio_gateway.errors import BackendError, BackendUnavailable
-from trio_gateway.qos.circuit import (
+from trio_gateway.qos.circuit_breaker import (
     BreakerStatistics,
     CircuitBreaker,
+    CircuitBreakerConfig,
     CircuitBreakerProxy,
     CircuitOpen,
     State,
@@ -257,7 +257,7 @@ LOG = "[CB] Circuit breaker named 'users' went from '{}' to '{}'"
 
 
 def test_state_changes_are_logged(caplog: pytest.LogCaptureFixture) -> None:
-    caplog.set_level(logging.WARNING, logger="trio_gateway.qos.circuit")
+    caplog.set_level(logging.WARNING, logger="trio_gateway.qos.circuit_breaker")
     breaker = CircuitBreaker(name="users", timeout=10, interval=5, log_status_change=True)
     play(breaker, [*fails(0), ("state", 11, HALF), *fails(11), ("OK", 22, None), ("OK", 40, None)])
     assert [r.getMessage() for r in caplog.records] == [
@@ -268,11 +268,11 @@ def test_state_changes_are_logged(caplog: pytest.LogCaptureFixture) -> None:
         LOG.format("half-open", "closed"),
     ]  # the interval reset at 40 is no state change: no line
     assert {r.levelno for r in caplog.records} == {logging.WARNING}
-    assert {r.name for r in caplog.records} == {"trio_gateway.qos.circuit"}
+    assert {r.name for r in caplog.records} == {"trio_gateway.qos.circuit_breaker"}
 
 
 def test_nothing_is_logged_without_log_status_change(caplog: pytest.LogCaptureFixture) -> None:
-    caplog.set_level(logging.DEBUG, logger="trio_gateway.qos.circuit")
+    caplog.set_level(logging.DEBUG, logger="trio_gateway.qos.circuit_breaker")
     breaker = CircuitBreaker(name="users", timeout=10)
     play(breaker, [*fails(0), ("OK", 11, None), ("state", 11, CLOSED_)])
     assert caplog.records == []
@@ -345,7 +345,7 @@ def test_from_config_any_non_zero_field_installs_a_breaker(config: CircuitBreake
 
 
 def test_from_config_passes_the_settings(caplog: pytest.LogCaptureFixture) -> None:
-    caplog.set_level(logging.WARNING, logger="trio_gateway.qos.circuit")
+    caplog.set_level(logging.WARNING, logger="trio_gateway.qos.circuit_breaker")
     config = CircuitBreakerConfig(interval=30, timeout=5, max_errors=1, log_status_change=True)
     breaker = CircuitBreaker.from_config(config, now=0)
     assert breaker is not None

@@ -17,7 +17,7 @@ import trio.testing
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from trio_gateway.config.model import RateLimitProxyConfig, RateLimitRouterConfig, Seconds
+from trio_gateway.config.model import Seconds
 from trio_gateway.qos.ratelimit import (
     ProxyRateLimiter,
     Rejection,
@@ -25,6 +25,8 @@ from trio_gateway.qos.ratelimit import (
     TokenBucket,
     client_key,
 )
+from trio_gateway.qos.ratelimit_proxy import RateLimitProxyConfig
+from trio_gateway.qos.ratelimit_router import RateLimitRouterConfig
 
 T0 = 1000.0  # an arbitrary origin: trio's clock does not start at zero either
 

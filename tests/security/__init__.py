@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from trio_gateway.config.model import CORSConfig, Seconds
+from trio_gateway.config.model import Seconds
 from trio_gateway.security import CORS, PreflightAnswer
+from trio_gateway.security.cors import CORSConfig
 
 Headers = list[tuple[bytes, bytes]]
 

@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from trio_gateway.config.model import BotDetectorConfig
 from trio_gateway.security import BotDetector
+from trio_gateway.security.bot_detector import BotDetectorConfig
 
 # krakend-ce tests/fixtures/krakend.json "security/bot-detector".
 CE_FIXTURE = BotDetectorConfig(
@@ -100,7 +100,7 @@ def test_order_and_matching(
 def test_unusable_config_installs_no_detector(
     options: dict[str, Any], message: str, caplog: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level(logging.WARNING, logger="trio_gateway.security.botdetector")
+    caplog.set_level(logging.WARNING, logger="trio_gateway.security.bot_detector")
     assert BotDetector.from_config(BotDetectorConfig(**options)) is None
     [record] = caplog.records
     assert record.levelno == logging.WARNING

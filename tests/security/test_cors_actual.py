@@ -9,9 +9,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tests.security import PREFLIGHT_VARY, Headers, answer, answer_for, as_dict, cors, hdrs
-from trio_gateway.config.model import CORSConfig, Seconds
+from trio_gateway.config.model import Seconds
 from trio_gateway.security import CORS
-from trio_gateway.security.cors import canonical_header_key
+from trio_gateway.security.cors import CORSConfig, canonical_header_key
 
 
 def test_options_passthrough_routes_the_preflight_but_keeps_its_headers() -> None:

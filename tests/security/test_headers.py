@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from trio_gateway.config.model import HTTPSecureConfig
 from trio_gateway.security import EarlyAnswer, SecurityHeaders
+from trio_gateway.security.http import HTTPSecureConfig
 
 Headers = list[tuple[bytes, bytes]]
 

@@ -32,6 +32,7 @@ from cattrs.errors import (
 )
 from cattrs.gen import make_dict_structure_fn, override
 
+from trio_gateway.config.core_namespaces import CORE_ATTRIBUTES
 from trio_gateway.config.durations import format_duration_ns, parse_duration
 from trio_gateway.config.model import ExtraConfig, Seconds, ServiceConfig
 from trio_gateway.config.namespaces import IMPLEMENTED, canonical_name, is_comment_key
@@ -211,6 +212,7 @@ def _structure_extra_config(value: Any, _: Any) -> ExtraConfig:
     """Structure the implemented namespaces, keep every namespace in `raw` (canonical names)."""
     data = _require_mapping(value)
     raw: dict[str, Any] = {}
+    core: dict[str, Any] = {}
     typed: dict[str, Any] = {}
     errors: list[Exception] = []
     for key, item in data.items():
@@ -220,18 +222,22 @@ def _structure_extra_config(value: Any, _: Any) -> ExtraConfig:
         if name != key and name in data:
             continue  # both spellings present: the v3 name wins, as after lura's Normalize
         raw[name] = item
-        implemented = IMPLEMENTED.get(name)
-        if implemented is None:
+        cls = IMPLEMENTED.get(name)
+        if cls is None:
             continue
-        attribute, cls = implemented
         try:
-            typed[attribute] = CONVERTER.structure(item, cls)
+            structured = CONVERTER.structure(item, cls)
         except (BaseValidationError, ValueProblem) as exc:
             exc.add_note(AttributeValidationNote(f"@ namespace {key}", key, cls))
             errors.append(exc)
+            continue
+        if name in CORE_ATTRIBUTES:
+            core[CORE_ATTRIBUTES[name]] = structured
+        else:
+            typed[name] = structured
     if errors:
         raise ClassValidationError("While structuring ExtraConfig", errors, ExtraConfig)
-    return ExtraConfig(**typed, raw=raw)
+    return ExtraConfig(**core, namespaces=typed, raw=raw)
 
 
 def _make_converter() -> cattrs.Converter:

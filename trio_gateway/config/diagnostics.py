@@ -19,7 +19,9 @@ import attrs
 __all__ = [
     "ConfigError",
     "Diagnostic",
+    "Path",
     "PathSegment",
+    "Report",
     "Severity",
     "did_you_mean",
     "format_path",
@@ -28,6 +30,7 @@ __all__ = [
 
 Severity = Literal["error", "warning"]
 PathSegment = str | int
+Path = tuple[PathSegment, ...]
 
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 
@@ -43,12 +46,16 @@ class Diagnostic:
             `file:line:column` location for syntax errors.
         message: what is wrong, in one line.
         hint: how to fix it, if we can tell (e.g. `did you mean {user_id}?`).
+        code: a machine-readable kind for the few diagnostics that callers act on:
+            `unenforced:<name>` for something the config asks for that trio-gateway cannot
+            enforce (refused unless the operator opts out; see `config/load.py`).
     """
 
     severity: Severity
     path: str
     message: str
     hint: str | None = None
+    code: str | None = attrs.field(default=None, eq=False)
 
     def __str__(self) -> str:
         text = f"{self.severity}: {self.path}: {self.message}"
@@ -128,3 +135,20 @@ def did_you_mean(word: str, candidates: Iterable[str]) -> str | None:
             return candidate
     matches = difflib.get_close_matches(word, pool, n=1, cutoff=0.6)
     return matches[0] if matches else None
+
+
+@attrs.define(eq=False)
+class Report:
+    """Collects diagnostics in the order they are found (every check writes into one)."""
+
+    items: list[Diagnostic] = attrs.field(factory=list)
+
+    def error(
+        self, path: Path, message: str, hint: str | None = None, *, code: str | None = None
+    ) -> None:
+        """Record an error at the JSON path given as segments."""
+        self.items.append(Diagnostic("error", format_path(path), message, hint, code))
+
+    def warning(self, path: Path, message: str, hint: str | None = None) -> None:
+        """Record a warning at the JSON path given as segments."""
+        self.items.append(Diagnostic("warning", format_path(path), message, hint))

@@ -20,7 +20,7 @@ import json
 import os
 import types
 import typing
-from collections.abc import Mapping
+from collections.abc import Collection, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -36,9 +36,21 @@ from trio_gateway.config.structure_errors import StructureIssue, structure_issue
 from trio_gateway.config.unknown_keys import unknown_key_diagnostics
 from trio_gateway.config.validate import validate
 
-__all__ = ["ENV_PREFIX", "LoadedConfig", "apply_env_overrides", "load_config", "load_config_data"]
+__all__ = [
+    "ALLOW_UNENFORCED_ENV",
+    "ENV_PREFIX",
+    "LoadedConfig",
+    "allowed_unenforced",
+    "apply_env_overrides",
+    "load_config",
+    "load_config_data",
+]
 
 ENV_PREFIX = "KRAKEND_"
+# Fail closed, unless the operator says otherwise: namespaces (comma-separated, or `*` for all)
+# that may be served without being enforced, as KrakenD CE ignores what it does not implement.
+ALLOW_UNENFORCED_ENV = "TRIO_GATEWAY_ALLOW_UNENFORCED"
+_UNENFORCED = "unenforced:"
 
 
 @attrs.frozen(kw_only=True)
@@ -57,7 +69,10 @@ class LoadedConfig:
 
 
 def load_config(
-    path: str | os.PathLike[str], *, env: Mapping[str, str] | None = None
+    path: str | os.PathLike[str],
+    *,
+    env: Mapping[str, str] | None = None,
+    allow_unenforced: Iterable[str] | None = None,
 ) -> LoadedConfig:
     """Load and check a configuration file.
 
@@ -65,6 +80,9 @@ def load_config(
         path: the file; its extension picks the format (`.yml`/`.yaml`, `.toml`, else JSON).
         env: environment for `FC_*` (flexible configuration) and `KRAKEND_*` overrides;
             `None` means `os.environ`.
+        allow_unenforced: namespaces (or `*`) that may be served although trio-gateway cannot
+            enforce them (their errors become warnings); `None` reads
+            `$TRIO_GATEWAY_ALLOW_UNENFORCED` from `env`.
 
     Raises:
         ConfigError: with every error found (and the warnings), located by JSON path, or by
@@ -77,16 +95,49 @@ def load_config(
     overridden: dict[str, str] = {}
     if isinstance(data, Mapping):
         data, overridden = apply_env_overrides(data, environ)
-    return _load(data, source, overridden)
+    allowed = allowed_unenforced(environ) if allow_unenforced is None else set(allow_unenforced)
+    return _load(data, source, overridden, allowed)
 
 
-def load_config_data(data: Mapping[str, Any], *, source: str = "<dict>") -> LoadedConfig:
+def load_config_data(
+    data: Mapping[str, Any],
+    *,
+    source: str = "<dict>",
+    allow_unenforced: Iterable[str] | None = None,
+) -> LoadedConfig:
     """Check a configuration built in Python (a JSON-shaped mapping, as `json.load` returns).
+
+    `allow_unenforced` as for `load_config` (`None` reads `$TRIO_GATEWAY_ALLOW_UNENFORCED`).
 
     Raises:
         ConfigError: as `load_config` (no environment overrides are applied).
     """
-    return _load(data, source, {})
+    allowed = allowed_unenforced(os.environ) if allow_unenforced is None else set(allow_unenforced)
+    return _load(data, source, {}, allowed)
+
+
+def allowed_unenforced(env: Mapping[str, str]) -> set[str]:
+    """The namespaces `$TRIO_GATEWAY_ALLOW_UNENFORCED` names (`*` = all)."""
+    return {name.strip() for name in env.get(ALLOW_UNENFORCED_ENV, "").split(",") if name.strip()}
+
+
+def allow(diagnostics: Iterable[Diagnostic], allowed: Collection[str]) -> list[Diagnostic]:
+    """Downgrade to warnings the `unenforced:` errors whose namespace the operator allowed."""
+    result = []
+    for diagnostic in diagnostics:
+        code = diagnostic.code or ""
+        if code.startswith(_UNENFORCED) and diagnostic.is_error:
+            name = code[len(_UNENFORCED) :]
+            if "*" in allowed or name in allowed or name.partition("=")[0] in allowed:
+                diagnostic = attrs.evolve(
+                    diagnostic,
+                    severity="warning",
+                    message=diagnostic.message.partition(": refused")[0]
+                    + f": served WITHOUT it ({ALLOW_UNENFORCED_ENV})",
+                    hint=None,
+                )
+        result.append(diagnostic)
+    return result
 
 
 def apply_env_overrides(
@@ -152,7 +203,9 @@ def _read(path: Path, env: Mapping[str, str], source: str) -> tuple[str, Format]
         raise ConfigError([Diagnostic("error", source, message)], source) from None
 
 
-def _load(data: Any, source: str, overridden: Mapping[str, str]) -> LoadedConfig:
+def _load(
+    data: Any, source: str, overridden: Mapping[str, str], allowed: Collection[str]
+) -> LoadedConfig:
     diagnostics: list[Diagnostic] = []
     config: ServiceConfig | None = None
     try:
@@ -167,7 +220,7 @@ def _load(data: Any, source: str, overridden: Mapping[str, str]) -> LoadedConfig
     else:
         diagnostics += unknown_key_diagnostics(data)
         diagnostics += validate(config)
-    diagnostics = _with_env_hints(diagnostics, overridden)
+    diagnostics = _with_env_hints(allow(diagnostics, allowed), overridden)
     if config is None or any(d.is_error for d in diagnostics):
         raise ConfigError(diagnostics, source)
     return LoadedConfig(config=config, warnings=tuple(diagnostics), source=source)

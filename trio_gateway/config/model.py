@@ -16,28 +16,22 @@ kept raw in `ExtraConfig.raw` under its canonical name so later layers and `chec
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, NewType
+from typing import Any, ClassVar, NewType, TypeVar
 
 import attrs
+
+T = TypeVar("T")
 
 __all__ = [
     "BackendConfig",
     "BackendHTTPClientConfig",
     "BackendHTTPConfig",
-    "BotDetectorConfig",
-    "CORSConfig",
-    "CircuitBreakerConfig",
     "EndpointConfig",
     "ExtraConfig",
     "FlatmapOperation",
-    "HTTPCacheConfig",
-    "HTTPSecureConfig",
     "JWTSignerConfig",
     "JWTValidatorConfig",
     "ProxyConfig",
-    "PythonHookConfig",
-    "RateLimitProxyConfig",
-    "RateLimitRouterConfig",
     "RouterConfig",
     "Seconds",
     "ServiceConfig",
@@ -48,7 +42,7 @@ __all__ = [
 Seconds = NewType("Seconds", float)
 
 
-def _frozen_dict() -> Mapping[str, Any]:
+def frozen_dict() -> Mapping[str, Any]:
     return {}
 
 
@@ -87,7 +81,7 @@ class StaticConfig:
     """`extra_config.proxy.static`: data injected into the response by `strategy`."""
 
     strategy: str = "always"
-    data: Mapping[str, Any] = attrs.field(factory=_frozen_dict)
+    data: Mapping[str, Any] = attrs.field(factory=frozen_dict)
 
 
 @attrs.frozen(kw_only=True)
@@ -130,68 +124,10 @@ class BackendHTTPClientConfig:
 
 
 @attrs.frozen(kw_only=True)
-class RateLimitRouterConfig:
-    """`extra_config."qos/ratelimit/router"` (endpoint): an endpoint-wide bucket (503 when empty)
-    and one bucket per client (429), refilled at `max_rate` / `client_max_rate` per `every`."""
-
-    max_rate: float = 0.0
-    capacity: int = 0  # 0 = KrakenD's default (the per-second rate, at least 1)
-    client_max_rate: float = 0.0
-    client_capacity: int = 0
-    strategy: str = ""  # "ip" | "header" | "param"
-    key: str = ""
-    every: Seconds | None = None  # default 1 s; KrakenD raises anything under 1 s to 1 s
-    num_shards: int = 2048  # accepted for compatibility; our store is not sharded
-    cleanup_period: Seconds | None = None  # default 1 m
-    cleanup_threads: int = 1  # accepted for compatibility (KrakenD ignores it too)
-    # Beyond KrakenD: a Retry-After header on 429/503 (seconds until a token is back).
-    retry_after: bool = True
-    # Beyond KrakenD: at most this many client buckets; past it the least recently used go.
-    max_clients: int = 100_000
-
-
-@attrs.frozen(kw_only=True)
-class RateLimitProxyConfig:
-    """`extra_config."qos/ratelimit/proxy"` (backend): one bucket per backend definition."""
-
-    max_rate: float = 0.0
-    capacity: int = 0
-    every: Seconds | None = None
-
-
-@attrs.frozen(kw_only=True)
-class CircuitBreakerConfig:
-    """`extra_config."qos/circuit-breaker"` (backend). Times are whole seconds, as in KrakenD."""
-
-    interval: int = 0
-    timeout: int = 0  # 0 = gobreaker's default of 60 s
-    max_errors: int = 0
-    name: str = ""
-    log_status_change: bool = False
-
-
-@attrs.frozen(kw_only=True)
-class HTTPCacheConfig:
-    """`extra_config."qos/http-cache"` (backend): an in-memory HTTP cache of backend answers."""
-
-    shared: bool = False
-    max_items: int = 0
-    max_size: int = 0  # bytes
-
-
-@attrs.frozen(kw_only=True)
-class PythonHookConfig:
-    """`extra_config."modifier/python"` (endpoint, backend): Python callables by import path
-    (`package.module:function`), run before (`request`) and after (`response`) the proxy.
-    See `docs/hooks.md`."""
-
-    request: str = ""
-    response: str = ""
-
-
-@attrs.frozen(kw_only=True)
 class JWTValidatorConfig:
     """`extra_config."auth/validator"` (endpoint; at service level only `shared_cache_duration`)."""
+
+    NAMESPACE: ClassVar[str] = "auth/validator"
 
     alg: str = ""
     jwk_url: str = ""
@@ -227,6 +163,8 @@ class JWTValidatorConfig:
 class JWTSignerConfig:
     """`extra_config."auth/signer"` (endpoint): sign `keys_to_sign` of the response as JWTs."""
 
+    NAMESPACE: ClassVar[str] = "auth/signer"
+
     alg: str = ""
     kid: str = ""
     keys_to_sign: tuple[str, ...] = ()
@@ -243,78 +181,33 @@ class JWTSignerConfig:
 
 
 @attrs.frozen(kw_only=True)
-class CORSConfig:
-    """`extra_config."security/cors"` (service)."""
-
-    allow_origins: tuple[str, ...] = ()  # empty = ["*"] (KrakenD)
-    allow_methods: tuple[str, ...] = ()  # empty = GET, POST, HEAD (rs/cors)
-    allow_headers: tuple[str, ...] = ()  # empty = ["*"] (KrakenD)
-    expose_headers: tuple[str, ...] = ()
-    allow_credentials: bool = False
-    allow_private_network: bool = False
-    options_passthrough: bool = False
-    options_success_status: int = 204
-    max_age: Seconds | None = None
-    debug: bool = False
-
-
-@attrs.frozen(kw_only=True)
-class HTTPSecureConfig:
-    """`extra_config."security/http"` (service): unrolled/secure's options."""
-
-    allowed_hosts: tuple[str, ...] = ()
-    allowed_hosts_are_regex: bool = False
-    host_proxy_headers: tuple[str, ...] = ()
-    ssl_redirect: bool = False
-    ssl_host: str = ""
-    ssl_proxy_headers: Mapping[str, str] = attrs.field(factory=_frozen_dict)
-    sts_seconds: int = 0
-    sts_include_subdomains: bool = False
-    force_sts_header: bool = False
-    frame_deny: bool = False
-    custom_frame_options_value: str = ""
-    content_type_nosniff: bool = False
-    browser_xss_filter: bool = False
-    content_security_policy: str = ""
-    referrer_policy: str = ""
-    is_development: bool = False
-    hpkp_public_key: str = ""  # accepted and ignored, as KrakenD (HPKP is gone)
-
-
-@attrs.frozen(kw_only=True)
-class BotDetectorConfig:
-    """`extra_config."security/bot-detector"` (service and endpoint)."""
-
-    allow: tuple[str, ...] = ()
-    deny: tuple[str, ...] = ()
-    patterns: tuple[str, ...] = ()
-    empty_user_agent_is_bot: bool = False
-    cache_size: int = 0
-
-
-@attrs.frozen(kw_only=True)
 class ExtraConfig:
-    """An `extra_config` object: implemented namespaces structured, everything kept in `raw`.
+    """An `extra_config` object: KrakenD's core namespaces as fields, every other implemented
+    namespace structured in `namespaces`, and everything as written in `raw`.
 
-    `raw` maps the canonical namespace name (aliases such as
-    `github.com/devopsfaith/krakend/proxy` are renamed to `proxy`) to the JSON value as written.
+    `raw` and `namespaces` are keyed by canonical namespace name (aliases such as
+    `github.com/devopsfaith/krakend/proxy` are renamed to `proxy`). A component namespace is read
+    with `get(ItsConfigClass)`: each class names the namespace it is read from (`NAMESPACE`), so
+    the model needs no field per component (see trio_gateway/namespace.py).
     """
 
     router: RouterConfig | None = None
     proxy: ProxyConfig | None = None
     backend_http: BackendHTTPConfig | None = None
     backend_http_client: BackendHTTPClientConfig | None = None
-    ratelimit_router: RateLimitRouterConfig | None = None
-    ratelimit_proxy: RateLimitProxyConfig | None = None
-    circuit_breaker: CircuitBreakerConfig | None = None
-    http_cache: HTTPCacheConfig | None = None
-    jwt_validator: JWTValidatorConfig | None = None
-    jwt_signer: JWTSignerConfig | None = None
-    cors: CORSConfig | None = None
-    http_secure: HTTPSecureConfig | None = None
-    bot_detector: BotDetectorConfig | None = None
-    python_hooks: PythonHookConfig | None = None
-    raw: Mapping[str, Any] = attrs.field(factory=_frozen_dict)
+    namespaces: Mapping[str, Any] = attrs.field(factory=frozen_dict)
+    raw: Mapping[str, Any] = attrs.field(factory=frozen_dict)
+
+    @classmethod
+    def of(cls, *configs: Any, **core: Any) -> ExtraConfig:
+        """An ExtraConfig holding these component configs (and core ones by keyword):
+        `ExtraConfig.of(CircuitBreakerConfig(max_errors=1), proxy=ProxyConfig(shadow=True))`."""
+        return cls(namespaces={type(c).NAMESPACE: c for c in configs}, **core)
+
+    def get(self, config_class: type[T]) -> T | None:
+        """The structured config of the namespace `config_class` is read from, or None."""
+        value = self.namespaces.get(config_class.NAMESPACE)  # type: ignore[attr-defined]
+        return value if isinstance(value, config_class) else None
 
 
 @attrs.frozen(kw_only=True)
@@ -331,7 +224,7 @@ class BackendConfig:
     group: str = ""
     allow: tuple[str, ...] = ()
     deny: tuple[str, ...] = ()
-    mapping: Mapping[str, str] = attrs.field(factory=_frozen_dict)
+    mapping: Mapping[str, str] = attrs.field(factory=frozen_dict)
     sd: str = ""
     sd_scheme: str = ""
     input_headers: tuple[str, ...] = ()
@@ -340,6 +233,12 @@ class BackendConfig:
     timeout: Seconds | None = None
     concurrent_calls: int | None = None
     extra_config: ExtraConfig = attrs.field(factory=ExtraConfig)
+
+    @property
+    def is_shadow(self) -> bool:
+        """A shadow backend: called, its answer ignored (`extra_config.proxy.shadow`)."""
+        proxy = self.extra_config.proxy
+        return proxy is not None and proxy.shadow
 
 
 @attrs.frozen(kw_only=True)

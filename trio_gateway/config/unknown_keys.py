@@ -19,6 +19,7 @@ from typing import Any
 import attrs
 
 from trio_gateway.config.diagnostics import Diagnostic, PathSegment, did_you_mean, format_path
+from trio_gateway.config.known import fail_closed
 from trio_gateway.config.model import (
     BackendConfig,
     EndpointConfig,
@@ -94,7 +95,7 @@ _PROXY_BY_LEVEL = {
     Level.BACKEND: frozenset({"flatmap_filter", "shadow", "shadow_timeout"}),
 }
 # Every implemented namespace but `proxy`, whose keys depend on the level (walked separately).
-NAMESPACE_KEYS = {name: _keys(cls) for name, (_, cls) in IMPLEMENTED.items() if name != "proxy"}
+NAMESPACE_KEYS = {name: _keys(cls) for name, cls in IMPLEMENTED.items() if name != "proxy"}
 _ENTERPRISE_KEYS = {
     "router": frozenset({"decompress_gzip", "disable_gzip"}),
     "proxy": frozenset({"max_payload", "decompress_gzip"}),
@@ -205,11 +206,7 @@ class _Walker:
                 path, f"both `{name}` and its legacy name `{key}` are set: `{key}` is ignored"
             )
         elif namespace.status is Status.ENTERPRISE:
-            self.warn(
-                path,
-                f"namespace `{name}` is KrakenD Enterprise only, not supported by trio-gateway "
-                "(ignored)",
-            )
+            self.unenforced(path, name, "is KrakenD Enterprise only, not supported by trio-gateway")
         elif level not in namespace.levels:
             where = ", ".join(sorted(lv.value for lv in namespace.levels))
             self.warn(
@@ -218,11 +215,29 @@ class _Walker:
                 "(ignored)",
             )
         elif namespace.status is Status.NOT_IMPLEMENTED:
-            self.warn(path, f"namespace `{name}` is not implemented yet by trio-gateway (ignored)")
+            self.unenforced(path, name, "is not implemented yet by trio-gateway")
         elif name == "proxy":
             self.proxy(value, path, level)
         else:
             self.namespace_keys(name, value, path, NAMESPACE_KEYS[name])
+
+    def unenforced(self, path: Path, name: str, what: str) -> None:
+        """A namespace trio-gateway cannot honour: refused when skipping it would weaken what the
+        configuration asks for (fail closed, `known.fail_closed`), else ignored with a warning."""
+        if not fail_closed(name):
+            self.warn(path, f"namespace `{name}` {what} (ignored)")
+            return
+        self.out.append(
+            Diagnostic(
+                "error",
+                format_path(path),
+                f"namespace `{name}` {what}: refused, because serving without it would protect "
+                "less, or send requests elsewhere, than this configuration asks",
+                f"remove it, or set TRIO_GATEWAY_ALLOW_UNENFORCED={name} to serve without it "
+                "(docs/configuration.md)",
+                f"unenforced:{name}",
+            )
+        )
 
     def namespace_keys(self, name: str, value: Any, path: Path, known: frozenset[str]) -> None:
         if not isinstance(value, Mapping):

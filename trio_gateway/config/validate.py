@@ -15,7 +15,15 @@ from __future__ import annotations
 
 import ipaddress
 
-from trio_gateway.config.diagnostics import Diagnostic, PathSegment, did_you_mean, format_path
+import attrs
+
+from trio_gateway.config.diagnostics import (
+    Diagnostic,
+    PathSegment,
+    Report,
+    did_you_mean,
+    format_path,
+)
 from trio_gateway.config.hosts import clean_host
 from trio_gateway.config.model import BackendConfig, EndpointConfig, ServiceConfig
 from trio_gateway.config.placeholders import (
@@ -28,19 +36,14 @@ from trio_gateway.config.placeholders import (
 )
 from trio_gateway.config.routes import Route, route_diagnostics
 from trio_gateway.config.validate_extra import (
-    Report,
     check_backend_proxy,
     check_endpoint_proxy,
-    is_shadow,
     negative_durations,
     sequential_placeholder,
 )
-from trio_gateway.config.validate_hooks import check_hooks
-from trio_gateway.config.validate_security import (
-    check_bot_detector,
-    check_endpoint_security,
-    check_server_tls,
-)
+from trio_gateway.config.validate_security import check_server_tls
+from trio_gateway.namespace import Level, Where
+from trio_gateway.stack import REGISTRY
 
 __all__ = [
     "BACKEND_ENCODINGS",
@@ -66,8 +69,7 @@ def validate(config: ServiceConfig) -> list[Diagnostic]:
     """Return every semantic problem of `config`: service, then each endpoint, then routes."""
     report = Report()
     _check_service(config, report)
-    if config.extra_config.bot_detector is not None:
-        check_bot_detector(config.extra_config.bot_detector, ("extra_config",), report)
+    _check_namespaces(Where(path=(), level=Level.SERVICE, service=config), report)
     check_server_tls(config.tls, report)
     routes: list[Route] = []
     router = config.extra_config.router
@@ -112,6 +114,24 @@ def _check_service(config: ServiceConfig, report: Report) -> None:
         )
     if config.plugin is not None:
         report.warning(("plugin",), "Go plugins are not supported by trio-gateway (ignored)")
+
+
+def _check_namespaces(where: Where, report: Report) -> None:
+    """Each implemented namespace's own `check`, for the namespaces of one `extra_config` read at
+    its level (one at another level is ignored by KrakenD: `unknown_keys.py` says so)."""
+    if where.backend is not None:
+        extra = where.backend.extra_config
+    elif where.endpoint is not None:
+        extra = where.endpoint.extra_config
+    else:
+        extra = where.service.extra_config
+    for name, config in extra.namespaces.items():
+        namespace = REGISTRY.get(name)
+        if namespace is None or namespace.check is None or where.level not in namespace.levels:
+            continue
+        namespace.check(
+            config, attrs.evolve(where, path=(*where.path, "extra_config", name)), report
+        )
 
 
 def _is_go_ip(text: str) -> bool:
@@ -159,7 +179,7 @@ def _check_endpoint(
         )
     if not endpoint.backend:
         report.error((*path, "backend"), f"the '{name}' endpoint has 0 backends defined")
-    elif all(is_shadow(b) for b in endpoint.backend):
+    elif all(b.is_shadow for b in endpoint.backend):
         report.error(
             (*path, "backend"),
             "every backend of this endpoint is a shadow backend: KrakenD answers every request "
@@ -180,11 +200,20 @@ def _check_endpoint(
     params = endpoint_params(route_path, config.disable_rest)
     _check_param_suffixes(route_path, params, (*path, "endpoint"), report)
     sequential = check_endpoint_proxy(endpoint, path, report)
-    check_endpoint_security(endpoint, path, report)
-    check_hooks(endpoint, path, report, noop=output == "no-op")
+    _check_namespaces(
+        Where(path=path, level=Level.ENDPOINT, service=config, endpoint=endpoint), report
+    )
     for index, backend in enumerate(endpoint.backend):
         backend_path = (*path, "backend", index)
         _check_backend(config, backend, backend_path, output == "no-op", report)
+        backend_where = Where(
+            path=backend_path,
+            level=Level.BACKEND,
+            service=config,
+            endpoint=endpoint,
+            backend=backend,
+        )
+        _check_namespaces(backend_where, report)
         _check_placeholders(backend, index, route_path, params, sequential, backend_path, report)
     if not routable:
         return None
@@ -273,6 +302,17 @@ def _check_backend(
         )
     if backend.allow and backend.deny:
         report.warning((*path, "deny"), "ignored: KrakenD ignores deny when allow is not empty")
+    if backend.sd and backend.sd != "static":
+        # lura's `sd` picks how hosts are found; "dns" reads SRV records (krakend-ce's
+        # sd/dnssrv). Calling the hosts as written instead would send requests elsewhere.
+        report.error(
+            (*path, "sd"),
+            f'service discovery "{backend.sd}" is not implemented by trio-gateway: refused, '
+            "because its backends would be called at the hosts as written",
+            'list the hosts in `host` with "sd": "static", or set '
+            "TRIO_GATEWAY_ALLOW_UNENFORCED=sd to serve them as written",
+            code=f"unenforced:sd={backend.sd}",
+        )
     negative_durations(backend, path, report)
     check_backend_proxy(backend, path, report)
 

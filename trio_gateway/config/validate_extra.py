@@ -10,10 +10,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-import attrs
-
 from trio_gateway.config.converter import duration_fields
-from trio_gateway.config.diagnostics import Diagnostic, PathSegment, did_you_mean, format_path
+from trio_gateway.config.diagnostics import Path, PathSegment, Report, did_you_mean
 from trio_gateway.config.durations import format_duration
 from trio_gateway.config.model import (
     BackendConfig,
@@ -27,7 +25,6 @@ __all__ = [
     "Report",
     "check_backend_proxy",
     "check_endpoint_proxy",
-    "is_shadow",
     "negative_durations",
     "sequential_placeholder",
 ]
@@ -36,23 +33,6 @@ FLATMAP_TYPES = ("move", "del", "append")
 STATIC_STRATEGIES = ("always", "success", "complete", "errored", "incomplete")
 _PROXY: tuple[PathSegment, ...] = ("extra_config", "proxy")
 _SEQUENTIAL = re.compile(r"resp(\d+)_", re.ASCII)
-
-Path = tuple[PathSegment, ...]
-
-
-@attrs.define(eq=False)
-class Report:
-    """Collects diagnostics in the order they are found."""
-
-    items: list[Diagnostic] = attrs.field(factory=list)
-
-    def error(self, path: Path, message: str, hint: str | None = None) -> None:
-        """Record an error at the JSON path given as segments."""
-        self.items.append(Diagnostic("error", format_path(path), message, hint))
-
-    def warning(self, path: Path, message: str, hint: str | None = None) -> None:
-        """Record a warning at the JSON path given as segments."""
-        self.items.append(Diagnostic("warning", format_path(path), message, hint))
 
 
 def negative_durations(obj: Any, path: Path, report: Report) -> None:
@@ -80,7 +60,7 @@ def check_endpoint_proxy(endpoint: EndpointConfig, path: Path, report: Report) -
     base = (*path, *_PROXY)
     negative_durations(proxy, base, report)
     _check_flatmap(proxy.flatmap_filter, (*base, "flatmap_filter"), report)
-    active = sum(1 for b in endpoint.backend if not is_shadow(b))
+    active = sum(1 for b in endpoint.backend if not b.is_shadow)
     if proxy.flatmap_filter and active < 2:
         report.warning(
             (*base, "flatmap_filter"),
@@ -111,12 +91,6 @@ def check_backend_proxy(backend: BackendConfig, path: Path, report: Report) -> N
                 report.warning(
                     (*path, key), "ignored: flatmap_filter replaces allow, deny and mapping"
                 )
-
-
-def is_shadow(backend: BackendConfig) -> bool:
-    """Whether a backend is a shadow backend (called, but its response ignored)."""
-    proxy = backend.extra_config.proxy
-    return proxy is not None and proxy.shadow
 
 
 def _check_flatmap(ops: tuple[FlatmapOperation, ...], path: Path, report: Report) -> None:

@@ -26,19 +26,18 @@ from trio_gateway.edge.responses import (
     send_response,
     send_routing_error,
 )
+from trio_gateway.edge.signer import SignerHandler
 from trio_gateway.plan import EndpointPlan, GatewayPlan
-from trio_gateway.proxy.backend import BackendProxy
-from trio_gateway.proxy.factory import build_endpoint_proxy
 from trio_gateway.proxy.shadow import Background
 from trio_gateway.routing.router import Match, MethodNotAllowed, Redirect, Router
+from trio_gateway.stack import BuildContext, EndpointStack, build_endpoint, build_service_guards
 from trio_gateway.transport import HTTPClient
 from trio_gateway.transport.tls import backend_ssl_context
-from trio_gateway.types import ProxyFunction
 
 if TYPE_CHECKING:
     import httpx
 
-__all__ = ["CONFIG_ENV", "GatewayApp", "build_proxy", "make_client"]
+__all__ = ["CONFIG_ENV", "GatewayApp", "make_client"]
 
 LOGGER = logging.getLogger(__name__)
 
@@ -49,14 +48,6 @@ CONFIG_ENV = "TRIO_GATEWAY_CONFIG"
 MAX_BACKEND_BODY = 64 * 1024 * 1024
 
 Builtin = Callable[[dict[str, Any], ASGIReceive, ASGISend], Awaitable[None]]
-
-
-def build_proxy(plan: EndpointPlan, client: HTTPClient, background: Background) -> ProxyFunction:
-    """The endpoint's proxy stack (see `trio_gateway.proxy.factory`)."""
-    if plan.output_encoding == "no-op":
-        # Streamed by NoOpHandler: no merge, no manipulation, nothing to wrap.
-        return BackendProxy(plan.backends[0], client)
-    return build_endpoint_proxy(plan, client, background)
 
 
 def make_client(plan: GatewayPlan) -> HTTPClient:
@@ -100,7 +91,6 @@ class GatewayApp:
         self._access_log: AccessLog | None = None
         self._guards: ServiceGuards | None = None
         self._httpx: httpx.AsyncClient | None = None
-        self._validators: list[Any] = []  # JWTValidator, imported lazily
 
     @property
     def plan(self) -> GatewayPlan:
@@ -122,11 +112,17 @@ class GatewayApp:
             client_ip=plan.client_ip,
             max_body=plan.max_body,
         )
+        context = BuildContext(
+            client=self._client,
+            background=self._background,
+            client_ip=plan.client_ip,
+            httpx=self._httpx_client,
+        )
         router: Router[EndpointHandler] = Router(options=plan.router)
         for endpoint in plan.endpoints:
-            proxy = build_proxy(endpoint, self._client, self._background)
-            router.add(endpoint.method, endpoint.path, self._handler(endpoint, proxy, options))
-        self._guards = ServiceGuards.from_configs(plan.cors, plan.http_secure, plan.bot_detector)
+            stack = build_endpoint(endpoint, context)
+            router.add(endpoint.method, endpoint.path, _handler(endpoint, stack, options))
+        self._guards = ServiceGuards.of(build_service_guards(plan.extra, context))
         if plan.health_path:
             self._builtins[plan.health_path] = builtins.health
         self._router = router
@@ -136,26 +132,6 @@ class GatewayApp:
         LOGGER.info("serving %d endpoint(s)", len(plan.endpoints))
         if self._on_startup is not None:
             self._on_startup(self._background.nursery)
-
-    def _handler(
-        self, endpoint: EndpointPlan, proxy: ProxyFunction, options: EdgeOptions
-    ) -> EndpointHandler:
-        """The handler class an endpoint needs, with its JWT validator or signer."""
-        # Imported here: pyjwt, cryptography and the JWK client load only when a config uses them.
-        from trio_gateway.auth.jwt import JWTValidator
-        from trio_gateway.auth.signer import JWTSigner
-        from trio_gateway.edge.signer import SignerHandler
-
-        if endpoint.jwt_signer is not None:
-            signer = JWTSigner.from_config(endpoint.jwt_signer, http=self._httpx_client())
-            return SignerHandler(endpoint, proxy, options, signer)
-        jwt = None
-        if endpoint.jwt_validator is not None:
-            jwt = JWTValidator.from_config(endpoint.jwt_validator, http=self._httpx_client())
-            self._validators.append(jwt)
-        if endpoint.output_encoding == "no-op":
-            return NoOpHandler(endpoint, proxy, options, jwt=jwt)
-        return EndpointHandler(endpoint, proxy, options, jwt=jwt)
 
     def _httpx_client(self) -> httpx.AsyncClient:
         """One httpx client for everything off the request path (JWK sets), made on demand."""
@@ -279,6 +255,15 @@ class GatewayApp:
                 await target(scope, receive, send)
                 return True
         return False
+
+
+def _handler(endpoint: EndpointPlan, stack: EndpointStack, options: EdgeOptions) -> EndpointHandler:
+    """The handler for how the endpoint answers: streamed (`no-op`), signed, or rendered."""
+    if endpoint.output_encoding == "no-op":
+        return NoOpHandler(endpoint, stack, options)
+    if stack.responder is not None:  # the only responder is `auth/signer` (stack.RESPONDERS)
+        return SignerHandler(endpoint, stack, options)
+    return EndpointHandler(endpoint, stack, options)
 
 
 def _head_size(scope: dict[str, Any]) -> int:

@@ -1,4 +1,9 @@
-"""Serving one matched endpoint: ASGI request -> proxy -> KrakenD's response rules.
+"""Serving one matched endpoint: guards -> request -> proxy -> the answer, by KrakenD's rules.
+
+What runs, in which order, is decided by `trio_gateway/stack.py` (the `EndpointStack` this
+handler is given); this module only turns it into HTTP: a guard's `Rejection` is sent as it is,
+the proxy runs under the endpoint timeout, and its answer is rendered by the output encoding, by
+a responder (`auth/signer`), or streamed (`no-op`, edge/noop.py).
 
 Rule 1 (reference §4.2): any response that exists is rendered with 200, even a partial one;
 `X-Krakend-Completed: true` only when it is complete *and* has data, and `Cache-Control` only then.
@@ -12,14 +17,11 @@ watches the client: a client that disconnects cancels every backend call of its 
 from __future__ import annotations
 
 import logging
-import math
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import unquote
 
 import trio
 
-from trio_gateway.auth.claims import AuthRejection, Claims, claim_params
-from trio_gateway.edge.guards import user_agent
 from trio_gateway.edge.responses import (
     TEXT_PLAIN_UTF8,
     ASGIReceive,
@@ -31,14 +33,11 @@ from trio_gateway.edge.responses import (
 from trio_gateway.encoding.render import Renderer, get_renderer, negotiated_renderer
 from trio_gateway.errors import BackendTimeout, GatewayError
 from trio_gateway.modifier.python import Reject
+from trio_gateway.namespace import Admission
 from trio_gateway.plan import EndpointPlan
 from trio_gateway.proxy.request import filter_query, parse_query
-from trio_gateway.qos.ratelimit import RouterRateLimiter, client_key
-from trio_gateway.security.botdetector import BotDetector
-from trio_gateway.types import CANCEL_ON_DISCONNECT, Headers, ProxyFunction, Request, Response
-
-if TYPE_CHECKING:
-    from trio_gateway.auth.jwt import JWTValidator
+from trio_gateway.stack import EndpointStack
+from trio_gateway.types import CANCEL_ON_DISCONNECT, Headers, Request, Response
 
 __all__ = ["EdgeOptions", "EndpointHandler", "bad_params"]
 
@@ -85,14 +84,6 @@ def bad_params(params: dict[str, str]) -> bytes | None:
     return None
 
 
-def _now() -> float:
-    """trio's clock when inside trio (startup runs there); 0 otherwise (a plain test)."""
-    try:
-        return trio.current_time()
-    except RuntimeError:
-        return 0.0
-
-
 def _header(headers: list[tuple[bytes, bytes]], name: bytes) -> bytes:
     for key, value in headers:
         if key == name:
@@ -101,31 +92,14 @@ def _header(headers: list[tuple[bytes, bytes]], name: bytes) -> bytes:
 
 
 class EndpointHandler:
-    """Serves one endpoint; built once at startup."""
+    """Serves one endpoint; built once at startup from its plan and its stack."""
 
-    __slots__ = (
-        "_bots",
-        "_cache_control",
-        "_jwt",
-        "_limiter",
-        "_options",
-        "_plan",
-        "_proxy",
-        "_render",
-    )
+    __slots__ = ("_cache_control", "_guards", "_options", "_plan", "_proxy", "_render")
 
-    def __init__(
-        self,
-        plan: EndpointPlan,
-        proxy: ProxyFunction,
-        options: EdgeOptions,
-        *,
-        jwt: JWTValidator | None = None,
-    ) -> None:
+    def __init__(self, plan: EndpointPlan, stack: EndpointStack, options: EdgeOptions) -> None:
         self._plan = plan
-        self._jwt = jwt
-        self._bots = BotDetector.from_config(plan.bot_detector) if plan.bot_detector else None
-        self._proxy = proxy
+        self._guards = stack.guards
+        self._proxy = stack.proxy
         self._options = options
         # None for `negotiate`: the renderer is then chosen per request from Accept.
         self._render = (
@@ -134,9 +108,6 @@ class EndpointHandler:
         # lura truncates the TTL to whole seconds.
         self._cache_control = (
             b"public, max-age=%d" % int(plan.cache_ttl) if plan.cache_ttl else None
-        )
-        self._limiter = (
-            RouterRateLimiter.from_config(plan.ratelimit, _now()) if plan.ratelimit else None
         )
 
     @property
@@ -153,9 +124,7 @@ class EndpointHandler:
         plan = self._plan
         if client_headers is None:
             client_headers = scope["headers"]
-        client = scope.get("client")
-        peer = client[0] if client else ""
-        client_ip = self._options.client_ip.resolve(peer, client_headers)
+        client_ip = self._client_ip(scope, client_headers)
         host = _header(client_headers, b"host")
         query: list[tuple[str, str]] = []
         if plan.query_strings is None or plan.query_strings:
@@ -169,6 +138,11 @@ class EndpointHandler:
             body=body,
         )
 
+    def _client_ip(self, scope: dict[str, Any], headers: Headers) -> str:
+        client = scope.get("client")
+        resolved: str = self._options.client_ip.resolve(client[0] if client else "", headers)
+        return resolved
+
     async def __call__(
         self, scope: dict[str, Any], receive: ASGIReceive, send: ASGISend, params: dict[str, str]
     ) -> None:
@@ -178,18 +152,17 @@ class EndpointHandler:
             if problem is not None:
                 await send_response(send, 400, [(b"content-type", TEXT_PLAIN_UTF8)], problem)
                 return
-        client_headers: list[tuple[bytes, bytes]] = scope["headers"]
-        if self._bots is not None and self._bots.is_bot(user_agent(client_headers)):
-            await send_response(send, 403, [])
-            return
-        if self._jwt is not None:
-            outcome = await self._jwt.validate(client_headers)
-            if isinstance(outcome, AuthRejection):
-                await send_response(send, outcome.status, [])  # empty, as KrakenD
-                return
-            client_headers, params = self._with_claims(outcome, client_headers, params)
-        if self._limiter is not None and await self._rate_limited(scope, params, send):
-            return
+        client_headers: Headers = scope["headers"]
+        if self._guards:
+            admission = Admission(
+                scope, client_headers, params, lambda: self._client_ip(scope, scope["headers"])
+            )
+            for guard in self._guards:
+                rejection = await guard(admission)
+                if rejection is not None:
+                    await send_response(send, rejection.status, rejection.headers, rejection.body)
+                    return
+            client_headers, params = admission.headers, admission.params
         try:
             body, disconnected = await read_body(receive, options.max_body)
         except BodyTooLarge:
@@ -218,46 +191,6 @@ class EndpointHandler:
             nursery.cancel_scope.cancel()
         if client_gone:
             LOGGER.debug("%s: client went away, backend calls cancelled", self._plan.name)
-
-    def _with_claims(
-        self, claims: Claims, headers: list[tuple[bytes, bytes]], params: dict[str, str]
-    ) -> tuple[list[tuple[bytes, bytes]], dict[str, str]]:
-        """Propagated claims overwrite the client's headers of the same name (so they cannot be
-        spoofed); `{JWT.claim}` values join the params for the backends' url_patterns."""
-        assert self._jwt is not None
-        propagated = self._jwt.propagated_headers(claims)
-        if propagated:
-            names = {name for name, _ in propagated}
-            headers = [h for h in headers if h[0] not in names] + propagated
-        if self._plan.jwt_params:
-            params = {**params, **claim_params(claims, self._plan.jwt_params)}
-        return headers, params
-
-    async def _rate_limited(
-        self, scope: dict[str, Any], params: dict[str, str], send: ASGISend
-    ) -> bool:
-        """`qos/ratelimit/router`: answer 429 (client) / 503 (endpoint) when a bucket is empty.
-
-        As KrakenD: an empty body and no X-Krakend headers. Beyond KrakenD: `Retry-After`
-        (whole seconds, at least 1) unless the config turns it off."""
-        limiter = self._limiter
-        assert limiter is not None
-        key = None
-        if limiter.needs_client_key:
-            client = scope.get("client")
-            headers = scope["headers"]
-            client_ip = self._options.client_ip.resolve(client[0] if client else "", headers)
-            key = client_key(
-                limiter.strategy, limiter.key, client_ip=client_ip, headers=headers, params=params
-            )
-        rejection = limiter.check(key, trio.current_time())
-        if rejection is None:
-            return False
-        extra: Headers = []
-        if self._plan.ratelimit is not None and self._plan.ratelimit.retry_after:
-            extra.append((b"retry-after", b"%d" % max(1, math.ceil(rejection.retry_after))))
-        await send_response(send, rejection.status, extra)
-        return True
 
     async def _serve(self, request: Request, send: ASGISend, render: Renderer) -> None:
         """Run the proxy within the endpoint timeout and answer by KrakenD's rules."""

@@ -16,9 +16,8 @@ from trio_gateway.edge.endpoint import EndpointHandler
 from trio_gateway.edge.responses import ASGISend
 from trio_gateway.encoding.render import Renderer
 from trio_gateway.errors import BackendUnavailable, GatewayError
-from trio_gateway.proxy.backend import BackendProxy
 from trio_gateway.transport import TransportError
-from trio_gateway.types import Headers, Request
+from trio_gateway.types import Headers, Request, Response
 
 __all__ = ["NoOpHandler"]
 
@@ -41,37 +40,45 @@ _NOT_COPIED = frozenset(
 
 
 class NoOpHandler(EndpointHandler):
-    """Serves a `no-op` endpoint (exactly one backend: `check` enforces it)."""
+    """Serves a `no-op` endpoint (exactly one backend: `check` enforces it). Its proxy stack is
+    any endpoint's (stack.py): guards, backend layers and client wrappers all apply; only the
+    leaf differs, answering with `Response.stream` (lura's `Io`) instead of decoded data."""
 
     __slots__ = ()
 
     async def _serve(self, request: Request, send: ASGISend, render: Renderer) -> None:
-        backend = self._proxy
-        assert isinstance(backend, BackendProxy)
         started = False
+        error: GatewayError | None = None
+        response: Response | None = None
         with trio.move_on_after(self._plan.timeout) as deadline:
             try:
-                async with backend.open_stream(request) as answer:
-                    headers: Headers = [
-                        (b"x-krakend", self._options.version_header),
-                        (b"x-krakend-completed", b"false"),
-                    ]
-                    headers.extend(h for h in answer.headers if h[0].lower() not in _NOT_COPIED)
-                    await send(
-                        {"type": "http.response.start", "status": answer.status, "headers": headers}
-                    )
-                    started = True
-                    async for chunk in answer:
-                        if answer.at_end():  # the usual case: the whole body in one message
-                            await send({"type": "http.response.body", "body": chunk})
-                            return
-                        await send({"type": "http.response.body", "body": chunk, "more_body": True})
+                response = await self._proxy(request)
+                answer = response.stream
+                if answer is None:  # a layer answered without the backend (none does today)
+                    raise BackendUnavailable("no stream to relay")
+                headers: Headers = [
+                    (b"x-krakend", self._options.version_header),
+                    (b"x-krakend-completed", b"false"),
+                ]
+                headers.extend(h for h in answer.headers if h[0].lower() not in _NOT_COPIED)
+                await send(
+                    {"type": "http.response.start", "status": answer.status, "headers": headers}
+                )
+                started = True
+                async for chunk in answer:
+                    if answer.at_end():  # the usual case: the whole body in one message
+                        await send({"type": "http.response.body", "body": chunk})
+                        return
+                    await send({"type": "http.response.body", "body": chunk, "more_body": True})
                 await send({"type": "http.response.body", "body": b""})
                 return
             except TransportError as exc:
-                error: GatewayError = BackendUnavailable(str(exc))
+                error = BackendUnavailable(str(exc))
             except GatewayError as exc:
                 error = exc
+            finally:
+                if response is not None:
+                    response.close()
         if started:
             # Too late for a status: ending without the last message makes hypercorn close the
             # connection, so the client sees a truncated body, not a complete one.

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
+from trio_gateway.encoding.html import html_escape
 from trio_gateway.encoding.render import JSON_CONTENT_TYPE, dumps_go
 from trio_gateway.types import Headers
 
@@ -69,17 +70,6 @@ async def send_redirect(send: ASGISend, method: str, location: str, query: bytes
         await send_response(send, 301, headers, body)
     else:
         await send_response(send, 307, headers)
-
-
-def html_escape(value: bytes) -> bytes:
-    """net/http `htmlEscape` (html.EscapeString's set, with Go's numeric entities)."""
-    return (
-        value.replace(b"&", b"&amp;")
-        .replace(b"<", b"&lt;")
-        .replace(b">", b"&gt;")
-        .replace(b'"', b"&#34;")
-        .replace(b"'", b"&#39;")
-    )
 
 
 class BodyTooLarge(Exception):

@@ -1,5 +1,8 @@
 """`auth/signer` endpoints: the backend's answer with `keys_to_sign` turned into JWTs.
 
+The endpoint guards (`auth/validator` among them) run first, as for any endpoint: KrakenD nests
+the signer inside the validator.
+
 As KrakenD's `TokenSigner`, it replaces the usual rendering: a proxy error (or no response) is a
 400 with an empty body; otherwise the data, signed, as JSON with status 200 and without the
 X-Krakend-Completed and Cache-Control headers (spec `jwt_4`).
@@ -8,16 +11,19 @@ X-Krakend-Completed and Cache-Control headers (spec `jwt_4`).
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
 import trio
 
-from trio_gateway.auth.signer import JWTSigner
+if TYPE_CHECKING:
+    from trio_gateway.auth.signer import JWTSigner
 from trio_gateway.edge.endpoint import EdgeOptions, EndpointHandler
 from trio_gateway.edge.responses import ASGISend, send_response
 from trio_gateway.encoding.render import JSON_CONTENT_TYPE, Renderer, dumps_go
 from trio_gateway.errors import GatewayError
 from trio_gateway.plan import EndpointPlan
-from trio_gateway.types import ProxyFunction, Request, Response
+from trio_gateway.stack import EndpointStack
+from trio_gateway.types import Request, Response
 
 __all__ = ["SignerHandler"]
 
@@ -29,11 +35,9 @@ class SignerHandler(EndpointHandler):
 
     __slots__ = ("_signer",)
 
-    def __init__(
-        self, plan: EndpointPlan, proxy: ProxyFunction, options: EdgeOptions, signer: JWTSigner
-    ) -> None:
-        super().__init__(plan, proxy, options)
-        self._signer = signer
+    def __init__(self, plan: EndpointPlan, stack: EndpointStack, options: EdgeOptions) -> None:
+        super().__init__(plan, stack, options)
+        self._signer: JWTSigner = stack.responder
 
     async def _serve(self, request: Request, send: ASGISend, render: Renderer) -> None:
         response: Response | None = None

@@ -1,7 +1,7 @@
 """`aggregate`: ad-hoc backend calls with the gateway's building blocks, and no config file.
 
 The backends become a one-endpoint `ServiceConfig`, checked as `trio-gateway check` would, compiled
-by `compile_plan`, and served by the proxy stack `build_endpoint_proxy` builds: the same merge,
+by `compile_plan`, and served by the proxy stack `stack.build_endpoint` builds: the same merge,
 sequential `{resp0_...}` chains, `group` / `allow` / `deny` / `mapping` / `target` / flatmap, and
 the same timeouts (the endpoint's, with 85 % for the backends of a merge) as an HTTP request gets.
 """
@@ -33,9 +33,9 @@ from trio_gateway.edge.app import make_client
 from trio_gateway.errors import BackendTimeout, GatewayError, MergeError
 from trio_gateway.library.config import validate_config
 from trio_gateway.plan import compile_plan
-from trio_gateway.proxy.factory import build_endpoint_proxy
 from trio_gateway.proxy.request import filter_query
 from trio_gateway.proxy.shadow import Background
+from trio_gateway.stack import BuildContext, build_endpoint
 from trio_gateway.transport import HTTPClient
 from trio_gateway.types import Request, Response
 
@@ -178,7 +178,10 @@ async def aggregate(
     own_client = client is None
     http = make_client(plan) if client is None else client
     try:
-        proxy = build_endpoint_proxy(endpoint, http, Background())
+        context = BuildContext(
+            client=http, background=Background(), client_ip=plan.client_ip, httpx=_no_httpx
+        )
+        proxy = build_endpoint(endpoint, context).proxy
         client_headers = [
             (name.lower().encode("latin-1"), value.encode("latin-1"))
             for name, value in header_items
@@ -223,3 +226,8 @@ def _expand(error: GatewayError) -> tuple[GatewayError, ...]:
 def _under(prefix: str, diagnostic: Diagnostic) -> Diagnostic:
     """Re-root a diagnostic found in one backend under its place in the generated config."""
     return attrs.evolve(diagnostic, path=prefix + diagnostic.path.removeprefix("$"))
+
+
+def _no_httpx() -> Any:
+    # aggregate() takes backends only: no JWT block, so nothing fetches JWK sets.
+    raise RuntimeError("aggregate() has no JWK client")

@@ -28,10 +28,13 @@ import importlib
 import inspect
 import logging
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from trio_gateway.config.model import PythonHookConfig
+import attrs
+
+from trio_gateway.config.diagnostics import Report
 from trio_gateway.errors import GatewayError
+from trio_gateway.namespace import Layer, Level, Namespace, Slot, Where
 from trio_gateway.types import Headers, ProxyFunction, Request, Response
 
 __all__ = [
@@ -46,6 +49,10 @@ __all__ = [
     "load_hook",
     "set_header",
 ]
+
+if TYPE_CHECKING:
+    from trio_gateway.plan import EndpointPlan
+    from trio_gateway.proxy.backend import BackendCall
 
 LOGGER = logging.getLogger(__name__)
 
@@ -246,3 +253,74 @@ def build_hook_proxy(
         request=(config.request, load_hook(config.request)) if config.request else None,
         response=(config.response, load_hook(config.response)) if config.response else None,
     )
+
+
+@attrs.frozen(kw_only=True)
+class PythonHookConfig:
+    """`extra_config."modifier/python"` (endpoint, backend): Python callables by import path
+    (`package.module:function`), run before (`request`) and after (`response`) the proxy.
+    See `docs/hooks.md`."""
+
+    NAMESPACE: ClassVar[str] = "modifier/python"
+
+    request: str = ""
+    response: str = ""
+
+
+def check(config: PythonHookConfig, where: Where, report: Report) -> None:
+    """Every import path must name a callable. The modules are imported here, as `run` would
+    import them: a hook module with import-time side effects runs them during `check` too. An
+    import error is reported in one line (its type and message), never with a traceback."""
+    if not config.request and not config.response:
+        report.warning(where.path, "no `request` nor `response` hook: nothing to run (ignored)")
+        return
+    if where.output_encoding == "no-op":
+        report.warning(
+            where.path,
+            "Python hooks do not run on a no-op endpoint (its answer is streamed through "
+            "untouched): they are ignored here",
+        )
+    for field, import_path in (("request", config.request), ("response", config.response)):
+        if not import_path:
+            continue
+        try:
+            load_hook(import_path)
+        except HookLoadError as exc:
+            report.error((*where.path, field), str(exc))
+
+
+NAMESPACE = Namespace(
+    name="modifier/python",
+    levels=frozenset({Level.ENDPOINT, Level.BACKEND}),
+    config=PythonHookConfig,
+    check=check,
+)
+
+
+def build_endpoint_layer(
+    next_proxy: ProxyFunction, plan: EndpointPlan, context: Any
+) -> ProxyFunction | None:
+    """Outermost at the endpoint: a request a hook rejects reaches no shadow backend."""
+    config = plan.extra.get(PythonHookConfig)
+    if config is None or plan.output_encoding == "no-op":
+        return None
+    return build_hook_proxy(next_proxy, config, plan.name)
+
+
+def build_backend_layer(
+    next_proxy: ProxyFunction, call: BackendCall, endpoint: EndpointPlan, context: Any
+) -> ProxyFunction | None:
+    """Outermost at the backend: a hook runs once per backend call (not once per hedged
+    attempt), and its failures never count toward the circuit breaker or the rate limit."""
+    config = call.extra.get(PythonHookConfig)
+    if config is None or endpoint.output_encoding == "no-op":
+        return None
+    return build_hook_proxy(next_proxy, config, f"{endpoint.name} (backend {call.name})")
+
+
+ENDPOINT_LAYER = Layer(
+    name=NAMESPACE.name, namespace=NAMESPACE, slot=Slot.ENDPOINT_LAYER, build=build_endpoint_layer
+)
+BACKEND_LAYER = Layer(
+    name=NAMESPACE.name, namespace=NAMESPACE, slot=Slot.BACKEND_LAYER, build=build_backend_layer
+)

@@ -9,18 +9,13 @@ from __future__ import annotations
 
 import itertools
 import logging
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import AbstractAsyncContextManager
 from typing import Any, Protocol
 
 import attrs
 
-from trio_gateway.config.model import (
-    CircuitBreakerConfig,
-    HTTPCacheConfig,
-    PythonHookConfig,
-    RateLimitProxyConfig,
-)
+from trio_gateway.config.model import ExtraConfig
 from trio_gateway.encoding.decode import Decoder, gunzip_if_needed
 from trio_gateway.encoding.render import GoStruct
 from trio_gateway.errors import BackendStatusError, BackendUnavailable
@@ -29,12 +24,11 @@ from trio_gateway.proxy.request import UrlTemplate, encode_query, filter_headers
 from trio_gateway.transport import (
     BackendResponse,
     Origin,
-    StreamingResponse,
     TransportError,
 )
-from trio_gateway.types import Headers, Request, Response
+from trio_gateway.types import BodyStream, Headers, Request, Response
 
-__all__ = ["BackendCall", "BackendClient", "BackendProxy"]
+__all__ = ["BackendCall", "BackendClient", "BackendProxy", "OpenStream", "StreamingProxy"]
 
 LOGGER = logging.getLogger(__name__)
 
@@ -61,12 +55,9 @@ class BackendCall:
     concurrent_calls: int = 1
     # `no-op` backends keep their raw body (sequential `{resp0}` reads it)
     keep_body: bool = False
-    # QoS layers (reference: krakend-components §3, §5, §6); None = not configured
-    ratelimit: RateLimitProxyConfig | None = None
-    circuit_breaker: CircuitBreakerConfig | None = None
-    http_cache: HTTPCacheConfig | None = None
-    # `modifier/python` (trio_gateway.modifier.python); None = no hook layer
-    python_hooks: PythonHookConfig | None = None
+    # The backend's `extra_config`: its namespaces' layers read their configs from it
+    # (trio_gateway/stack.py).
+    extra: ExtraConfig = attrs.field(factory=ExtraConfig)
 
 
 class BackendClient(Protocol):
@@ -92,7 +83,7 @@ class BackendClient(Protocol):
         body: bytes = b"",
         *,
         follow_redirects: bool = True,
-    ) -> AbstractAsyncContextManager[StreamingResponse]: ...
+    ) -> AbstractAsyncContextManager[BodyStream]: ...
 
 
 class BackendProxy:
@@ -135,16 +126,6 @@ class BackendProxy:
             headers = filter_headers(headers, call.input_headers)
         target = prefix + self.target(request) if prefix else self.target(request)
         return origin, target.encode("ascii"), headers
-
-    def open_stream(self, request: Request) -> AbstractAsyncContextManager[StreamingResponse]:
-        """The backend's answer as a stream, for `no-op` endpoints (no status check, no decoding).
-
-        Transport errors surface as `TransportError` from the context manager; the caller
-        translates them (it may already have started the client response)."""
-        origin, target, headers = self.prepare(request)
-        return self._client.stream(
-            origin, self._method, target, headers, request.body, follow_redirects=True
-        )
 
     async def send(self, request: Request) -> tuple[BackendResponse, Origin]:
         call = self._call
@@ -206,3 +187,50 @@ class BackendProxy:
             f"invalid status code {answer.status} [{call.method} {call.url.pattern}]: {answer.url}",
             status=answer.status,
         )
+
+
+class OpenStream:
+    """A backend answer being streamed: the `stream()` context entered, to be left by `close()`
+    (the edge does, when it has relayed the body or given up). Status and headers as sent."""
+
+    __slots__ = ("_context", "_stream", "headers", "status")
+
+    def __init__(
+        self, context: AbstractAsyncContextManager[BodyStream], stream: BodyStream
+    ) -> None:
+        self._context = context
+        self._stream = stream
+        self.status = stream.status
+        self.headers = stream.headers
+
+    def __aiter__(self) -> AsyncIterator[bytes]:
+        return self._stream.__aiter__()
+
+    def at_end(self) -> bool:
+        return self._stream.at_end()
+
+    def close(self) -> None:
+        """Give the connection back (body read) or close it; idempotent, never blocks."""
+        self._stream.close()
+
+
+class StreamingProxy(BackendProxy):
+    """The leaf of a `no-op` endpoint: the backend's answer, unchecked and undecoded, as a
+    stream in `Response.stream` (lura's `Io`). The layers above it are the same as for any
+    backend; the edge relays the stream and closes it."""
+
+    __slots__ = ()
+
+    async def __call__(self, request: Request) -> Response:
+        origin, target, headers = self.prepare(request)
+        context = self._client.stream(
+            origin, self._method, target, headers, request.body, follow_redirects=True
+        )
+        try:
+            stream = await context.__aenter__()
+        except TransportError as exc:
+            raise BackendUnavailable(str(exc)) from exc
+        # Nothing awaits between here and the caller taking the stream: no cancellation can
+        # leave it open. Left unread, `close()` discards the connection.
+        opened = OpenStream(context, stream)
+        return Response(data=None, is_complete=True, status=stream.status, stream=opened)

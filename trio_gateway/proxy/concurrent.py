@@ -44,9 +44,14 @@ class ConcurrentProxy:
                 last_error = BackendTimeout("context deadline exceeded")
                 return
             if response.is_complete:
+                if winner is not None:  # two finished before the cancellation took effect
+                    response.close()
+                    return
                 winner = response
                 nursery.cancel_scope.cancel()
             else:
+                if last_incomplete is not None:
+                    last_incomplete.close()
                 last_incomplete = response
 
         async with trio.open_nursery() as nursery:

@@ -24,7 +24,9 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-__all__ = ["compile_flatmap"]
+from trio_gateway.types import ProxyFunction, Request, Response
+
+__all__ = ["EndpointFlatmap", "compile_flatmap"]
 
 WILDCARD = "*"
 _INDEX_LABELS = [str(i) for i in range(1024)]
@@ -317,3 +319,19 @@ def compile_flatmap(
         return out if isinstance(out, dict) else None
 
     return apply
+
+
+class EndpointFlatmap:
+    """Endpoint-level `flatmap_filter`: applied to a merge that returned no error (lura)."""
+
+    __slots__ = ("_flatmap", "_next")
+
+    def __init__(self, next_proxy: ProxyFunction, flatmap: Callable[[Any], Any]) -> None:
+        self._next = next_proxy
+        self._flatmap = flatmap
+
+    async def __call__(self, request: Request) -> Response:
+        response = await self._next(request)
+        if response.error is None:
+            response.data = self._flatmap(response.data)
+        return response

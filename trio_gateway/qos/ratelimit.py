@@ -31,10 +31,13 @@ import ipaddress
 import logging
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
 import attrs
 
-from trio_gateway.config.model import RateLimitProxyConfig, RateLimitRouterConfig
+if TYPE_CHECKING:  # the namespace modules import this one to build their layers
+    from trio_gateway.qos.ratelimit_proxy import RateLimitProxyConfig
+    from trio_gateway.qos.ratelimit_router import RateLimitRouterConfig
 
 __all__ = [
     "ProxyRateLimiter",

@@ -11,10 +11,10 @@ Each is a pure, per-request object compiled once from its configuration (referen
 
 from __future__ import annotations
 
-from trio_gateway.security.botdetector import BotDetector as BotDetector
+from trio_gateway.security.bot_detector import BotDetector as BotDetector
 from trio_gateway.security.cors import CORS as CORS
 from trio_gateway.security.cors import PreflightAnswer as PreflightAnswer
-from trio_gateway.security.headers import EarlyAnswer as EarlyAnswer
-from trio_gateway.security.headers import SecurityHeaders as SecurityHeaders
+from trio_gateway.security.http import EarlyAnswer as EarlyAnswer
+from trio_gateway.security.http import SecurityHeaders as SecurityHeaders
 
 __all__ = ["CORS", "BotDetector", "EarlyAnswer", "PreflightAnswer", "SecurityHeaders"]

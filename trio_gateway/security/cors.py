@@ -23,12 +23,14 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Sequence
+from typing import Any, ClassVar
 
 import attrs
 
-from trio_gateway.config.model import CORSConfig
+from trio_gateway.config.model import ExtraConfig, Seconds
+from trio_gateway.namespace import Layer, Level, Namespace, Rejection, Slot
 
-__all__ = ["CORS", "PreflightAnswer"]
+__all__ = ["CORS", "GUARD", "NAMESPACE", "CORSConfig", "CORSGuard", "PreflightAnswer"]
 
 LOGGER = logging.getLogger(__name__)
 
@@ -272,3 +274,56 @@ def _first(headers: Sequence[tuple[bytes, bytes]], wanted: bytes) -> bytes:
 
 def _values(headers: Sequence[tuple[bytes, bytes]], wanted: bytes) -> list[bytes]:
     return [value for name, value in headers if name == wanted]
+
+
+@attrs.frozen(kw_only=True)
+class CORSConfig:
+    """`extra_config."security/cors"` (service)."""
+
+    NAMESPACE: ClassVar[str] = "security/cors"
+
+    allow_origins: tuple[str, ...] = ()  # empty = ["*"] (KrakenD)
+    allow_methods: tuple[str, ...] = ()  # empty = GET, POST, HEAD (rs/cors)
+    allow_headers: tuple[str, ...] = ()  # empty = ["*"] (KrakenD)
+    expose_headers: tuple[str, ...] = ()
+    allow_credentials: bool = False
+    allow_private_network: bool = False
+    options_passthrough: bool = False
+    options_success_status: int = 204
+    max_age: Seconds | None = None
+    debug: bool = False
+
+
+NAMESPACE = Namespace(
+    name="security/cors",
+    levels=frozenset({Level.SERVICE}),
+    config=CORSConfig,
+    aliases=("github_com/devopsfaith/krakend-cors",),
+)
+
+
+class CORSGuard:
+    """KrakenD wraps its whole router in CORS: preflights for any path (the health endpoint
+    included) are answered before routing, and every answer gets the CORS headers."""
+
+    __slots__ = ("_cors",)
+
+    covers_health = True
+
+    def __init__(self, cors: CORS) -> None:
+        self._cors = cors
+
+    def admit(self, scope: dict[str, Any]) -> Rejection | None:
+        preflight = self._cors.preflight(scope["method"], scope["headers"])
+        return None if preflight is None else Rejection(preflight.status, list(preflight.headers))
+
+    def response_headers(self, scope: dict[str, Any]) -> Headers:
+        return self._cors.response_headers(scope["method"], scope["headers"])
+
+
+def build_guard(extra: ExtraConfig, context: Any) -> CORSGuard | None:
+    config = extra.get(CORSConfig)
+    return None if config is None else CORSGuard(CORS.from_config(config))
+
+
+GUARD = Layer(name=NAMESPACE.name, namespace=NAMESPACE, slot=Slot.SERVICE_GUARD, build=build_guard)

@@ -23,14 +23,23 @@ from __future__ import annotations
 import base64
 import os
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any, ClassVar
 
 import attrs
 
-from trio_gateway.config.model import HTTPSecureConfig
-from trio_gateway.edge.responses import html_escape
+from trio_gateway.config.model import ExtraConfig, frozen_dict
+from trio_gateway.encoding.html import html_escape
+from trio_gateway.namespace import Layer, Level, Namespace, Rejection, Slot
 
-__all__ = ["EarlyAnswer", "SecurityHeaders"]
+__all__ = [
+    "GUARD",
+    "NAMESPACE",
+    "EarlyAnswer",
+    "HTTPSecureConfig",
+    "SecurityHeaders",
+    "SecurityHeadersGuard",
+]
 
 Headers = list[tuple[bytes, bytes]]
 
@@ -227,3 +236,71 @@ def _first(headers: Sequence[tuple[bytes, bytes]], wanted: bytes) -> bytes:
         if name == wanted:
             return value
     return b""
+
+
+@attrs.frozen(kw_only=True)
+class HTTPSecureConfig:
+    """`extra_config."security/http"` (service): unrolled/secure's options."""
+
+    NAMESPACE: ClassVar[str] = "security/http"
+
+    allowed_hosts: tuple[str, ...] = ()
+    allowed_hosts_are_regex: bool = False
+    host_proxy_headers: tuple[str, ...] = ()
+    ssl_redirect: bool = False
+    ssl_host: str = ""
+    ssl_proxy_headers: Mapping[str, str] = attrs.field(factory=frozen_dict)
+    sts_seconds: int = 0
+    sts_include_subdomains: bool = False
+    force_sts_header: bool = False
+    frame_deny: bool = False
+    custom_frame_options_value: str = ""
+    content_type_nosniff: bool = False
+    browser_xss_filter: bool = False
+    content_security_policy: str = ""
+    referrer_policy: str = ""
+    is_development: bool = False
+    hpkp_public_key: str = ""  # accepted and ignored, as KrakenD (HPKP is gone)
+
+
+NAMESPACE = Namespace(
+    name="security/http",
+    levels=frozenset({Level.SERVICE}),
+    config=HTTPSecureConfig,
+    aliases=("github_com/devopsfaith/krakend-httpsecure",),
+)
+
+
+class SecurityHeadersGuard:
+    """KrakenD registers `security/http` with gin's `engine.Use` after the health route: it
+    covers every endpoint and the 404/405 answers, not `/__health` (krakend-components §1.3)."""
+
+    __slots__ = ("_secure",)
+
+    covers_health = False
+
+    def __init__(self, secure: SecurityHeaders) -> None:
+        self._secure = secure
+
+    def admit(self, scope: dict[str, Any]) -> Rejection | None:
+        headers: Headers = scope["headers"]
+        # Go redirects to the path as it was sent, not its decoded form.
+        raw_path = scope.get("raw_path") or scope["path"].encode("utf-8")
+        query = scope["query_string"]
+        target = (raw_path + (b"?" + query if query else b"")).decode("latin-1")
+        host = next((v.decode("latin-1") for n, v in headers if n == b"host"), None)
+        early = self._secure.check(
+            scope.get("scheme", "http"), host, target, headers, method=scope["method"]
+        )
+        return None if early is None else Rejection(early.status, list(early.headers), early.body)
+
+    def response_headers(self, scope: dict[str, Any]) -> Headers:
+        return self._secure.response_headers(scope.get("scheme", "http"), scope["headers"])
+
+
+def build_guard(extra: ExtraConfig, context: Any) -> SecurityHeadersGuard | None:
+    config = extra.get(HTTPSecureConfig)
+    return None if config is None else SecurityHeadersGuard(SecurityHeaders.from_config(config))
+
+
+GUARD = Layer(name=NAMESPACE.name, namespace=NAMESPACE, slot=Slot.SERVICE_GUARD, build=build_guard)

@@ -25,10 +25,26 @@ from __future__ import annotations
 import logging
 import re
 from collections import OrderedDict
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from trio_gateway.config.model import BotDetectorConfig
+if TYPE_CHECKING:
+    from trio_gateway.plan import EndpointPlan
 
-__all__ = ["BotDetector"]
+import attrs
+
+from trio_gateway.config.diagnostics import Report
+from trio_gateway.config.model import ExtraConfig
+from trio_gateway.namespace import Admission, Layer, Level, Namespace, Rejection, Slot, Where
+from trio_gateway.types import Headers
+
+__all__ = [
+    "ENDPOINT_GUARD",
+    "NAMESPACE",
+    "SERVICE_GUARD",
+    "BotDetector",
+    "BotDetectorConfig",
+    "user_agent",
+]
 
 LOGGER = logging.getLogger(__name__)
 
@@ -125,3 +141,96 @@ class BotDetector:
         if user_agent in self._deny:
             return True
         return any(pattern.search(user_agent) for pattern in self._patterns)
+
+
+@attrs.frozen(kw_only=True)
+class BotDetectorConfig:
+    """`extra_config."security/bot-detector"` (service and endpoint)."""
+
+    NAMESPACE: ClassVar[str] = "security/bot-detector"
+
+    allow: tuple[str, ...] = ()
+    deny: tuple[str, ...] = ()
+    patterns: tuple[str, ...] = ()
+    empty_user_agent_is_bot: bool = False
+    cache_size: int = 0
+
+
+def check(config: BotDetectorConfig, where: Where, report: Report) -> None:
+    for index, pattern in enumerate(config.patterns):
+        try:
+            re.compile(pattern)
+        except re.error as exc:
+            report.error(
+                (*where.path, "patterns", index),
+                f"invalid regular expression: {exc} (KrakenD then installs no bot detector)",
+            )
+
+
+NAMESPACE = Namespace(
+    name="security/bot-detector",
+    levels=frozenset({Level.SERVICE, Level.ENDPOINT}),
+    config=BotDetectorConfig,
+    aliases=("github_com/devopsfaith/krakend-botdetector",),
+    check=check,
+)
+
+
+def user_agent(headers: Headers) -> bytes | None:
+    """The raw User-Agent (the detector decodes it as UTF-8 itself)."""
+    for name, value in headers:
+        if name == b"user-agent":
+            return value
+    return None
+
+
+class ServiceBotGuard:
+    """The service-level detector: after the health route, as `security/http` (gin's Use)."""
+
+    __slots__ = ("_bots",)
+
+    covers_health = False
+
+    def __init__(self, bots: BotDetector) -> None:
+        self._bots = bots
+
+    def admit(self, scope: dict[str, Any]) -> Rejection | None:
+        if self._bots.is_bot(user_agent(scope["headers"])):
+            LOGGER.error("bot rejected")  # as KrakenD; the User-Agent is not logged
+            return Rejection(403)
+        return None
+
+    def response_headers(self, scope: dict[str, Any]) -> Headers:
+        return []
+
+
+class EndpointBotGuard:
+    """The endpoint-level detector: 403 with an empty body, before the JWT validator."""
+
+    __slots__ = ("_bots",)
+
+    def __init__(self, bots: BotDetector) -> None:
+        self._bots = bots
+
+    async def __call__(self, admission: Admission) -> Rejection | None:
+        return Rejection(403) if self._bots.is_bot(user_agent(admission.headers)) else None
+
+
+def build_service_guard(extra: ExtraConfig, context: Any) -> ServiceBotGuard | None:
+    config = extra.get(BotDetectorConfig)
+    bots = None if config is None else BotDetector.from_config(config)
+    return None if bots is None else ServiceBotGuard(bots)
+
+
+def build_endpoint_guard(plan: EndpointPlan, context: Any) -> EndpointBotGuard | None:
+    config = plan.extra.get(BotDetectorConfig)
+    bots = None if config is None else BotDetector.from_config(config)
+    return None if bots is None else EndpointBotGuard(bots)
+
+
+SERVICE_GUARD = Layer(
+    name=NAMESPACE.name, namespace=NAMESPACE, slot=Slot.SERVICE_GUARD, build=build_service_guard
+)
+ENDPOINT_GUARD = Layer(
+    name=NAMESPACE.name, namespace=NAMESPACE, slot=Slot.ENDPOINT_GUARD, build=build_endpoint_guard
+)

@@ -25,18 +25,38 @@ import itertools
 import logging
 import time
 from collections import OrderedDict
-from contextlib import AbstractAsyncContextManager
+from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import attrs
 import trio
 
-from ..config.model import HTTPCacheConfig
-from ..transport import BackendResponse, HTTPClient, Origin, StreamingResponse, TransportError
-from ..transport.request import Headers
-from . import cache_policy as policy
-from .cache_policy import CacheControl, Freshness, StoredResponse
+from trio_gateway.namespace import Layer, Level, Namespace, Slot
+from trio_gateway.qos import cache_policy as policy
+from trio_gateway.qos.cache_policy import CacheControl, Freshness, StoredResponse
+from trio_gateway.transport import (
+    BackendResponse,
+    HTTPClient,
+    Origin,
+    StreamingResponse,
+    TransportError,
+)
+from trio_gateway.transport.request import Headers
 
-__all__ = ["CacheStatistics", "CachingClient", "HTTPCache", "shared_cache"]
+if TYPE_CHECKING:
+    from trio_gateway.proxy.backend import BackendCall
+
+__all__ = [
+    "NAMESPACE",
+    "WRAPPER",
+    "BufferedStream",
+    "CacheStatistics",
+    "CachingClient",
+    "HTTPCache",
+    "HTTPCacheConfig",
+    "shared_cache",
+]
 
 LOGGER = logging.getLogger(__name__)
 
@@ -151,6 +171,33 @@ def shared_cache(config: HTTPCacheConfig) -> HTTPCache:
     return _shared
 
 
+class BufferedStream:
+    """A whole `BackendResponse` with `StreamingResponse`'s reading interface (one chunk)."""
+
+    __slots__ = ("_body", "headers", "status", "url")
+
+    def __init__(self, response: BackendResponse) -> None:
+        self.status = response.status
+        self.headers = response.headers
+        self.url = response.url
+        self._body: bytes | None = response.body
+
+    def __aiter__(self) -> BufferedStream:
+        return self
+
+    async def __anext__(self) -> bytes:
+        body, self._body = self._body, None
+        if not body:
+            raise StopAsyncIteration
+        return body
+
+    def at_end(self) -> bool:
+        return self._body is None
+
+    def close(self) -> None:
+        self._body = None
+
+
 class CachingClient:
     """`HTTPClient.request` through an `HTTPCache`; `stream` is passed straight through.
 
@@ -237,12 +284,33 @@ class CachingClient:
         body: bytes = b"",
         *,
         follow_redirects: bool = True,
-    ) -> AbstractAsyncContextManager[StreamingResponse]:
-        """`client.stream`, uncached (no-op backends stream); unsafe methods still invalidate."""
+    ) -> AbstractAsyncContextManager[StreamingResponse | BufferedStream]:
+        """`client.stream` for `no-op` endpoints. A cacheable request (GET/HEAD) goes through
+        `request`, so it is answered from the cache and its answer stored: its body is then read
+        whole (up to the client's response limit) before it is relayed, as KrakenD's httpcache
+        transport reads a body into its cache. Anything else streams, and unsafe methods still
+        invalidate."""
+        if method in policy.CACHEABLE_METHODS and not policy.first_value(headers, b"range"):
+            return self._buffered(origin, method, target, headers, body, follow_redirects)
         self._cache._invalidate(method, origin, target)
         return self._client.stream(
             origin, method, target, headers, body, follow_redirects=follow_redirects
         )
+
+    @asynccontextmanager
+    async def _buffered(
+        self,
+        origin: Origin,
+        method: bytes,
+        target: bytes,
+        headers: Headers,
+        body: bytes,
+        follow_redirects: bool,
+    ) -> AsyncIterator[BufferedStream]:
+        response = await self.request(
+            origin, method, target, headers, body, follow_redirects=follow_redirects
+        )
+        yield BufferedStream(response)
 
     async def _fetch(
         self,
@@ -293,3 +361,40 @@ class CachingClient:
         cache._put(key, stored)
         cache._mark(key, stored.reusable())
         return response
+
+
+@attrs.frozen(kw_only=True)
+class HTTPCacheConfig:
+    """`extra_config."qos/http-cache"` (backend): an in-memory HTTP cache of backend answers."""
+
+    NAMESPACE: ClassVar[str] = "qos/http-cache"
+
+    shared: bool = False
+    max_items: int = 0
+    max_size: int = 0  # bytes
+
+
+NAMESPACE = Namespace(
+    name="qos/http-cache",
+    levels=frozenset({Level.BACKEND}),
+    config=HTTPCacheConfig,
+    aliases=("github.com/devopsfaith/krakend-httpcache",),
+)
+
+
+def build_wrapper(client: Any, call: BackendCall, context: Any) -> CachingClient | None:
+    """The cache goes under the call, around the HTTP client (KrakenD's httpcache transport)."""
+    config = call.extra.get(HTTPCacheConfig)
+    if config is None:
+        return None
+    cache = (
+        shared_cache(config)
+        if config.shared
+        else HTTPCache(max_items=config.max_items, max_size=config.max_size)
+    )
+    return CachingClient(client, cache)
+
+
+WRAPPER = Layer(
+    name=NAMESPACE.name, namespace=NAMESPACE, slot=Slot.CLIENT_WRAPPER, build=build_wrapper
+)

@@ -17,16 +17,20 @@ from __future__ import annotations
 import enum
 import logging
 from collections.abc import Mapping
-from typing import Final
+from typing import TYPE_CHECKING, Any, ClassVar, Final
 
 import attrs
 import trio
 
-from trio_gateway.config.model import CircuitBreakerConfig
 from trio_gateway.errors import BackendError
+from trio_gateway.namespace import Layer, Level, Namespace, Slot
 from trio_gateway.types import ProxyFunction, Request, Response
 
 __all__ = ["BreakerStatistics", "CircuitBreaker", "CircuitBreakerProxy", "CircuitOpen", "State"]
+
+if TYPE_CHECKING:
+    from trio_gateway.plan import EndpointPlan
+    from trio_gateway.proxy.backend import BackendCall
 
 LOGGER = logging.getLogger(__name__)
 
@@ -292,3 +296,35 @@ class CircuitBreakerProxy:
         else:
             breaker.on_success(trio.current_time(), generation=generation)
             return response
+
+
+@attrs.frozen(kw_only=True)
+class CircuitBreakerConfig:
+    """`extra_config."qos/circuit-breaker"` (backend). Times are whole seconds, as in KrakenD."""
+
+    NAMESPACE: ClassVar[str] = "qos/circuit-breaker"
+
+    interval: int = 0
+    timeout: int = 0  # 0 = gobreaker's default of 60 s
+    max_errors: int = 0
+    name: str = ""
+    log_status_change: bool = False
+
+
+NAMESPACE = Namespace(
+    name="qos/circuit-breaker",
+    levels=frozenset({Level.BACKEND}),
+    config=CircuitBreakerConfig,
+    aliases=("github.com/devopsfaith/krakend-circuitbreaker/gobreaker",),
+)
+
+
+def build_layer(
+    next_proxy: ProxyFunction, call: BackendCall, endpoint: EndpointPlan, context: Any
+) -> ProxyFunction | None:
+    config = call.extra.get(CircuitBreakerConfig)
+    breaker = None if config is None else CircuitBreaker.from_config(config)
+    return None if breaker is None else CircuitBreakerProxy(next_proxy, breaker)
+
+
+LAYER = Layer(name=NAMESPACE.name, namespace=NAMESPACE, slot=Slot.BACKEND_LAYER, build=build_layer)

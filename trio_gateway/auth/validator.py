@@ -1,0 +1,130 @@
+"""`auth/validator`: the endpoint guard that checks the request's JWT (krakend-jose `validator`).
+
+A request without a valid token is answered 401 (403 for missing roles or scopes) with an empty
+body, before its body is read and before the router rate limit spends a token. A valid token's
+`propagate_claims` overwrite the client's headers of the same name (so they cannot be spoofed),
+and its `{JWT.claim}` values join the path parameters for the backends' url_patterns. The
+validator itself (keys, JWKS, claims) is `auth/jwt.py`, imported only when a config uses it:
+pyjwt and cryptography cost startup time and memory.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from trio_gateway.auth.claims import AuthRejection, claim_params
+from trio_gateway.config.diagnostics import Path, Report
+from trio_gateway.config.model import JWTSignerConfig, JWTValidatorConfig
+from trio_gateway.namespace import Admission, Layer, Level, Namespace, Rejection, Slot, Where
+
+if TYPE_CHECKING:
+    from trio_gateway.auth.jwt import JWTValidator
+    from trio_gateway.plan import EndpointPlan
+
+__all__ = ["GUARD", "JWT_ALGORITHMS", "NAMESPACE", "JWTGuard", "check_jwk_source"]
+
+JWT_ALGORITHMS = frozenset(
+    {
+        "EdDSA",
+        "HS256",
+        "HS384",
+        "HS512",
+        "RS256",
+        "RS384",
+        "RS512",
+        "ES256",
+        "ES384",
+        "ES512",
+        "PS256",
+        "PS384",
+        "PS512",
+    }
+)
+
+
+def check_jwk_source(
+    config: JWTValidatorConfig | JWTSignerConfig, path: Path, report: Report
+) -> None:
+    """What the validator and the signer share: where the keys come from, and the algorithm."""
+    if config.secret_url:
+        report.error(
+            (*path, "secret_url"),
+            "secret_url (a KMS-encrypted JWK file) is not supported by trio-gateway",
+            "decrypt the JWK set beforehand and point jwk_local_path at it",
+        )
+    if not config.jwk_url and not config.jwk_local_path:
+        report.error(path, "a JWK source is required: set `jwk_url` or `jwk_local_path`")
+    elif (
+        config.jwk_url
+        and not config.jwk_url.startswith("https://")
+        and not config.disable_jwk_security
+    ):
+        report.error(
+            (*path, "jwk_url"),
+            "jwk_url must be https:// (KrakenD answers 401 to every request otherwise)",
+            "set `disable_jwk_security: true` to allow http:// (tests, local identity providers)",
+        )
+    if config.alg not in JWT_ALGORITHMS:
+        report.error(
+            (*path, "alg"),
+            f'unknown algorithm "{config.alg}" (KrakenD exits at start)',
+            "one of " + ", ".join(sorted(JWT_ALGORITHMS)),
+        )
+
+
+def check(config: JWTValidatorConfig, where: Where, report: Report) -> None:
+    if where.level is Level.SERVICE:
+        return  # only `shared_cache_duration` is read there
+    check_jwk_source(config, where.path, report)
+    if config.cache and config.jwk_local_path:
+        report.error(where.path, "cache could not be used with jwk_local_path (KrakenD exits)")
+    if config.scopes_matcher not in ("any", "all"):
+        report.error((*where.path, "scopes_matcher"), 'scopes_matcher must be "any" or "all"')
+
+
+NAMESPACE = Namespace(
+    name="auth/validator",
+    levels=frozenset({Level.SERVICE, Level.ENDPOINT}),
+    config=JWTValidatorConfig,
+    aliases=("github.com/devopsfaith/krakend-jose/validator",),
+    check=check,
+)
+
+
+class JWTGuard:
+    """Validates the token, then hands the claims on to the backends."""
+
+    __slots__ = ("_jwt", "_params")
+
+    def __init__(self, jwt: JWTValidator, params: tuple[str, ...]) -> None:
+        self._jwt = jwt
+        self._params = params
+
+    @property
+    def validator(self) -> JWTValidator:
+        return self._jwt
+
+    async def __call__(self, admission: Admission) -> Rejection | None:
+        outcome = await self._jwt.validate(admission.headers)
+        if isinstance(outcome, AuthRejection):
+            return Rejection(outcome.status)  # empty, as KrakenD
+        propagated = self._jwt.propagated_headers(outcome)
+        if propagated:
+            names = {name for name, _ in propagated}
+            admission.headers = [h for h in admission.headers if h[0] not in names] + propagated
+        if self._params:
+            admission.params = {**admission.params, **claim_params(outcome, self._params)}
+        return None
+
+
+def build_guard(plan: EndpointPlan, context: Any) -> JWTGuard | None:
+    config = plan.extra.get(JWTValidatorConfig)
+    if config is None:
+        return None
+    from trio_gateway.auth.jwt import JWTValidator  # pyjwt and cryptography, only when used
+
+    jwt = JWTValidator.from_config(config, http=context.httpx(), endpoint=plan.path)
+    return JWTGuard(jwt, plan.jwt_params)
+
+
+GUARD = Layer(name=NAMESPACE.name, namespace=NAMESPACE, slot=Slot.ENDPOINT_GUARD, build=build_guard)
