@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import itertools
 import logging
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from contextlib import AbstractAsyncContextManager
 from typing import Any, Protocol
 
@@ -28,7 +28,7 @@ from trio_gateway.transport import (
 )
 from trio_gateway.types import BodyStream, Headers, Request, Response
 
-__all__ = ["BackendCall", "BackendClient", "BackendProxy", "OpenStream", "StreamingProxy"]
+__all__ = ["BackendCall", "BackendClient", "BackendProxy", "StreamingProxy"]
 
 LOGGER = logging.getLogger(__name__)
 
@@ -189,31 +189,6 @@ class BackendProxy:
         )
 
 
-class OpenStream:
-    """A backend answer being streamed: the `stream()` context entered, to be left by `close()`
-    (the edge does, when it has relayed the body or given up). Status and headers as sent."""
-
-    __slots__ = ("_context", "_stream", "headers", "status")
-
-    def __init__(
-        self, context: AbstractAsyncContextManager[BodyStream], stream: BodyStream
-    ) -> None:
-        self._context = context
-        self._stream = stream
-        self.status = stream.status
-        self.headers = stream.headers
-
-    def __aiter__(self) -> AsyncIterator[bytes]:
-        return self._stream.__aiter__()
-
-    def at_end(self) -> bool:
-        return self._stream.at_end()
-
-    def close(self) -> None:
-        """Give the connection back (body read) or close it; idempotent, never blocks."""
-        self._stream.close()
-
-
 class StreamingProxy(BackendProxy):
     """The leaf of a `no-op` endpoint: the backend's answer, unchecked and undecoded, as a
     stream in `Response.stream` (lura's `Io`). The layers above it are the same as for any
@@ -230,7 +205,7 @@ class StreamingProxy(BackendProxy):
             stream = await context.__aenter__()
         except TransportError as exc:
             raise BackendUnavailable(str(exc)) from exc
-        # Nothing awaits between here and the caller taking the stream: no cancellation can
-        # leave it open. Left unread, `close()` discards the connection.
-        opened = OpenStream(context, stream)
-        return Response(data=None, is_complete=True, status=stream.status, stream=opened)
+        # Nothing awaits between here and the caller taking the stream, so no cancellation can
+        # leave it open. Leaving the context is `stream.close()` (transport/client.py): the
+        # caller's `Response.close()` releases the connection (discarded when left unread).
+        return Response(data=None, is_complete=True, status=stream.status, stream=stream)

@@ -25,8 +25,7 @@ import itertools
 import logging
 import time
 from collections import OrderedDict
-from collections.abc import AsyncIterator
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from contextlib import AbstractAsyncContextManager
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import attrs
@@ -198,6 +197,24 @@ class BufferedStream:
         self._body = None
 
 
+class _BufferedContext(AbstractAsyncContextManager[BufferedStream]):
+    """`CachingClient.stream` for a cacheable request: `request` on enter, nothing to release."""
+
+    def __init__(self, client: CachingClient, args: tuple[Any, ...]) -> None:
+        self._client = client
+        self._args = args
+
+    async def __aenter__(self) -> BufferedStream:
+        origin, method, target, headers, body, follow_redirects = self._args
+        response = await self._client.request(
+            origin, method, target, headers, body, follow_redirects=follow_redirects
+        )
+        return BufferedStream(response)
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        return None
+
+
 class CachingClient:
     """`HTTPClient.request` through an `HTTPCache`; `stream` is passed straight through.
 
@@ -291,26 +308,11 @@ class CachingClient:
         transport reads a body into its cache. Anything else streams, and unsafe methods still
         invalidate."""
         if method in policy.CACHEABLE_METHODS and not policy.first_value(headers, b"range"):
-            return self._buffered(origin, method, target, headers, body, follow_redirects)
+            return _BufferedContext(self, (origin, method, target, headers, body, follow_redirects))
         self._cache._invalidate(method, origin, target)
         return self._client.stream(
             origin, method, target, headers, body, follow_redirects=follow_redirects
         )
-
-    @asynccontextmanager
-    async def _buffered(
-        self,
-        origin: Origin,
-        method: bytes,
-        target: bytes,
-        headers: Headers,
-        body: bytes,
-        follow_redirects: bool,
-    ) -> AsyncIterator[BufferedStream]:
-        response = await self.request(
-            origin, method, target, headers, body, follow_redirects=follow_redirects
-        )
-        yield BufferedStream(response)
 
     async def _fetch(
         self,

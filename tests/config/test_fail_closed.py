@@ -1,0 +1,124 @@
+"""Fail closed: a namespace that would protect or redirect, and that trio-gateway cannot honour,
+is refused by `check` and by `run` at its JSON path, unless the operator opts out."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from trio_gateway.cli import main
+from trio_gateway.config import ConfigError, load_config_data
+from trio_gateway.config.diagnostics import format_path
+from trio_gateway.config.known import KNOWN, fail_closed
+from trio_gateway.namespace import Level
+
+REFUSED = sorted(k.name for k in KNOWN if k.fail_closed)
+WARNED = sorted(k.name for k in KNOWN if not k.fail_closed)
+
+
+def _where(name: str) -> tuple[dict[str, Any], str]:
+    """A config with `name` at a level KrakenD reads it at, and the JSON path it is at."""
+    levels = next(k.levels for k in KNOWN if k.name == name)
+    backend: dict[str, Any] = {"url_pattern": "/", "host": ["http://127.0.0.1:8000"]}
+    endpoint: dict[str, Any] = {"endpoint": "/e", "backend": [backend]}
+    config: dict[str, Any] = {"version": 3, "endpoints": [endpoint]}
+    if Level.ENDPOINT in levels:
+        endpoint["extra_config"] = {name: {}}
+        return config, format_path(("endpoints", 0, "extra_config", name))
+    if Level.BACKEND in levels:
+        backend["extra_config"] = {name: {}}
+        return config, format_path(("endpoints", 0, "backend", 0, "extra_config", name))
+    if Level.SERVICE in levels:
+        config["extra_config"] = {name: {}}
+        return config, format_path(("extra_config", name))
+    config["async_agent"] = [{"name": "a", "extra_config": {name: {}}}]
+    return config, "$.async_agent"
+
+
+def test_the_classification() -> None:
+    assert {"auth/api-keys", "auth/basic", "auth/revoker", "validation/cel"} <= set(REFUSED)
+    assert {"validation/json-schema", "qos/ratelimit/service", "backend/lambda"} <= set(REFUSED)
+    assert {"telemetry/opentelemetry", "documentation/openapi", "async/amqp"} <= set(WARNED)
+    assert fail_closed("security/policies") and not fail_closed("telemetry/metrics")
+
+
+@pytest.mark.parametrize("name", REFUSED)
+def test_check_and_run_refuse(
+    name: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("TRIO_GATEWAY_ALLOW_UNENFORCED", raising=False)
+    config, where = _where(name)
+    with pytest.raises(ConfigError) as caught:
+        load_config_data(config)
+    errors = [d for d in caught.value.diagnostics if d.is_error]
+    assert [(d.path, d.code) for d in errors] == [(where, f"unenforced:{name}")]
+    path = tmp_path / "krakend.json"
+    path.write_text(json.dumps(config))
+    for command in ("check", "run"):
+        assert main([command, "-c", str(path)]) == 1
+        err = capsys.readouterr().err
+        assert f"error: {where}: namespace `{name}`" in err
+        assert "refused" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("name", WARNED)
+def test_harmless_ones_are_warnings(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("TRIO_GATEWAY_ALLOW_UNENFORCED", raising=False)
+    config, where = _where(name)
+    loaded = load_config_data(config)
+    # async agents are not run at all (one warning for the block); the rest name themselves
+    assert any(d.path == where and not d.is_error for d in loaded.warnings)
+
+
+def test_service_discovery_other_than_static_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("TRIO_GATEWAY_ALLOW_UNENFORCED", raising=False)
+    backend = {"url_pattern": "/", "host": ["api.service.consul"], "sd": "dns"}
+    config = {"version": 3, "endpoints": [{"endpoint": "/e", "backend": [backend]}]}
+    with pytest.raises(ConfigError) as caught:
+        load_config_data(config)
+    [error] = [d for d in caught.value.diagnostics if d.is_error]
+    assert error.path == "$.endpoints[0].backend[0].sd"
+    assert 'service discovery "dns"' in error.message
+    backend["sd"] = "static"
+    load_config_data(config)  # the default, accepted
+    loaded = load_config_data({**config}, allow_unenforced=["sd"])
+    assert loaded.config.endpoints[0].backend[0].sd == "static"
+
+
+def test_opting_out_serves_with_a_warning(monkeypatch: pytest.MonkeyPatch) -> None:
+    config, where = _where("validation/cel")
+    loaded = load_config_data(config, allow_unenforced=["validation/cel"])
+    [warning] = [d for d in loaded.warnings if d.path == where]
+    assert warning.severity == "warning"
+    assert "served WITHOUT it" in warning.message
+    # by name, by `*`, or through the environment; another name does not help
+    load_config_data(config, allow_unenforced=["*"])
+    with pytest.raises(ConfigError):
+        load_config_data(config, allow_unenforced=["auth/basic"])
+    monkeypatch.setenv("TRIO_GATEWAY_ALLOW_UNENFORCED", "auth/basic, validation/cel")
+    load_config_data(config)
+
+
+def test_run_exits_non_zero_without_a_traceback(tmp_path: Path) -> None:
+    config, where = _where("auth/api-keys")
+    path = tmp_path / "krakend.json"
+    path.write_text(json.dumps(config))
+    env = {k: v for k, v in os.environ.items() if k != "TRIO_GATEWAY_ALLOW_UNENFORCED"}
+    done = subprocess.run(
+        [sys.executable, "-m", "trio_gateway", "run", "-c", str(path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+        check=False,
+    )
+    assert done.returncode == 1
+    assert f"error: {where}: namespace `auth/api-keys` is KrakenD Enterprise only" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert "Running on" not in done.stderr

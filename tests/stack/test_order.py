@@ -1,0 +1,103 @@
+"""The order of a request's layers is written once (stack.py): this table pins it."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+from trio_gateway import stack
+from trio_gateway.config.known import KNOWN
+from trio_gateway.namespace import Slot
+
+ORDER = [
+    (Slot.SERVICE_GUARD, "security/cors"),
+    (Slot.SERVICE_GUARD, "security/http"),
+    (Slot.SERVICE_GUARD, "security/bot-detector"),
+    (Slot.ENDPOINT_GUARD, "security/bot-detector"),
+    (Slot.ENDPOINT_GUARD, "auth/validator"),
+    (Slot.ENDPOINT_GUARD, "qos/ratelimit/router"),
+    (Slot.RESPONDER, "auth/signer"),
+    (Slot.ENDPOINT_LAYER, "modifier/python"),
+    (Slot.ENDPOINT_LAYER, "proxy: shadow backends"),
+    (Slot.ENDPOINT_LAYER, "proxy: static"),
+    (Slot.ENDPOINT_LAYER, "proxy: endpoint flatmap_filter"),
+    (Slot.BACKEND_LAYER, "modifier/python"),
+    (Slot.BACKEND_LAYER, "concurrent_calls"),
+    (Slot.BACKEND_LAYER, "qos/circuit-breaker"),
+    (Slot.BACKEND_LAYER, "qos/ratelimit/proxy"),
+    (Slot.CLIENT_WRAPPER, "qos/http-cache"),
+]
+
+
+def test_the_order() -> None:
+    assert [(layer.slot, layer.name) for layer in stack.layers()] == ORDER
+
+
+def test_each_tuple_holds_its_slot_only() -> None:
+    for slot, entries in (
+        (Slot.SERVICE_GUARD, stack.SERVICE_GUARDS),
+        (Slot.ENDPOINT_GUARD, stack.ENDPOINT_GUARDS),
+        (Slot.RESPONDER, stack.RESPONDERS),
+        (Slot.ENDPOINT_LAYER, stack.ENDPOINT_LAYERS),
+        (Slot.BACKEND_LAYER, stack.BACKEND_LAYERS),
+        (Slot.CLIENT_WRAPPER, stack.CLIENT_WRAPPERS),
+    ):
+        assert {entry.slot for entry in entries} == {slot}
+
+
+def test_the_registry_is_the_stack_plus_the_core() -> None:
+    names = set(stack.REGISTRY.names)
+    assert names == {
+        "router",
+        "proxy",
+        "backend/http",
+        "backend/http/client",
+        *(layer.namespace.name for layer in stack.layers() if layer.namespace is not None),
+    }
+    # implemented and "not implemented" never overlap
+    assert not names & {known.name for known in KNOWN}
+    # every config class names the namespace it is read from
+    for namespace in stack.REGISTRY:
+        if namespace.name not in ("router", "proxy", "backend/http", "backend/http/client"):
+            assert namespace.name == namespace.config.NAMESPACE
+
+
+def test_each_component_namespace_is_declared_in_one_module() -> None:
+    # One module owns each namespace: its config class is defined where its Namespace is.
+    for namespace in stack.REGISTRY:
+        if namespace.name in ("router", "proxy", "backend/http", "backend/http/client"):
+            continue
+        layers = [lay for lay in stack.layers() if lay.namespace is namespace]
+        modules = {lay.build.__module__ for lay in layers}
+        assert len(modules) == 1, namespace.name
+        if namespace.name not in ("auth/validator", "auth/signer"):
+            assert namespace.config.__module__ in modules, namespace.name
+
+
+def test_stack_py_is_the_only_place_that_lists_the_layers() -> None:
+    # No other module builds a guard or layer of another namespace by name.
+    root = Path(stack.__file__).parent
+    for path in root.rglob("*.py"):
+        if path.name == "stack.py":
+            continue
+        tree = ast.parse(path.read_text())
+        for node in ast.walk(tree):
+            is_slot = isinstance(node, ast.Attribute) and (
+                isinstance(node.value, ast.Name) and node.value.id == "Slot"
+            )
+            if (
+                isinstance(node, ast.Attribute)
+                and not is_slot
+                and node.attr
+                in (
+                    "GUARD",
+                    "LAYER",
+                    "WRAPPER",
+                    "RESPONDER",
+                    "SERVICE_GUARD",
+                    "ENDPOINT_GUARD",
+                    "ENDPOINT_LAYER",
+                    "BACKEND_LAYER",
+                )
+            ):
+                raise AssertionError(f"{path}: refers to {node.attr}; only stack.py may")
