@@ -20,6 +20,7 @@ from trio_gateway._version import __version__
 from trio_gateway.auth.claims import jwt_params
 from trio_gateway.config.hosts import clean_host
 from trio_gateway.config.model import (
+    SUPPORTED_METHODS,
     BackendConfig,
     EndpointConfig,
     ExtraConfig,
@@ -30,8 +31,7 @@ from trio_gateway.config.model import (
     StaticConfig,
 )
 from trio_gateway.config.placeholders import clean_path, endpoint_params
-from trio_gateway.encoding.decode import get_decoder
-from trio_gateway.encoding.render import RENDERERS
+from trio_gateway.encoding import OUTPUT_ENCODINGS, RENDERERS, get_decoder
 from trio_gateway.proxy.backend import BackendCall
 from trio_gateway.proxy.flatmap import compile_flatmap
 from trio_gateway.proxy.formatter import Formatter, compile_formatter
@@ -51,7 +51,6 @@ DEFAULT_MAX_IDLE_PER_HOST = 250  # lura: max_idle_connections_per_host 0 -> 250
 DEFAULT_MAX_BODY = 32 * 1024 * 1024
 DEFAULT_MAX_HEADER_BYTES = 1024 * 1024  # Go's http.DefaultMaxHeaderBytes, as KrakenD
 USER_AGENT = f"trio-gateway/{__version__}".encode()
-SUPPORTED_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 
 
 @attrs.frozen(kw_only=True)
@@ -212,8 +211,7 @@ def _backend(
 def _render_name(output_encoding: str, endpoint: EndpointConfig) -> str:
     """lura's `getRender`: an unknown output encoding of a single-backend endpoint falls back to
     the renderer named like the backend's encoding (`string`, `xml`), else to JSON."""
-    known = (*RENDERERS, "negotiate", "no-op")
-    if output_encoding in known or len(endpoint.backend) != 1:
+    if output_encoding in OUTPUT_ENCODINGS or len(endpoint.backend) != 1:
         return output_encoding
     backend_encoding = endpoint.backend[0].encoding
     return backend_encoding if backend_encoding in RENDERERS else output_encoding

@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from trio_gateway.encoding.decode import get_decoder, gunzip_if_needed
+from trio_gateway.encoding import get_decoder
+from trio_gateway.encoding.decode import gunzip_if_needed
 from trio_gateway.errors import BackendDecodeError
 
 

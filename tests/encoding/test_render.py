@@ -9,7 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from trio_gateway.encoding.render import dumps_go, get_renderer
+from trio_gateway.encoding import get_renderer
+from trio_gateway.encoding.render import dumps_go
 
 
 @pytest.mark.parametrize(

@@ -22,7 +22,11 @@ import attrs
 
 T = TypeVar("T")
 
+# The methods KrakenD serves endpoints for (lura router/gin); others are dropped at start.
+SUPPORTED_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
+
 __all__ = [
+    "SUPPORTED_METHODS",
     "BackendConfig",
     "BackendHTTPClientConfig",
     "BackendHTTPConfig",

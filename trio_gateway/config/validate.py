@@ -25,7 +25,12 @@ from trio_gateway.config.diagnostics import (
     format_path,
 )
 from trio_gateway.config.hosts import clean_host
-from trio_gateway.config.model import BackendConfig, EndpointConfig, ServiceConfig
+from trio_gateway.config.model import (
+    SUPPORTED_METHODS,
+    BackendConfig,
+    EndpointConfig,
+    ServiceConfig,
+)
 from trio_gateway.config.placeholders import (
     backend_placeholders,
     clean_path,
@@ -42,23 +47,12 @@ from trio_gateway.config.validate_extra import (
     sequential_placeholder,
 )
 from trio_gateway.config.validate_security import check_server_tls
+from trio_gateway.encoding import BACKEND_ENCODINGS, OUTPUT_ENCODINGS
 from trio_gateway.namespace import Level, Where
 from trio_gateway.stack import REGISTRY
 
-__all__ = [
-    "BACKEND_ENCODINGS",
-    "OUTPUT_ENCODINGS",
-    "SUPPORTED_METHODS",
-    "validate",
-]
+__all__ = ["validate"]
 
-SUPPORTED_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
-# Backend decoders (lura + CE's xml/rss), looked up lower-cased; unknown -> json.
-BACKEND_ENCODINGS = frozenset({"json", "safejson", "string", "xml", "rss", "no-op"})
-# Renders (case-sensitive); unknown -> json.
-OUTPUT_ENCODINGS = frozenset(
-    {"json", "json-collection", "string", "xml", "yaml", "negotiate", "no-op"}
-)
 _HOST_HINT = (
     "a host is [http://|https://]name[:port] with a lower-case scheme, no path, no user-info"
 )

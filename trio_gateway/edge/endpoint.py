@@ -30,7 +30,8 @@ from trio_gateway.edge.responses import (
     read_body,
     send_response,
 )
-from trio_gateway.encoding.render import Renderer, get_renderer, negotiated_renderer
+from trio_gateway.encoding import get_renderer, negotiated_renderer
+from trio_gateway.encoding.render import Renderer
 from trio_gateway.errors import BackendTimeout, GatewayError
 from trio_gateway.modifier.python import Reject
 from trio_gateway.namespace import Admission

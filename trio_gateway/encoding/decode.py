@@ -14,11 +14,16 @@ from typing import Any
 
 import orjson
 
-from trio_gateway.encoding.rss_codec import decode_rss
-from trio_gateway.encoding.xml_codec import decode_xml
 from trio_gateway.errors import BackendDecodeError
 
-__all__ = ["DECODERS", "Decoder", "get_decoder", "gunzip_if_needed"]
+__all__ = [
+    "Decoder",
+    "decode_json",
+    "decode_noop",
+    "decode_safejson",
+    "decode_string",
+    "gunzip_if_needed",
+]
 
 MAX_GUNZIPPED_BYTES = 256 * 1024 * 1024
 
@@ -90,21 +95,6 @@ def _go_kind(value: Any) -> str:
     if value is None:
         return "null"
     return "number"
-
-
-DECODERS: dict[str, Decoder] = {
-    "json": decode_json,
-    "xml": decode_xml,
-    "rss": decode_rss,
-    "safejson": decode_safejson,
-    "string": decode_string,
-    "no-op": decode_noop,
-}
-
-
-def get_decoder(encoding: str) -> Decoder:
-    """KrakenD looks encodings up lower-cased and falls back to JSON for unknown names."""
-    return DECODERS.get(encoding.lower(), decode_json)
 
 
 def gunzip_if_needed(body: bytes, content_encoding: bytes | None) -> bytes:

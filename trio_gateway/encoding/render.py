@@ -13,18 +13,14 @@ from typing import Any
 
 import orjson
 
-from trio_gateway.encoding.negotiate import negotiate
-from trio_gateway.encoding.xml_codec import render_xml
-from trio_gateway.encoding.yaml_codec import render_yaml
-
 __all__ = [
     "JSON_CONTENT_TYPE",
-    "RENDERERS",
     "GoStruct",
     "Renderer",
     "dumps_go",
-    "get_renderer",
-    "negotiated_renderer",
+    "render_json",
+    "render_json_collection",
+    "render_string",
 ]
 
 JSON_CONTENT_TYPE = b"application/json; charset=utf-8"
@@ -80,27 +76,3 @@ def render_json_collection(data: dict[str, Any] | None) -> tuple[bytes, bytes]:
 def render_string(data: dict[str, Any] | None) -> tuple[bytes, bytes]:
     content = data.get("content") if data else None
     return TEXT_CONTENT_TYPE, content.encode("utf-8") if isinstance(content, str) else b""
-
-
-RENDERERS: dict[str, Renderer] = {
-    "json": render_json,
-    "json-collection": render_json_collection,
-    "string": render_string,
-    "xml": render_xml,
-    "yaml": render_yaml,
-}
-
-
-def get_renderer(output_encoding: str) -> Renderer:
-    """Names are case-sensitive in KrakenD; an unknown name renders JSON."""
-    return RENDERERS.get(output_encoding, render_json)
-
-
-def negotiated_renderer(headers: list[tuple[bytes, bytes]]) -> Renderer:
-    """`output_encoding: "negotiate"`: the renderer gin's NegotiateFormat picks from Accept."""
-    accept = None
-    for name, value in headers:
-        if name == b"accept":
-            accept = value
-            break
-    return RENDERERS[negotiate(accept)]
