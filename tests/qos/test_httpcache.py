@@ -14,6 +14,7 @@ import pytest
 import trio
 import trio.testing
 
+from trio_gateway.headers import first_any_case
 from trio_gateway.qos import cache_policy as policy
 from trio_gateway.qos import http_cache as httpcache
 from trio_gateway.qos.cache_policy import Freshness, StoredResponse
@@ -52,7 +53,7 @@ class Call:
     follow_redirects: bool
 
     def header(self, name: bytes) -> bytes | None:
-        return policy.first_value(self.headers, name)
+        return first_any_case(self.headers, name)
 
 
 Reply = BackendResponse | Exception | Callable[[Call], BackendResponse]

@@ -33,6 +33,7 @@ from trio_gateway.edge.responses import (
 from trio_gateway.encoding import get_renderer, negotiated_renderer
 from trio_gateway.encoding.render import Renderer
 from trio_gateway.errors import BackendTimeout, GatewayError
+from trio_gateway.headers import first
 from trio_gateway.modifier.python import Reject
 from trio_gateway.namespace import Admission
 from trio_gateway.plan import EndpointPlan
@@ -85,13 +86,6 @@ def bad_params(params: dict[str, str]) -> bytes | None:
     return None
 
 
-def _header(headers: list[tuple[bytes, bytes]], name: bytes) -> bytes:
-    for key, value in headers:
-        if key == name:
-            return value
-    return b""
-
-
 class EndpointHandler:
     """Serves one endpoint; built once at startup from its plan and its stack."""
 
@@ -126,7 +120,7 @@ class EndpointHandler:
         if client_headers is None:
             client_headers = scope["headers"]
         client_ip = self._client_ip(scope, client_headers)
-        host = _header(client_headers, b"host")
+        host = first(client_headers, b"host") or b""
         query: list[tuple[str, str]] = []
         if plan.query_strings is None or plan.query_strings:
             query = filter_query(parse_query(scope["query_string"]), plan.query_strings)

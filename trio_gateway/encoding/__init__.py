@@ -32,6 +32,7 @@ from trio_gateway.encoding.render import (
 from trio_gateway.encoding.rss_codec import decode_rss
 from trio_gateway.encoding.xml_codec import decode_xml, render_xml
 from trio_gateway.encoding.yaml_codec import render_yaml
+from trio_gateway.headers import first
 
 __all__ = [
     "BACKEND_ENCODINGS",
@@ -80,9 +81,4 @@ def get_renderer(output_encoding: str) -> Renderer:
 
 def negotiated_renderer(headers: list[tuple[bytes, bytes]]) -> Renderer:
     """`output_encoding: "negotiate"`: the renderer gin's NegotiateFormat picks from Accept."""
-    accept = None
-    for name, value in headers:
-        if name == b"accept":
-            accept = value
-            break
-    return RENDERERS[_negotiate(accept)]
+    return RENDERERS[_negotiate(first(headers, b"accept"))]

@@ -34,6 +34,7 @@ import attrs
 
 from trio_gateway.config.diagnostics import Report
 from trio_gateway.errors import GatewayError
+from trio_gateway.headers import first_any_case
 from trio_gateway.namespace import Layer, Level, Namespace, Slot, Where
 from trio_gateway.types import Headers, ProxyFunction, Request, Response
 
@@ -156,11 +157,8 @@ def copy_request(request: Request) -> Request:
 
 def get_header(headers: Headers | None, name: str) -> str | None:
     """The first value of header `name` (any case), decoded as latin-1, or None."""
-    key = name.lower().encode("latin-1")
-    for k, v in headers or ():
-        if k.lower() == key:
-            return v.decode("latin-1")
-    return None
+    value = first_any_case(headers or (), name.lower().encode("latin-1"))
+    return None if value is None else value.decode("latin-1")
 
 
 def del_header(headers: Headers, name: str) -> None:

@@ -17,7 +17,8 @@ from email.utils import parsedate_to_datetime
 
 import attrs
 
-from ..transport import BackendResponse
+from trio_gateway.headers import first_any_case
+from trio_gateway.transport import BackendResponse
 
 __all__ = [
     "CACHEABLE_METHODS",
@@ -27,7 +28,6 @@ __all__ = [
     "Freshness",
     "StoredResponse",
     "conditional_headers",
-    "first_value",
     "freshness",
     "freshness_lifetime",
     "header_value",
@@ -68,14 +68,6 @@ class Freshness(enum.Enum):
     FRESH = "fresh"  # serve it without asking the backend
     STALE = "stale"  # revalidate it (conditional request) before serving
     TRANSPARENT = "transparent"  # ignore it: the request wants a full answer from the backend
-
-
-def first_value(fields: Fields, name: bytes) -> bytes | None:
-    """The first value of field `name` (lower case), or None."""
-    for key, value in fields:
-        if key == name or key.lower() == name:
-            return value
-    return None
 
 
 def header_value(fields: Fields, name: bytes) -> bytes | None:
@@ -125,8 +117,8 @@ def freshness_lifetime(fields: Fields, cc: CacheControl) -> float:
     else 0 (no heuristics). An invalid Expires (`0`) or Date means "already expired" (§5.3)."""
     if "max-age" in cc:
         return float(delta_seconds(cc["max-age"]) or 0)
-    expires = parse_http_date(first_value(fields, b"expires"))
-    date = parse_http_date(first_value(fields, b"date"))
+    expires = parse_http_date(first_any_case(fields, b"expires"))
+    date = parse_http_date(first_any_case(fields, b"date"))
     if expires is None or date is None:
         return 0.0
     return max(0.0, expires - date)
@@ -140,11 +132,11 @@ def initial_age(fields: Fields, *, wall_time: float, response_delay: float = 0.0
     response is never fresh (gregjones: "Date required"); its validators still serve to revalidate.
     Unlike gregjones, the Age field of a response that went through another cache counts.
     """
-    date = parse_http_date(first_value(fields, b"date"))
+    date = parse_http_date(first_any_case(fields, b"date"))
     if date is None:
         return math.inf
     apparent_age = max(0.0, wall_time - date)
-    age_value = delta_seconds((first_value(fields, b"age") or b"").decode("latin-1")) or 0
+    age_value = delta_seconds((first_any_case(fields, b"age") or b"").decode("latin-1")) or 0
     return max(apparent_age, age_value + response_delay)
 
 
@@ -212,8 +204,8 @@ def conditional_headers(request: Fields, stored: Fields) -> list[tuple[bytes, by
     """RFC 9111 §4.3.1: the request with If-None-Match: <ETag> and If-Modified-Since:
     <Last-Modified> of `stored`, or None if it has neither. The caller's own conditionals are
     replaced (gregjones' `Header.Set` does too), so that a 304 is known to be ours."""
-    etag = first_value(stored, b"etag")
-    last_modified = first_value(stored, b"last-modified")
+    etag = first_any_case(stored, b"etag")
+    last_modified = first_any_case(stored, b"last-modified")
     if etag is None and last_modified is None:
         return None
     fields = [(name, value) for name, value in request if name.lower() not in _CONDITIONALS]

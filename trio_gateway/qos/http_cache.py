@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import attrs
 import trio
 
+from trio_gateway.headers import first_any_case
 from trio_gateway.namespace import Layer, Level, Namespace, Slot
 from trio_gateway.qos import cache_policy as policy
 from trio_gateway.qos.cache_policy import CacheControl, Freshness, StoredResponse
@@ -237,7 +238,7 @@ class CachingClient:
     ) -> BackendResponse:
         """Answer from the cache, by revalidating, or from the backend; see the module docstring."""
         cache, client = self._cache, self._client
-        if method not in policy.CACHEABLE_METHODS or policy.first_value(headers, b"range"):
+        if method not in policy.CACHEABLE_METHODS or first_any_case(headers, b"range"):
             # Invalidate before (gregjones) and after: a GET may store the old state meanwhile.
             cache._invalidate(method, origin, target)
             try:
@@ -307,7 +308,7 @@ class CachingClient:
         whole (up to the client's response limit) before it is relayed, as KrakenD's httpcache
         transport reads a body into its cache. Anything else streams, and unsafe methods still
         invalidate."""
-        if method in policy.CACHEABLE_METHODS and not policy.first_value(headers, b"range"):
+        if method in policy.CACHEABLE_METHODS and not first_any_case(headers, b"range"):
             return _BufferedContext(self, (origin, method, target, headers, body, follow_redirects))
         self._cache._invalidate(method, origin, target)
         return self._client.stream(

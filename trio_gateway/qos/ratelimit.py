@@ -35,6 +35,8 @@ from typing import TYPE_CHECKING
 
 import attrs
 
+from trio_gateway.headers import first
+
 if TYPE_CHECKING:  # the namespace modules import this one to build their layers
     from trio_gateway.qos.ratelimit_proxy import RateLimitProxyConfig
     from trio_gateway.qos.ratelimit_router import RateLimitRouterConfig
@@ -300,24 +302,16 @@ def client_key(
     strategy = strategy.lower()
     if strategy == "ip":
         if key:
-            value = _header(headers, key)
+            value = _get(headers, key)
             if value:
                 ip = _ip_from_header(value)
                 if ip is not None:
                     return ip
         return client_ip or None
     if strategy == "header":
-        return _header(headers, key) or None
+        return _get(headers, key) or None
     if strategy == "param":
         return params.get(key) or None
-    return None
-
-
-def _header(headers: Sequence[tuple[bytes, bytes]], name: str) -> str | None:
-    wanted = name.lower().encode("latin-1", "replace")
-    for header, value in headers:
-        if header == wanted:
-            return value.decode("latin-1")  # Go's Header.Get: the first one wins
     return None
 
 
@@ -334,3 +328,8 @@ def _ip_from_header(value: str) -> str | None:
         return str(ipaddress.ip_address(host))
     except ValueError:
         return None
+
+
+def _get(headers: Sequence[tuple[bytes, bytes]], name: str) -> str | None:
+    value = first(headers, name.lower().encode("latin-1", "replace"))  # Go's Header.Get
+    return None if value is None else value.decode("latin-1")

@@ -34,6 +34,7 @@ import attrs
 
 from trio_gateway.config.diagnostics import Report
 from trio_gateway.config.model import ExtraConfig
+from trio_gateway.headers import first
 from trio_gateway.namespace import Admission, Layer, Level, Namespace, Rejection, Slot, Where
 from trio_gateway.types import Headers
 
@@ -178,10 +179,7 @@ NAMESPACE = Namespace(
 
 def user_agent(headers: Headers) -> bytes | None:
     """The raw User-Agent (the detector decodes it as UTF-8 itself)."""
-    for name, value in headers:
-        if name == b"user-agent":
-            return value
-    return None
+    return first(headers, b"user-agent")
 
 
 class ServiceBotGuard:

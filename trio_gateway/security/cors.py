@@ -28,6 +28,7 @@ from typing import Any, ClassVar
 import attrs
 
 from trio_gateway.config.model import ExtraConfig, Seconds
+from trio_gateway.headers import first
 from trio_gateway.namespace import Layer, Level, Namespace, Rejection, Slot
 
 __all__ = ["CORS", "GUARD", "NAMESPACE", "CORSConfig", "CORSGuard", "PreflightAnswer"]
@@ -148,7 +149,7 @@ class CORS:
         """
         if method != "OPTIONS" or self._passthrough:
             return None
-        requested = _first(headers, _REQUEST_METHOD)
+        requested = first_or_empty(headers, _REQUEST_METHOD)
         if not requested:
             return None
         return PreflightAnswer(self._status, self._preflight_headers(headers, requested))
@@ -161,7 +162,7 @@ class CORS:
         For a preflight (only routed with `options_passthrough`) these are the preflight headers.
         """
         if method == "OPTIONS":
-            requested = _first(headers, _REQUEST_METHOD)
+            requested = first_or_empty(headers, _REQUEST_METHOD)
             if requested:
                 return self._preflight_headers(headers, requested)
         out: Headers = [(_VARY, b"Origin")]
@@ -264,14 +265,6 @@ class CORS:
             LOGGER.debug("[CORS] " + message, *args)
 
 
-def _first(headers: Sequence[tuple[bytes, bytes]], wanted: bytes) -> bytes:
-    """Go's `Header.Get`: the first value of `wanted`, or empty."""
-    for name, value in headers:
-        if name == wanted:
-            return value
-    return b""
-
-
 def _values(headers: Sequence[tuple[bytes, bytes]], wanted: bytes) -> list[bytes]:
     return [value for name, value in headers if name == wanted]
 
@@ -327,3 +320,8 @@ def build_guard(extra: ExtraConfig, context: Any) -> CORSGuard | None:
 
 
 GUARD = Layer(name=NAMESPACE.name, namespace=NAMESPACE, slot=Slot.SERVICE_GUARD, build=build_guard)
+
+
+def first_or_empty(headers: Sequence[tuple[bytes, bytes]], wanted: bytes) -> bytes:
+    """Go's `Header.Get`: the first value of `wanted`, or empty."""
+    return first(headers, wanted) or b""

@@ -30,6 +30,7 @@ import attrs
 
 from trio_gateway.config.model import ExtraConfig, frozen_dict
 from trio_gateway.encoding.html import html_escape
+from trio_gateway.headers import first
 from trio_gateway.namespace import Layer, Level, Namespace, Rejection, Slot
 
 __all__ = [
@@ -185,7 +186,7 @@ class SecurityHeaders:
             return None
         resolved = host or ""
         for wanted in self._host_headers:  # the first non-empty host_proxy_headers value wins
-            value = _first(headers, wanted)
+            value = first(headers, wanted)
             if value:
                 resolved = value.decode("latin-1")
                 break
@@ -227,15 +228,8 @@ class SecurityHeaders:
         # unrolled/secure isSSL: the URL scheme or the connection, then ssl_proxy_headers.
         if scheme.lower() in _TLS_SCHEMES:
             return True
-        return any(_first(headers, name) == value for name, value in self._ssl_headers)
-
-
-def _first(headers: Sequence[tuple[bytes, bytes]], wanted: bytes) -> bytes:
-    """Go's `Header.Get`: the first value of `wanted`, or empty."""
-    for name, value in headers:
-        if name == wanted:
-            return value
-    return b""
+        # Go's Header.Get: a missing header reads as "", which an empty value matches.
+        return any((first(headers, name) or b"") == value for name, value in self._ssl_headers)
 
 
 @attrs.frozen(kw_only=True)
@@ -288,7 +282,8 @@ class SecurityHeadersGuard:
         raw_path = scope.get("raw_path") or scope["path"].encode("utf-8")
         query = scope["query_string"]
         target = (raw_path + (b"?" + query if query else b"")).decode("latin-1")
-        host = next((v.decode("latin-1") for n, v in headers if n == b"host"), None)
+        host_value = first(headers, b"host")
+        host = host_value.decode("latin-1") if host_value is not None else None
         early = self._secure.check(
             scope.get("scheme", "http"), host, target, headers, method=scope["method"]
         )

@@ -6,6 +6,8 @@ from collections.abc import AsyncIterator
 
 import attrs
 
+from trio_gateway.headers import first_any_case
+
 from .connection import Connection
 from .errors import TransportError
 from .pool import ConnectionPool
@@ -15,12 +17,7 @@ __all__ = ["BackendResponse", "StreamingResponse", "find_header"]
 
 def find_header(headers: list[tuple[bytes, bytes]], name: bytes) -> bytes | None:
     """First value of header `name` (case-insensitive), or None."""
-    name = name.lower()
-    for key, value in headers:
-        # h11 hands names over lower-cased already; lower() again only when they differ.
-        if key == name or key.lower() == name:
-            return value
-    return None
+    return first_any_case(headers, name.lower())
 
 
 @attrs.frozen
