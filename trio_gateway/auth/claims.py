@@ -12,12 +12,12 @@ Everything here is a pure function of the claims, copied from krakend-jose `jose
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import attrs
 
+from trio_gateway.config.placeholders import JWT_PLACEHOLDER
 from trio_gateway.encoding.gostr import float64_text, go_sprint
 from trio_gateway.encoding.render import dumps_go
 
@@ -34,7 +34,7 @@ __all__ = [
     "lookup",
 ]
 
-_JWT_PARAM = re.compile(r"\{JWT\.([\w\-\.:/]+)\}", re.ASCII)  # lura's `{param}` alphabet
+_JWT_PARAM = JWT_PLACEHOLDER
 _EPSILON = 1e-6  # krakend-jose Claims.Get: a float this close to an integer prints as one
 
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 
 __all__ = [
+    "JWT_PLACEHOLDER",
+    "PLACEHOLDER",
     "backend_placeholders",
     "clean_path",
     "endpoint_params",
@@ -20,8 +22,13 @@ __all__ = [
 
 # Strict REST (default): a parameter is a whole segment, right after a `/`.
 _REST_PARAM = re.compile(r"/\{([a-zA-Z\-_0-9]+)\}", re.ASCII)
-# `disable_rest: true` and backend url_patterns: a `{name}` anywhere.
-_ANY_PARAM = re.compile(r"\{([\w\-\.:/]+)\}", re.ASCII)
+# THE placeholder grammar (lura's `{param}` alphabet), used by check, the router, the URL
+# templates and the JWT claims: `disable_rest: true` paths and backend url_patterns have a
+# `{name}` anywhere.
+_NAME = r"[\w\-\.:/]+"
+PLACEHOLDER = re.compile(r"\{(" + _NAME + r")\}", re.ASCII)
+JWT_PLACEHOLDER = re.compile(r"\{JWT\.(" + _NAME + r")\}", re.ASCII)
+_ANY_PARAM = PLACEHOLDER
 _SEQUENTIAL_OR_JWT = re.compile(r"(resp[\d]+_.+)?(JWT\.([\w\-\.:/]+))?", re.ASCII)
 _INVALID_ENDPOINT = re.compile(r"^[^/]|\*.|/__(debug|echo|health)(/.*)?\Z", re.ASCII)
 

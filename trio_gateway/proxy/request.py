@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from urllib.parse import quote, quote_plus, unquote_plus
 
+from trio_gateway.config.placeholders import PLACEHOLDER
 from trio_gateway.types import Headers
 
 __all__ = [
@@ -28,7 +29,7 @@ __all__ = [
 
 _BAD_ESCAPE = re.compile(r"%(?![0-9A-Fa-f]{2})")
 _GATEWAY_PARAM = re.compile(r"Resp\d+|JWT\.")
-_PLACEHOLDER = re.compile(r"\{([\w\-\.:/]+)\}")
+_PLACEHOLDER = PLACEHOLDER
 # Go's validEncoded(path, encodePath): these bytes and %XX may stay as they are.
 _VALID_PATH = re.compile(r"(?:[A-Za-z0-9\-._~!$&'()*+,;=:@\[\]/]|%[0-9A-Fa-f]{2})*\Z")
 # Go's shouldEscape(c, encodePath) keeps only these (plus alphanumerics) when it has to encode.

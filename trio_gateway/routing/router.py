@@ -17,11 +17,13 @@ from typing import Generic, TypeVar
 
 import attrs
 
+from trio_gateway.config.placeholders import PLACEHOLDER
+
 __all__ = ["Match", "MethodNotAllowed", "NotFound", "Redirect", "Router", "RouterOptions"]
 
 H = TypeVar("H")
 
-_PARAM = re.compile(r"\{([\w\-\.:/]+)\}")
+_PARAM = PLACEHOLDER
 
 
 @attrs.frozen
