@@ -32,11 +32,12 @@ from trio_gateway.edge.responses import (
 )
 from trio_gateway.encoding import get_renderer, negotiated_renderer
 from trio_gateway.encoding.render import Renderer
-from trio_gateway.errors import BackendTimeout, GatewayError
+from trio_gateway.errors import GatewayError
 from trio_gateway.headers import first
 from trio_gateway.modifier.python import Reject
 from trio_gateway.namespace import Admission
 from trio_gateway.plan import EndpointPlan
+from trio_gateway.proxy.deadline import call_within
 from trio_gateway.proxy.request import filter_query, parse_query
 from trio_gateway.stack import EndpointStack
 from trio_gateway.types import CANCEL_ON_DISCONNECT, Headers, Request, Response
@@ -189,15 +190,7 @@ class EndpointHandler:
 
     async def _serve(self, request: Request, send: ASGISend, render: Renderer) -> None:
         """Run the proxy within the endpoint timeout and answer by KrakenD's rules."""
-        response: Response | None = None
-        error: GatewayError | None = None
-        with trio.move_on_after(self._plan.timeout):
-            try:
-                response = await self._proxy(request)
-            except GatewayError as exc:
-                error = exc
-        if response is None and error is None:
-            error = BackendTimeout("context deadline exceeded")
+        response, error = await call_within(self._proxy, request, self._plan.timeout)
         await self._respond(send, response, error, render)
 
     async def _respond(

@@ -13,17 +13,15 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
-import trio
-
 if TYPE_CHECKING:
     from trio_gateway.auth.signer import JWTSigner
 from trio_gateway.edge.endpoint import EdgeOptions, EndpointHandler
 from trio_gateway.edge.responses import ASGISend, send_response
 from trio_gateway.encoding.render import JSON_CONTENT_TYPE, Renderer, dumps_go
-from trio_gateway.errors import GatewayError
 from trio_gateway.plan import EndpointPlan
+from trio_gateway.proxy.deadline import call_within
 from trio_gateway.stack import EndpointStack
-from trio_gateway.types import Request, Response
+from trio_gateway.types import Request
 
 __all__ = ["SignerHandler"]
 
@@ -40,12 +38,9 @@ class SignerHandler(EndpointHandler):
         self._signer: JWTSigner = stack.responder
 
     async def _serve(self, request: Request, send: ASGISend, render: Renderer) -> None:
-        response: Response | None = None
-        with trio.move_on_after(self._plan.timeout):
-            try:
-                response = await self._proxy(request)
-            except GatewayError as exc:
-                LOGGER.info("%s: %s", self._plan.name, exc)
+        response, error = await call_within(self._proxy, request, self._plan.timeout)
+        if error is not None:
+            LOGGER.info("%s: %s", self._plan.name, error)
         if response is None or response.data is None:
             await send_response(send, 400, [])
             return

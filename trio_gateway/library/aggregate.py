@@ -14,7 +14,6 @@ from typing import Any
 
 import attrs
 import cattrs
-import trio
 
 from trio_gateway.config.converter import CONVERTER, ValueProblem
 from trio_gateway.config.diagnostics import ConfigError, Diagnostic
@@ -30,14 +29,15 @@ from trio_gateway.config.model import (
 from trio_gateway.config.structure_errors import structure_issues
 from trio_gateway.config.unknown_keys import unknown_key_diagnostics
 from trio_gateway.edge.app import make_client
-from trio_gateway.errors import BackendTimeout, GatewayError, MergeError
+from trio_gateway.errors import GatewayError, MergeError
 from trio_gateway.library.config import validate_config
 from trio_gateway.plan import compile_plan
+from trio_gateway.proxy.deadline import call_within
 from trio_gateway.proxy.request import filter_query
 from trio_gateway.proxy.shadow import Background
 from trio_gateway.stack import BuildContext, build_endpoint
 from trio_gateway.transport import HTTPClient
-from trio_gateway.types import Request, Response
+from trio_gateway.types import Request
 
 __all__ = ["AGGREGATE_PATH", "AggregateResult", "aggregate", "aggregate_config"]
 
@@ -194,18 +194,13 @@ async def aggregate(
             headers=endpoint.headers.build(client_headers, "127.0.0.1", b""),
             body=body,
         )
-        response: Response | None = None
-        error: GatewayError | None = None
-        with trio.move_on_after(endpoint.timeout):
-            try:
-                response = await proxy(request)
-            except GatewayError as exc:
-                error = exc
+        response, error = await call_within(proxy, request, endpoint.timeout)
     finally:
         if own_client:
             http.close()
     if response is None:
-        failure = error if error is not None else BackendTimeout("context deadline exceeded")
+        assert error is not None
+        failure = error
         return AggregateResult(
             data=None, complete=False, errors=_expand(failure), status=failure.status_hint
         )
