@@ -23,7 +23,7 @@ Slot signatures (each `Layer.build`; `context` is the `BuildContext`):
     ENDPOINT_GUARD: build(plan: EndpointPlan, context) -> EndpointGuard | None
     RESPONDER:      build(plan: EndpointPlan, context) -> a responder (edge/endpoint.py) | None
     ENDPOINT_LAYER: build(next: ProxyFunction, plan: EndpointPlan, context) -> ProxyFunction | None
-    BACKEND_LAYER:  build(next, call: BackendCall, plan: EndpointPlan, context) -> Proxy | None
+    BACKEND_LAYER:  build(next, call: BackendCall, plan: EndpointPlan, context) -> same | None
     CLIENT_WRAPPER: build(client: BackendClient, call: BackendCall, context) -> BackendClient | None
 
 To add a namespace: write its module (its config class with `NAMESPACE`, its `Namespace` with

@@ -18,7 +18,6 @@ __all__ = [
     "CANCEL_ON_DISCONNECT",
     "BodyStream",
     "Headers",
-    "Proxy",
     "ProxyFunction",
     "Request",
     "Response",
@@ -93,10 +92,6 @@ class Response:
         """Release the stream of a dropped response (nothing to do without one)."""
         if self.stream is not None:
             self.stream.close()
-
-
-class Proxy(Protocol):
-    def __call__(self, request: Request, /) -> Awaitable[Response]: ...
 
 
 ProxyFunction = Callable[[Request], Awaitable[Response]]
