@@ -122,3 +122,34 @@ def test_run_exits_non_zero_without_a_traceback(tmp_path: Path) -> None:
     assert f"error: {where}: namespace `auth/api-keys` is KrakenD Enterprise only" in done.stderr
     assert "Traceback" not in done.stderr
     assert "Running on" not in done.stderr
+
+
+async def test_the_hypercorn_entry_point_refuses_to_start(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    # `hypercorn trio_gateway:app`: the config named by $TRIO_GATEWAY_CONFIG is loaded at
+    # lifespan startup; a refused namespace fails the startup, with the diagnostic and no
+    # traceback in the log.
+    import trio
+
+    from trio_gateway.edge.app import CONFIG_ENV, GatewayApp
+
+    config, where = _where("validation/json-schema")
+    path = tmp_path / "krakend.json"
+    path.write_text(json.dumps(config))
+    monkeypatch.setenv(CONFIG_ENV, str(path))
+    monkeypatch.delenv("TRIO_GATEWAY_ALLOW_UNENFORCED", raising=False)
+    to_app, app_inbox = trio.open_memory_channel[dict[str, Any]](4)
+    from_app, app_outbox = trio.open_memory_channel[dict[str, Any]](4)
+    with trio.fail_after(10):
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(GatewayApp(), {"type": "lifespan"}, app_inbox.receive, from_app.send)
+            await to_app.send({"type": "lifespan.startup"})
+            answer = await app_outbox.receive()
+    assert answer["type"] == "lifespan.startup.failed"
+    assert "not valid" in answer["message"]
+    logged = [r for r in caplog.records if r.name == "trio_gateway.edge.app"]
+    assert any(
+        where in r.getMessage() and "validation/json-schema" in r.getMessage() for r in logged
+    )
+    assert all(r.exc_info is None for r in logged if r.levelname != "DEBUG")

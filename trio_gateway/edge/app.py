@@ -172,8 +172,8 @@ class GatewayApp:
                         try:
                             self.startup()
                         except Exception as exc:
-                            LOGGER.exception("startup failed")
-                            await send({"type": "lifespan.startup.failed", "message": str(exc)})
+                            message = _startup_failure(exc)
+                            await send({"type": "lifespan.startup.failed", "message": message})
                             return
                         await send({"type": "lifespan.startup.complete"})
                     elif message["type"] == "lifespan.shutdown":
@@ -264,6 +264,24 @@ def _handler(endpoint: EndpointPlan, stack: EndpointStack, options: EdgeOptions)
     if stack.responder is not None:  # the only responder is `auth/signer` (stack.RESPONDERS)
         return SignerHandler(endpoint, stack, options)
     return EndpointHandler(endpoint, stack, options)
+
+
+def _startup_failure(exc: Exception) -> str:
+    """Log why startup failed, as the operator needs it, and return the one-line reason.
+
+    A configuration problem is the operator's to fix: each diagnostic on its own line, no
+    traceback. Anything else is one line too; its traceback only at DEBUG."""
+    from trio_gateway.config import ConfigError
+
+    if isinstance(exc, ConfigError):
+        for diagnostic in exc.diagnostics:
+            (LOGGER.error if diagnostic.is_error else LOGGER.warning)("%s", diagnostic)
+        reason = f"the configuration is not valid: {exc}"
+    else:
+        reason = f"{type(exc).__name__}: {exc}"
+    LOGGER.error("startup failed: %s", reason)
+    LOGGER.debug("startup failure", exc_info=exc)
+    return reason
 
 
 def _head_size(scope: dict[str, Any]) -> int:
