@@ -172,8 +172,8 @@ class GatewayApp:
                         try:
                             self.startup()
                         except Exception as exc:
-                            message = _startup_failure(exc)
-                            await send({"type": "lifespan.startup.failed", "message": message})
+                            reason = _startup_failure(exc)
+                            await send({"type": "lifespan.startup.failed", "message": reason})
                             return
                         await send({"type": "lifespan.startup.complete"})
                     elif message["type"] == "lifespan.shutdown":
