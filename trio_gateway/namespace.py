@@ -144,7 +144,14 @@ class Admission:
     scope: dict[str, Any]
     headers: Headers
     params: dict[str, str]
-    client_ip: Callable[[], str]
+    # the service's client-IP rules (routing/clientip.py), applied only when a guard asks
+    resolver: Any
+
+    def client_ip(self) -> str:
+        """The client's IP as gin resolves it (trusted proxies, forwarded headers)."""
+        client = self.scope.get("client")
+        resolved: str = self.resolver.resolve(client[0] if client else "", self.scope["headers"])
+        return resolved
 
 
 class ServiceGuard(Protocol):

@@ -150,9 +150,7 @@ class EndpointHandler:
                 return
         client_headers: Headers = scope["headers"]
         if self._guards:
-            admission = Admission(
-                scope, client_headers, params, lambda: self._client_ip(scope, scope["headers"])
-            )
+            admission = Admission(scope, client_headers, params, options.client_ip)
             for guard in self._guards:
                 rejection = await guard(admission)
                 if rejection is not None:
