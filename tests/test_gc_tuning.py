@@ -15,6 +15,7 @@ from trio_gateway.config import load_config_data
 from trio_gateway.edge.app import GatewayApp
 from trio_gateway.plan import GatewayPlan, compile_plan
 from trio_gateway.serving import gc as gc_tuning
+from trio_gateway.serving import tuning
 
 
 @pytest.fixture(autouse=True)
@@ -55,7 +56,7 @@ def test_only_a_serving_app_tunes(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_the_hypercorn_entry_point_is_a_serving_app() -> None:
-    assert trio_gateway.app._on_startup is gc_tuning.tune_serving_process
+    assert trio_gateway.app._on_startup is tuning.tune_serving_process
 
 
 async def test_collect_periodically_young_then_full(

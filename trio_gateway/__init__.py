@@ -32,8 +32,7 @@ from trio_gateway.library import GatewayResponse as GatewayResponse
 from trio_gateway.library import aggregate as aggregate
 from trio_gateway.library import open_gateway as open_gateway
 from trio_gateway.library import validate_config as validate_config
-from trio_gateway.serving import hypercorn as hypercorn_tuning
-from trio_gateway.serving.gc import tune_serving_process as _tune_serving_process
+from trio_gateway.serving.tuning import tune_serving_process as _tune_serving_process
 
 __all__ = [
     "AggregateResult",
@@ -60,8 +59,6 @@ __all__ = [
     "validate_config",
 ]
 
+# Built now, loaded and tuned at its lifespan startup: importing trio_gateway changes nothing in
+# hypercorn (the serving process tunes it: trio_gateway/serving/tuning.py).
 app = GatewayApp(on_startup=_tune_serving_process)
-
-# Cheaper response writing in hypercorn's trio worker (see hypercorn_tuning's docstring); this
-# import is what `hypercorn trio_gateway:app` runs, so it is applied here.
-hypercorn_tuning.apply()

@@ -1,4 +1,4 @@
-"""Changes to how hypercorn's trio worker reads, writes and times connections, applied at import.
+"""Changes to how hypercorn's trio worker reads, writes and times connections, applied to serve.
 
 Measured on the project's benchmark (docs/performance.md), hypercorn spends a large share of every
 keep-alive request on things that do not need to cost what they do:
@@ -37,12 +37,27 @@ keep-alive request on things that do not need to cost what they do:
    Here one scan over all names and values does the same check and h11 is told the headers are
    checked; a head that fails the scan goes through h11's own checks and is refused as before.
 
-All are applied only to the hypercorn versions they were checked against, are idempotent, and can
-be turned off with `TRIO_GATEWAY_HYPERCORN_TUNING=0`. Nothing else in hypercorn changes.
+When: only when the gateway serves (`serving.server.serve`, so `trio-gateway run` and
+`Gateway.serve`, and the `hypercorn trio_gateway:app` entry point at its lifespan startup, through
+`serving.tuning`), never at import: importing trio_gateway changes nothing in hypercorn, and
+another app that hypercorn serves in the same process is only affected once a gateway serves
+there too (the changes are class-wide).
+
+Checked, not assumed: each change replaces hypercorn code written for exact sources, so before
+replacing anything `apply()` compares a digest of the source of every function it replaces or
+relies on with the digests of the releases it was written for (`_CHECKED`: hypercorn 0.17.3 and
+0.18.0, h11 0.14 to 0.16). The changes come in three independent groups (connection reads and
+writes with the idle timer; the app task; the response head); a group whose sources differ is
+left stock, with one WARNING naming what differs. `pyproject.toml` pins hypercorn to the checked
+releases and a test fails when the installed one is not fully tuned, so an upgrade is a
+deliberate act. `TRIO_GATEWAY_HYPERCORN_TUNING=0` turns all of it off. Nothing else changes.
 """
 
 from __future__ import annotations
 
+import hashlib
+import importlib
+import inspect
 import logging
 import math
 import os
@@ -58,16 +73,72 @@ import trio
 from trio_gateway.transport.fields import BAD_VALUE, is_token
 from trio_gateway.types import CANCEL_ON_DISCONNECT
 
-__all__ = ["CANCEL_ON_DISCONNECT", "ENV_SWITCH", "IdleTimer", "applied", "apply"]
+__all__ = [
+    "ENV_SWITCH",
+    "GROUPS",
+    "IdleTimer",
+    "applied",
+    "apply",
+    "changed",
+    "source_digest",
+    "tuned",
+]
 
 LOGGER = logging.getLogger(__name__)
 
 ENV_SWITCH = "TRIO_GATEWAY_HYPERCORN_TUNING"
-# The releases whose internals (TCPServer._read_data/protocol_send/idle_task, TaskGroup.spawn_app,
-# H11Protocol._send_h11_event) match; 0.17.3 and 0.18.0 were read line by line.
-CHECKED_VERSIONS = ("0.17.", "0.18.")
+# sha256 (first 16 hex digits) of `inspect.getsource()` of everything each group replaces or
+# relies on, in the releases the replacements were written for: hypercorn 0.17.3 and 0.18.0
+# (they differ only in annotations and in code the replacements leave stock), h11 0.14.0, 0.15.0
+# and 0.16.0 (`normalize_and_validate` gained a Content-Length length check in 0.15; its
+# `_parsed` path is unchanged).
+_CHECKED: dict[str, frozenset[str]] = {
+    "hypercorn.trio.tcp_server:TCPServer.__init__": frozenset(
+        {"63d1a3dbfe41ba9c", "4c1d42457bc197b2"}
+    ),
+    "hypercorn.trio.tcp_server:TCPServer._read_data": frozenset(
+        {"1a0218d4101bba42", "7ca747d922c65cf1"}
+    ),
+    "hypercorn.trio.tcp_server:TCPServer.protocol_send": frozenset({"225856426bff7be0"}),
+    "hypercorn.trio.tcp_server:TCPServer._idle_timeout": frozenset({"210ce1014d98e1cb"}),
+    "hypercorn.trio.tcp_server:TCPServer._initiate_server_close": frozenset({"7c1b548a65adc8b1"}),
+    "hypercorn.trio.worker_context:TrioSingleTask": frozenset(
+        {"a28bb4b4588cca09", "aa59316c028b876a"}
+    ),
+    "hypercorn.trio.task_group:TaskGroup.spawn_app": frozenset(
+        {"5b44e5dca7d89b06", "b4c1131427529801"}
+    ),
+    "hypercorn.trio.task_group:_handle": frozenset({"fc19d11b0ff5f71c", "06081a56a9930825"}),
+    "hypercorn.protocol.h11:H11Protocol._send_h11_event": frozenset({"5e40283daa303ec7"}),
+    "hypercorn.protocol.h11:H11Protocol.stream_send": frozenset({"56a36254a368d71a"}),
+    "h11._events:_ResponseBase.__init__": frozenset({"eccce2371512d41e"}),
+    "h11._headers:normalize_and_validate": frozenset({"0faa5237aafa2ea6", "82a8fcccb31d27d4"}),
+}
+_TCP = "hypercorn.trio.tcp_server:TCPServer."
+# group -> what it replaces or relies on
+GROUPS: dict[str, tuple[str, ...]] = {
+    "connection reads, writes and idle timer": (
+        _TCP + "__init__",
+        _TCP + "_read_data",
+        _TCP + "protocol_send",
+        _TCP + "_idle_timeout",
+        _TCP + "_initiate_server_close",
+        "hypercorn.trio.worker_context:TrioSingleTask",
+    ),
+    "app task cancelled on disconnect": (
+        "hypercorn.trio.task_group:TaskGroup.spawn_app",
+        "hypercorn.trio.task_group:_handle",
+    ),
+    "response head in one write and one scan": (
+        "hypercorn.protocol.h11:H11Protocol._send_h11_event",
+        "hypercorn.protocol.h11:H11Protocol.stream_send",
+        "h11._events:_ResponseBase.__init__",
+        "h11._headers:normalize_and_validate",
+    ),
+}
 
 _applied = False
+_tuned: frozenset[str] = frozenset()
 
 
 class IdleTimer:
@@ -326,38 +397,99 @@ async def _protocol_send(self: Any, event: Any) -> None:
 
 
 def applied() -> bool:
-    return _applied
+    """Whether `apply()` has run and tuned at least one group."""
+    return bool(_tuned)
+
+
+def tuned() -> frozenset[str]:
+    """The groups `apply()` tuned (see `GROUPS`)."""
+    return _tuned
+
+
+def source_digest(target: str) -> str | None:
+    """The digest of a `module:qualified.name`'s source as installed; None if it is missing."""
+    module_name, _, attribute = target.partition(":")
+    try:
+        found: Any = importlib.import_module(module_name)
+        for part in attribute.split("."):
+            found = getattr(found, part)
+        source = inspect.getsource(found)
+    except (ImportError, AttributeError, OSError, TypeError):
+        return None
+    return hashlib.sha256(source.encode()).hexdigest()[:16]
+
+
+def changed(group: str) -> list[str]:
+    """What a group replaces or relies on whose installed source is not a checked one."""
+    return [t for t in GROUPS[group] if source_digest(t) not in _CHECKED.get(t, frozenset())]
 
 
 def apply() -> bool:
-    """Apply the changes once; False when switched off or hypercorn is not a checked version."""
-    global _applied, _RAW_DATA, _CLOSED, _UPDATED, _HANDLE, _READ_DATA, _PROTOCOL_SEND, _MAX_RECV
-    global _RESPONSE, _STREAM_CLOSED, _STREAM_SEND
+    """Check and apply the changes, once per process; False when none could be applied.
+
+    Called when the gateway serves, never at import. A group whose sources are not the checked
+    ones stays stock, with a WARNING."""
+    global _applied, _tuned
     if _applied:
-        return True
+        return bool(_tuned)
+    _applied = True
     if os.environ.get(ENV_SWITCH, "1") == "0":
         return False
-    hypercorn_version = version("hypercorn")
-    if not hypercorn_version.startswith(CHECKED_VERSIONS):
-        LOGGER.info("hypercorn %s: response-writing tuning not applied", hypercorn_version)
-        return False
+    versions = f"hypercorn {version('hypercorn')}, h11 {version('h11')}"
+    ok = []
+    for group in GROUPS:
+        differ = changed(group)
+        if differ:
+            LOGGER.warning(
+                "%s: %s not tuned (runs stock): %s not the code the tuning was checked against",
+                versions,
+                group,
+                ", ".join(differ),
+            )
+        else:
+            _PATCHES[group]()
+            ok.append(group)
+    _tuned = frozenset(ok)
+    return bool(_tuned)
+
+
+def _patch_connection() -> None:
+    global _RAW_DATA, _CLOSED, _UPDATED, _READ_DATA, _PROTOCOL_SEND, _MAX_RECV
     from hypercorn.events import Closed, RawData, Updated
-    from hypercorn.protocol import h11 as h11_protocol
-    from hypercorn.protocol.events import Response, StreamClosed
-    from hypercorn.trio import task_group, tcp_server
+    from hypercorn.trio import tcp_server
 
     _RAW_DATA, _CLOSED, _UPDATED = RawData, Closed, Updated
-    _HANDLE = task_group._handle
     server_class = tcp_server.TCPServer
     _READ_DATA, _PROTOCOL_SEND = server_class._read_data, server_class.protocol_send
     _MAX_RECV = tcp_server.MAX_RECV
     server_class._read_data = _read_data  # type: ignore[method-assign]
     server_class.protocol_send = _protocol_send  # type: ignore[method-assign]
-    task_group.TaskGroup.spawn_app = _spawn_app  # type: ignore[method-assign]
     tcp_server.TrioSingleTask = IdleTimer  # type: ignore[attr-defined,assignment]
-    h11_protocol.H11Protocol._send_h11_event = _send_h11_event  # type: ignore[method-assign]
+
+
+def _patch_app_task() -> None:
+    global _HANDLE
+    from hypercorn.trio import task_group
+
+    _HANDLE = task_group._handle
+    task_group.TaskGroup.spawn_app = _spawn_app  # type: ignore[method-assign]
+
+
+def _patch_response() -> None:
+    global _RAW_DATA, _RESPONSE, _STREAM_CLOSED, _STREAM_SEND
+    from hypercorn.events import RawData
+    from hypercorn.protocol import h11 as h11_protocol
+    from hypercorn.protocol.events import Response, StreamClosed
+
+    _RAW_DATA = RawData
     _RESPONSE, _STREAM_CLOSED = Response, StreamClosed
     _STREAM_SEND = h11_protocol.H11Protocol.stream_send
+    h11_protocol.H11Protocol._send_h11_event = _send_h11_event  # type: ignore[method-assign]
     h11_protocol.H11Protocol.stream_send = _stream_send  # type: ignore[method-assign]
-    _applied = True
-    return True
+
+
+_PATCHES = {
+    "connection reads, writes and idle timer": _patch_connection,
+    "app task cancelled on disconnect": _patch_app_task,
+    "response head in one write and one scan": _patch_response,
+}

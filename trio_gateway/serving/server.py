@@ -18,6 +18,7 @@ from hypercorn.trio import serve as hypercorn_serve
 
 from trio_gateway.edge.app import GatewayApp, make_client
 from trio_gateway.plan import GatewayPlan
+from trio_gateway.serving import hypercorn as hypercorn_tuning
 from trio_gateway.serving.gc import tune_serving_process
 
 __all__ = ["hypercorn_config", "reuse_port_socket", "run", "serve"]
@@ -71,6 +72,8 @@ async def serve(
         tune_gc: the process is this server's: tune its garbage collector (`gc_tuning`).
         task_status: started with the list of bound URLs, e.g. `["http://127.0.0.1:40123"]`.
     """
+    # Serving: hypercorn's trio worker is tuned now (checked against its sources), not at import.
+    hypercorn_tuning.apply()
     # The client is ours, not the app's: hypercorn skips lifespan shutdown when it is cancelled,
     # and pooled sockets must be closed either way.
     client = make_client(plan)
