@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import logging
 import os
 import platform
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 import trio
@@ -73,7 +74,7 @@ def load_plan(path: str, *, debug: bool = False, port: int | None = None) -> Gat
     from trio_gateway.plan import compile_plan
 
     try:
-        loaded = load_config(path, env=os.environ)
+        loaded = load_config(path, env=os.environ, for_serving=True)
     except ConfigError as exc:
         for diagnostic in exc.diagnostics:
             print(diagnostic, file=sys.stderr)
@@ -101,8 +102,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
             debug=args.debug,
             log_level=args.log_level,
         )
-    run(plan)
-    return 0
+    return _serving(run, plan)
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
@@ -126,8 +126,40 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     plan = load_plan(str(DEMO_CONFIG), port=args.port)
     if plan is None:
         return 1
-    trio.run(run_demo, plan)
+    return _serving(lambda p: trio.run(run_demo, p), plan)
+
+
+def _serving(serve: Callable[[GatewayPlan], None], plan: GatewayPlan) -> int:
+    """Serve until stopped; a problem that stops the whole gateway is one line and exit 1,
+    never a traceback (that goes to DEBUG)."""
+    try:
+        serve(plan)
+    except KeyboardInterrupt:  # a second Ctrl-C during shutdown
+        return 130
+    except Exception as exc:
+        LOGGER.debug("the gateway stopped", exc_info=exc)
+        print(f"ERROR: {_reason(exc, plan)}", file=sys.stderr)
+        return 1
     return 0
+
+
+def _leaves(exc: BaseException) -> list[BaseException]:
+    """The exceptions inside nested exception groups (trio's nurseries wrap what they raise)."""
+    if isinstance(exc, BaseExceptionGroup):
+        return [leaf for inner in exc.exceptions for leaf in _leaves(inner)]
+    return [exc]
+
+
+def _reason(exc: BaseException, plan: GatewayPlan) -> str:
+    """What stopped the gateway, in one line."""
+    first = _leaves(exc)[0]
+    if isinstance(first, OSError) and first.errno in (errno.EADDRINUSE, errno.EACCES):
+        where = f"{plan.listen_ip or '0.0.0.0'}:{plan.port}"
+        return f"cannot listen on {where}: {first.strerror.lower() if first.strerror else first}"
+    if isinstance(first, OSError) and first.filename:
+        return f"cannot read {first.filename}: {first.strerror or first}"
+    text = str(first) or type(first).__name__
+    return f"the gateway stopped: {type(first).__name__}: {text}"
 
 
 def main(argv: Sequence[str] | None = None) -> int:

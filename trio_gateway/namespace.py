@@ -39,6 +39,7 @@ __all__ = [
     "Namespace",
     "NamespaceConfig",
     "Registry",
+    "RejectAll",
     "Rejection",
     "ServiceGuard",
     "Slot",
@@ -176,6 +177,20 @@ class EndpointGuard(Protocol):
     """A guard that runs after routing, before the request body is read."""
 
     async def __call__(self, admission: Admission, /) -> Rejection | None: ...
+
+
+class RejectAll:
+    """The guard of an endpoint whose layer could not be built at startup (a JWK file that cannot
+    be read, say): every request gets the same answer, and the rest of the gateway serves
+    (krakend-jose's `erroredHandler`: 401)."""
+
+    __slots__ = ("_rejection",)
+
+    def __init__(self, rejection: Rejection) -> None:
+        self._rejection = rejection
+
+    async def __call__(self, admission: Admission) -> Rejection:
+        return self._rejection
 
 
 class Registry:

@@ -41,7 +41,16 @@ import attrs
 from trio_gateway.auth import signing, validator
 from trio_gateway.config.core_namespaces import CORE_NAMESPACES
 from trio_gateway.modifier import python
-from trio_gateway.namespace import EndpointGuard, Layer, Namespace, Registry, ServiceGuard, Slot
+from trio_gateway.namespace import (
+    EndpointGuard,
+    Layer,
+    Namespace,
+    Registry,
+    RejectAll,
+    Rejection,
+    ServiceGuard,
+    Slot,
+)
 from trio_gateway.proxy.backend import BackendCall, BackendClient, BackendProxy, StreamingProxy
 from trio_gateway.proxy.concurrent import ConcurrentProxy
 from trio_gateway.proxy.flatmap import EndpointFlatmap
@@ -235,10 +244,17 @@ def build_endpoint(plan: EndpointPlan, context: BuildContext) -> EndpointStack:
         merged = SequentialMerge(backends, plan.sequential_replacements, plan.timeout)
     else:
         merged = ParallelMerge(backends, [b.name for b in plan.backends], plan.timeout)
-    guards = (entry.build(plan, context) for entry in ENDPOINT_GUARDS)
+    built = (entry.build(plan, context) for entry in ENDPOINT_GUARDS)
+    guards = [guard for guard in built if guard is not None]
     responders = (entry.build(plan, context) for entry in RESPONDERS)
+    responder = next((r for r in responders if r is not None), None)
+    if isinstance(responder, Rejection):
+        # A responder that could not be built: the endpoint answers with the rejection, after
+        # the guards (krakend-jose nests its signer inside the validator).
+        guards.append(RejectAll(responder))
+        responder = None
     return EndpointStack(
-        guards=tuple(guard for guard in guards if guard is not None),
-        responder=next((r for r in responders if r is not None), None),
+        guards=tuple(guards),
+        responder=responder,
         proxy=_fold(ENDPOINT_LAYERS, merged, plan, context),
     )

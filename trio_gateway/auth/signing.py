@@ -8,18 +8,21 @@ The signing itself (keys, JWK sets) is `auth/signer.py`, imported only when a co
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING, Any
 
 from trio_gateway.auth.validator import check_jwk_source
 from trio_gateway.config.diagnostics import Report
 from trio_gateway.config.model import JWTSignerConfig
-from trio_gateway.namespace import Layer, Level, Namespace, Slot, Where
+from trio_gateway.namespace import Layer, Level, Namespace, Rejection, Slot, Where
 
 if TYPE_CHECKING:
     from trio_gateway.auth.signer import JWTSigner
     from trio_gateway.plan import EndpointPlan
 
 __all__ = ["NAMESPACE", "RESPONDER"]
+
+LOGGER = logging.getLogger(__name__)
 
 
 def check(config: JWTSignerConfig, where: Where, report: Report) -> None:
@@ -39,13 +42,19 @@ NAMESPACE = Namespace(
 )
 
 
-def build_responder(plan: EndpointPlan, context: Any) -> JWTSigner | None:
+def build_responder(plan: EndpointPlan, context: Any) -> JWTSigner | Rejection | None:
+    """The signer, or the `Rejection` every request gets when it cannot be built."""
     config = plan.extra.get(JWTSignerConfig)
     if config is None:
         return None
     from trio_gateway.auth.signer import JWTSigner  # pyjwt and cryptography, only when used
 
-    return JWTSigner.from_config(config, http=context.httpx())
+    try:
+        return JWTSigner.from_config(config, http=context.httpx())
+    except ValueError as exc:
+        # krakend-jose `gin/jose.go`: `erroredHandler`, 401 to everything; the rest serve.
+        LOGGER.error("[ENDPOINT: %s][JWTSigner] Unable to create the signer: %s", plan.path, exc)
+        return Rejection(401)
 
 
 RESPONDER = Layer(

@@ -10,18 +10,30 @@ pyjwt and cryptography cost startup time and memory.
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING, Any
 
 from trio_gateway.auth.claims import AuthRejection, claim_params
 from trio_gateway.config.diagnostics import Path, Report
 from trio_gateway.config.model import JWTSignerConfig, JWTValidatorConfig
-from trio_gateway.namespace import Admission, Layer, Level, Namespace, Rejection, Slot, Where
+from trio_gateway.namespace import (
+    Admission,
+    Layer,
+    Level,
+    Namespace,
+    RejectAll,
+    Rejection,
+    Slot,
+    Where,
+)
 
 if TYPE_CHECKING:
     from trio_gateway.auth.jwt import JWTValidator
     from trio_gateway.plan import EndpointPlan
 
 __all__ = ["GUARD", "JWT_ALGORITHMS", "NAMESPACE", "JWTGuard", "check_jwk_source"]
+
+LOGGER = logging.getLogger(__name__)
 
 JWT_ALGORITHMS = frozenset(
     {
@@ -117,13 +129,20 @@ class JWTGuard:
         return None
 
 
-def build_guard(plan: EndpointPlan, context: Any) -> JWTGuard | None:
+def build_guard(plan: EndpointPlan, context: Any) -> JWTGuard | RejectAll | None:
     config = plan.extra.get(JWTValidatorConfig)
     if config is None:
         return None
     from trio_gateway.auth.jwt import JWTValidator  # pyjwt and cryptography, only when used
 
-    jwt = JWTValidator.from_config(config, http=context.httpx(), endpoint=plan.path)
+    try:
+        jwt = JWTValidator.from_config(config, http=context.httpx(), endpoint=plan.path)
+    except ValueError as exc:
+        # krakend-jose `gin/jose.go`: the endpoint answers 401 to everything, the rest serve.
+        LOGGER.error(
+            "[ENDPOINT: %s][JWTValidator] Unable to create the validator: %s", plan.path, exc
+        )
+        return RejectAll(Rejection(401))
     return JWTGuard(jwt, plan.jwt_params)
 
 

@@ -35,6 +35,7 @@ from trio_gateway.config.repair import drop_suppressed, repair
 from trio_gateway.config.structure_errors import StructureIssue, structure_issues
 from trio_gateway.config.unknown_keys import unknown_key_diagnostics
 from trio_gateway.config.validate import validate
+from trio_gateway.config.validate_files import PER_ENDPOINT
 
 __all__ = [
     "ALLOW_UNENFORCED_ENV",
@@ -73,6 +74,7 @@ def load_config(
     *,
     env: Mapping[str, str] | None = None,
     allow_unenforced: Iterable[str] | None = None,
+    for_serving: bool = False,
 ) -> LoadedConfig:
     """Load and check a configuration file.
 
@@ -83,6 +85,9 @@ def load_config(
         allow_unenforced: namespaces (or `*`) that may be served although trio-gateway cannot
             enforce them (their errors become warnings); `None` reads
             `$TRIO_GATEWAY_ALLOW_UNENFORCED` from `env`.
+        for_serving: load to serve (`run`), not to check: what KrakenD tolerates at start (an
+            endpoint's JWK file it cannot read: that endpoint answers 401) is a warning, not an
+            error (`config/validate_files.py`).
 
     Raises:
         ConfigError: with every error found (and the warnings), located by JSON path, or by
@@ -96,7 +101,7 @@ def load_config(
     if isinstance(data, Mapping):
         data, overridden = apply_env_overrides(data, environ)
     allowed = allowed_unenforced(environ) if allow_unenforced is None else set(allow_unenforced)
-    return _load(data, source, overridden, allowed)
+    return _load(data, source, overridden, allowed, for_serving)
 
 
 def load_config_data(
@@ -104,16 +109,18 @@ def load_config_data(
     *,
     source: str = "<dict>",
     allow_unenforced: Iterable[str] | None = None,
+    for_serving: bool = False,
 ) -> LoadedConfig:
     """Check a configuration built in Python (a JSON-shaped mapping, as `json.load` returns).
 
-    `allow_unenforced` as for `load_config` (`None` reads `$TRIO_GATEWAY_ALLOW_UNENFORCED`).
+    `allow_unenforced` and `for_serving` as for `load_config` (`None` reads
+    `$TRIO_GATEWAY_ALLOW_UNENFORCED`).
 
     Raises:
         ConfigError: as `load_config` (no environment overrides are applied).
     """
     allowed = allowed_unenforced(os.environ) if allow_unenforced is None else set(allow_unenforced)
-    return _load(data, source, {}, allowed)
+    return _load(data, source, {}, allowed, for_serving)
 
 
 def allowed_unenforced(env: Mapping[str, str]) -> set[str]:
@@ -204,7 +211,11 @@ def _read(path: Path, env: Mapping[str, str], source: str) -> tuple[str, Format]
 
 
 def _load(
-    data: Any, source: str, overridden: Mapping[str, str], allowed: Collection[str]
+    data: Any,
+    source: str,
+    overridden: Mapping[str, str],
+    allowed: Collection[str],
+    for_serving: bool,
 ) -> LoadedConfig:
     diagnostics: list[Diagnostic] = []
     config: ServiceConfig | None = None
@@ -220,10 +231,22 @@ def _load(
     else:
         diagnostics += unknown_key_diagnostics(data)
         diagnostics += validate(config)
-    diagnostics = _with_env_hints(allow(diagnostics, allowed), overridden)
+    diagnostics = allow(diagnostics, allowed)
+    if for_serving:
+        diagnostics = [_tolerated(d) for d in diagnostics]
+    diagnostics = _with_env_hints(diagnostics, overridden)
     if config is None or any(d.is_error for d in diagnostics):
         raise ConfigError(diagnostics, source)
     return LoadedConfig(config=config, warnings=tuple(diagnostics), source=source)
+
+
+def _tolerated(diagnostic: Diagnostic) -> Diagnostic:
+    """At `run`, what KrakenD survives at start is a warning (validate_files.PER_ENDPOINT)."""
+    if diagnostic.is_error and (diagnostic.code or "").startswith(PER_ENDPOINT):
+        return attrs.evolve(
+            diagnostic, severity="warning", hint="this endpoint answers 401 to every request"
+        )
+    return diagnostic
 
 
 def _validate_repaired(data: Any, issues: list[StructureIssue]) -> list[Diagnostic]:

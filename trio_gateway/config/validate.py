@@ -46,6 +46,7 @@ from trio_gateway.config.validate_extra import (
     negative_durations,
     sequential_placeholder,
 )
+from trio_gateway.config.validate_files import check_files
 from trio_gateway.config.validate_security import check_server_tls
 from trio_gateway.encoding import BACKEND_ENCODINGS, OUTPUT_ENCODINGS
 from trio_gateway.namespace import Level, Where
@@ -65,6 +66,7 @@ def validate(config: ServiceConfig) -> list[Diagnostic]:
     _check_service(config, report)
     _check_namespaces(Where(path=(), level=Level.SERVICE, service=config), report)
     check_server_tls(config.tls, report)
+    check_files(config, report)
     routes: list[Route] = []
     router = config.extra_config.router
     if router is None or not router.disable_health:

@@ -304,7 +304,7 @@ def _plan_from_environment() -> GatewayPlan:
     from trio_gateway.plan import compile_plan
 
     path = os.environ.get(CONFIG_ENV) or str(DEMO_CONFIG)
-    loaded = load_config(path)
+    loaded = load_config(path, for_serving=True)
     for warning in loaded.warnings:
         LOGGER.warning("%s", warning)
     return compile_plan(loaded.config)

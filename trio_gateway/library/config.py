@@ -37,11 +37,13 @@ def validate_config(config: ServiceConfig, *, source: str = "<ServiceConfig>") -
 
 
 def coerce_config(config: ConfigSource) -> LoadedConfig:
-    """Load, check or pass through `config`, whatever form it comes in (see `ConfigSource`)."""
+    """Load, check or pass through `config`, whatever form it comes in (see `ConfigSource`), to
+    serve it: what KrakenD tolerates at start (an endpoint's unreadable JWK file: 401 there) is
+    a warning, as for `trio-gateway run`."""
     if isinstance(config, LoadedConfig):
         return config
     if isinstance(config, ServiceConfig):
         return validate_config(config)
     if isinstance(config, Mapping):
-        return load_config_data(config)
-    return load_config(config)
+        return load_config_data(config, for_serving=True)
+    return load_config(config, for_serving=True)
