@@ -22,7 +22,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from jwt.algorithms import ECAlgorithm, HMACAlgorithm, RSAAlgorithm
 
 from trio_gateway.auth.jwt import JWTValidator
-from trio_gateway.config.model import JWTValidatorConfig
+from trio_gateway.auth.validator import JWTValidatorConfig
 
 SECRET = b"benchmark-secret-of-32-bytes!!!!"
 

@@ -14,7 +14,7 @@ from tests.auth.test_support import HMAC_SECRET, b64, oct_jwk, rsa_jwk
 from trio_gateway.auth import AuthRejection, Claims, JWTValidator
 from trio_gateway.auth.jwks import KeySet
 from trio_gateway.auth.keys import parse_key_set
-from trio_gateway.config.model import JWTValidatorConfig
+from trio_gateway.auth.validator import JWTValidatorConfig
 
 CONFIG = JWTValidatorConfig(
     alg="HS256",

@@ -25,7 +25,7 @@ from tests.auth.test_support import (
     write_jwks,
 )
 from trio_gateway.auth import JWTSigner, SignerError
-from trio_gateway.config.model import JWTSignerConfig
+from trio_gateway.auth.signing import JWTSignerConfig
 
 DATA = {"token": {"sub": "1234", "exp": 4102444800, "roles": ["a", "<b>"]}, "other": {"x": 1}}
 

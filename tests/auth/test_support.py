@@ -24,7 +24,7 @@ from hypercorn.config import Config as HypercornConfig
 from hypercorn.trio import serve as hypercorn_serve
 from jwt.algorithms import ECAlgorithm, HMACAlgorithm, OKPAlgorithm, RSAAlgorithm
 
-from trio_gateway.config.model import JWTValidatorConfig
+from trio_gateway.auth.validator import JWTValidatorConfig
 
 HMAC_SECRET = b"an HMAC secret that is long enough for HS512, really: 64 bytes!!"
 assert len(HMAC_SECRET) == 64

@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
+from trio_gateway.auth.validator import JWTValidatorConfig
 from trio_gateway.config import ConfigError, load_config_data
-from trio_gateway.config.model import JWTValidatorConfig
 
 
 def _endpoint(extra: dict[str, Any]) -> dict[str, Any]:

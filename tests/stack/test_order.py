@@ -70,8 +70,7 @@ def test_each_component_namespace_is_declared_in_one_module() -> None:
         layers = [lay for lay in stack.layers() if lay.namespace is namespace]
         modules = {lay.build.__module__ for lay in layers}
         assert len(modules) == 1, namespace.name
-        if namespace.name not in ("auth/validator", "auth/signer"):
-            assert namespace.config.__module__ in modules, namespace.name
+        assert namespace.config.__module__ in modules, namespace.name
 
 
 def test_stack_py_is_the_only_place_that_lists_the_layers() -> None:

@@ -29,7 +29,8 @@ import trio
 from trio_gateway._version import __version__
 from trio_gateway.auth import tls
 from trio_gateway.auth.keys import KeySetError, PreparedKey, parse_key_set
-from trio_gateway.config.model import JWTSignerConfig, JWTValidatorConfig
+from trio_gateway.auth.signing import JWTSignerConfig
+from trio_gateway.auth.validator import JWTValidatorConfig
 
 __all__ = ["DEFAULT_COOLDOWN", "UNCACHED_TTL", "KeySet", "KeySetStatistics"]
 

@@ -39,7 +39,7 @@ from trio_gateway.auth.claims import (
 )
 from trio_gateway.auth.jwks import DEFAULT_COOLDOWN, UNCACHED_TTL, KeySet, KeySetStatistics
 from trio_gateway.auth.keys import ALGORITHMS, token_key_id
-from trio_gateway.config.model import JWTValidatorConfig
+from trio_gateway.auth.validator import JWTValidatorConfig
 
 __all__ = ["AuthRejection", "Claims", "JWTValidator", "claim_params", "jwt_params"]
 

@@ -23,7 +23,7 @@ import orjson
 
 from trio_gateway.auth.jwks import DEFAULT_COOLDOWN, KeySet
 from trio_gateway.auth.keys import ALGORITHMS, PreparedKey
-from trio_gateway.config.model import JWTSignerConfig
+from trio_gateway.auth.signing import JWTSignerConfig
 from trio_gateway.encoding.render import dumps_go
 
 __all__ = ["JWTSigner", "SignerError"]

@@ -9,11 +9,12 @@ The signing itself (keys, JWK sets) is `auth/signer.py`, imported only when a co
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import attrs
 
 from trio_gateway.auth.validator import check_jwk_source
 from trio_gateway.config.diagnostics import Report
-from trio_gateway.config.model import JWTSignerConfig
 from trio_gateway.namespace import Layer, Level, Namespace, Rejection, Slot, Where
 
 if TYPE_CHECKING:
@@ -23,6 +24,27 @@ if TYPE_CHECKING:
 __all__ = ["NAMESPACE", "RESPONDER"]
 
 LOGGER = logging.getLogger(__name__)
+
+
+@attrs.frozen(kw_only=True)
+class JWTSignerConfig:
+    """`extra_config."auth/signer"` (endpoint): sign `keys_to_sign` of the response as JWTs."""
+
+    NAMESPACE: ClassVar[str] = "auth/signer"
+
+    alg: str = ""
+    kid: str = ""
+    keys_to_sign: tuple[str, ...] = ()
+    jwk_url: str = ""
+    jwk_local_path: str = ""
+    jwk_local_ca: str = ""
+    secret_url: str = ""
+    cypher_key: str = ""
+    jwk_fingerprints: tuple[str, ...] = ()
+    cipher_suites: tuple[int, ...] = ()
+    disable_jwk_security: bool = False
+    full: bool = False
+    typ: str = "JWT"
 
 
 def check(config: JWTSignerConfig, where: Where, report: Report) -> None:

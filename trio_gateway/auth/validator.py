@@ -11,11 +11,13 @@ pyjwt and cryptography cost startup time and memory.
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import attrs
 
 from trio_gateway.auth.claims import AuthRejection, claim_params
 from trio_gateway.config.diagnostics import Path, Report
-from trio_gateway.config.model import JWTSignerConfig, JWTValidatorConfig
+from trio_gateway.config.model import Seconds
 from trio_gateway.namespace import (
     Admission,
     Layer,
@@ -29,6 +31,7 @@ from trio_gateway.namespace import (
 
 if TYPE_CHECKING:
     from trio_gateway.auth.jwt import JWTValidator
+    from trio_gateway.auth.signing import JWTSignerConfig  # which imports this module
     from trio_gateway.plan import EndpointPlan
 
 __all__ = ["GUARD", "JWT_ALGORITHMS", "NAMESPACE", "JWTGuard", "check_jwk_source"]
@@ -52,6 +55,42 @@ JWT_ALGORITHMS = frozenset(
         "PS512",
     }
 )
+
+
+@attrs.frozen(kw_only=True)
+class JWTValidatorConfig:
+    """`extra_config."auth/validator"` (endpoint; at service level only `shared_cache_duration`)."""
+
+    NAMESPACE: ClassVar[str] = "auth/validator"
+
+    alg: str = ""
+    jwk_url: str = ""
+    jwk_local_path: str = ""
+    jwk_local_ca: str = ""
+    secret_url: str = ""
+    cypher_key: str = ""
+    jwk_fingerprints: tuple[str, ...] = ()
+    cipher_suites: tuple[int, ...] = ()
+    disable_jwk_security: bool = False
+    cache: bool = False
+    cache_duration: int = 0  # seconds; 0 = 900 when `cache` is on
+    key_identify_strategy: str = "kid"
+    failed_jwk_key_cooldown: Seconds | None = None
+    issuer: str = ""
+    audience: tuple[str, ...] = ()
+    leeway: Seconds | None = None  # default 1 s, and never less
+    roles_key: str = "roles"
+    roles_key_is_nested: bool = False
+    roles: tuple[str, ...] = ()
+    scopes: tuple[str, ...] = ()
+    scopes_key: str = ""
+    scopes_matcher: str = "any"
+    propagate_claims: tuple[tuple[str, str], ...] = ()
+    propagate_claims_preserve_array: bool = False
+    cookie_key: str = "access_token"
+    auth_header_name: str = "Authorization"
+    operation_debug: bool = False
+    shared_cache_duration: int = 0  # service level
 
 
 def check_jwk_source(

@@ -16,7 +16,7 @@ kept raw in `ExtraConfig.raw` under its canonical name so later layers and `chec
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, ClassVar, NewType, TypeVar
+from typing import Any, NewType, TypeVar
 
 import attrs
 
@@ -33,8 +33,6 @@ __all__ = [
     "EndpointConfig",
     "ExtraConfig",
     "FlatmapOperation",
-    "JWTSignerConfig",
-    "JWTValidatorConfig",
     "ProxyConfig",
     "RouterConfig",
     "Seconds",
@@ -125,63 +123,6 @@ class BackendHTTPClientConfig:
     """`extra_config."backend/http/client"` (backend level)."""
 
     send_body_on_redirect: bool = False
-
-
-@attrs.frozen(kw_only=True)
-class JWTValidatorConfig:
-    """`extra_config."auth/validator"` (endpoint; at service level only `shared_cache_duration`)."""
-
-    NAMESPACE: ClassVar[str] = "auth/validator"
-
-    alg: str = ""
-    jwk_url: str = ""
-    jwk_local_path: str = ""
-    jwk_local_ca: str = ""
-    secret_url: str = ""
-    cypher_key: str = ""
-    jwk_fingerprints: tuple[str, ...] = ()
-    cipher_suites: tuple[int, ...] = ()
-    disable_jwk_security: bool = False
-    cache: bool = False
-    cache_duration: int = 0  # seconds; 0 = 900 when `cache` is on
-    key_identify_strategy: str = "kid"
-    failed_jwk_key_cooldown: Seconds | None = None
-    issuer: str = ""
-    audience: tuple[str, ...] = ()
-    leeway: Seconds | None = None  # default 1 s, and never less
-    roles_key: str = "roles"
-    roles_key_is_nested: bool = False
-    roles: tuple[str, ...] = ()
-    scopes: tuple[str, ...] = ()
-    scopes_key: str = ""
-    scopes_matcher: str = "any"
-    propagate_claims: tuple[tuple[str, str], ...] = ()
-    propagate_claims_preserve_array: bool = False
-    cookie_key: str = "access_token"
-    auth_header_name: str = "Authorization"
-    operation_debug: bool = False
-    shared_cache_duration: int = 0  # service level
-
-
-@attrs.frozen(kw_only=True)
-class JWTSignerConfig:
-    """`extra_config."auth/signer"` (endpoint): sign `keys_to_sign` of the response as JWTs."""
-
-    NAMESPACE: ClassVar[str] = "auth/signer"
-
-    alg: str = ""
-    kid: str = ""
-    keys_to_sign: tuple[str, ...] = ()
-    jwk_url: str = ""
-    jwk_local_path: str = ""
-    jwk_local_ca: str = ""
-    secret_url: str = ""
-    cypher_key: str = ""
-    jwk_fingerprints: tuple[str, ...] = ()
-    cipher_suites: tuple[int, ...] = ()
-    disable_jwk_security: bool = False
-    full: bool = False
-    typ: str = "JWT"
 
 
 @attrs.frozen(kw_only=True)

@@ -17,8 +17,10 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from trio_gateway.auth.signing import JWTSignerConfig
+from trio_gateway.auth.validator import JWTValidatorConfig
 from trio_gateway.config.diagnostics import Path, Report
-from trio_gateway.config.model import JWTSignerConfig, JWTValidatorConfig, ServiceConfig
+from trio_gateway.config.model import ServiceConfig
 
 __all__ = ["PER_ENDPOINT", "check_files", "unreadable"]
 
