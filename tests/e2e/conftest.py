@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import base64
+import json
 from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -17,6 +20,18 @@ from trio_gateway.plan import compile_plan
 from trio_gateway.serving.server import serve
 
 StartGateway = Callable[[dict[str, Any]], Awaitable[str]]
+
+# The HS256 secret of `jwk_file`'s key `k1`.
+JWT_SECRET = b"a-very-secret-key-of-32-bytes!!!"
+
+
+@pytest.fixture
+def jwk_file(tmp_path: Path) -> str:
+    """A local JWK set with one HS256 key, kid `k1`, secret `JWT_SECRET`."""
+    k = base64.urlsafe_b64encode(JWT_SECRET).rstrip(b"=").decode()
+    path = tmp_path / "jwks.json"
+    path.write_text(json.dumps({"keys": [{"kty": "oct", "kid": "k1", "k": k, "alg": "HS256"}]}))
+    return str(path)
 
 
 @pytest.fixture

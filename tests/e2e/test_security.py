@@ -2,28 +2,16 @@
 
 from __future__ import annotations
 
-import base64
-import json
 import time
-from pathlib import Path
 from typing import Any
 
 import httpx
 import jwt
-import pytest
 
 from tests.e2e.backend_app import STATS
-from tests.e2e.conftest import StartGateway
+from tests.e2e.conftest import JWT_SECRET, StartGateway
 
-SECRET = b"a-very-secret-key-of-32-bytes!!!"
-
-
-@pytest.fixture
-def jwk_file(tmp_path: Path) -> str:
-    k = base64.urlsafe_b64encode(SECRET).rstrip(b"=").decode()
-    path = tmp_path / "jwks.json"
-    path.write_text(json.dumps({"keys": [{"kty": "oct", "kid": "k1", "k": k, "alg": "HS256"}]}))
-    return str(path)
+SECRET = JWT_SECRET
 
 
 def _token(**claims: Any) -> str:
