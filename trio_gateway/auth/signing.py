@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import attrs
 
-from trio_gateway.auth.validator import check_jwk_source
+from trio_gateway.auth.validator import JWKSourceConfig, check_jwk_source
 from trio_gateway.config.diagnostics import Report
 from trio_gateway.namespace import Layer, Level, Namespace, Rejection, Slot, Where
 
@@ -21,28 +21,19 @@ if TYPE_CHECKING:
     from trio_gateway.auth.signer import JWTSigner
     from trio_gateway.plan import EndpointPlan
 
-__all__ = ["NAMESPACE", "RESPONDER"]
+__all__ = ["NAMESPACE", "RESPONDER", "JWTSignerConfig"]
 
 LOGGER = logging.getLogger(__name__)
 
 
 @attrs.frozen(kw_only=True)
-class JWTSignerConfig:
+class JWTSignerConfig(JWKSourceConfig):
     """`extra_config."auth/signer"` (endpoint): sign `keys_to_sign` of the response as JWTs."""
 
     NAMESPACE: ClassVar[str] = "auth/signer"
 
-    alg: str = ""
     kid: str = ""
     keys_to_sign: tuple[str, ...] = ()
-    jwk_url: str = ""
-    jwk_local_path: str = ""
-    jwk_local_ca: str = ""
-    secret_url: str = ""
-    cypher_key: str = ""
-    jwk_fingerprints: tuple[str, ...] = ()
-    cipher_suites: tuple[int, ...] = ()
-    disable_jwk_security: bool = False
     full: bool = False
     typ: str = "JWT"
 

@@ -31,10 +31,17 @@ from trio_gateway.namespace import (
 
 if TYPE_CHECKING:
     from trio_gateway.auth.jwt import JWTValidator
-    from trio_gateway.auth.signing import JWTSignerConfig  # which imports this module
     from trio_gateway.plan import EndpointPlan
 
-__all__ = ["GUARD", "JWT_ALGORITHMS", "NAMESPACE", "JWTGuard", "check_jwk_source"]
+__all__ = [
+    "GUARD",
+    "JWT_ALGORITHMS",
+    "NAMESPACE",
+    "JWKSourceConfig",
+    "JWTGuard",
+    "JWTValidatorConfig",
+    "check_jwk_source",
+]
 
 LOGGER = logging.getLogger(__name__)
 
@@ -58,10 +65,9 @@ JWT_ALGORITHMS = frozenset(
 
 
 @attrs.frozen(kw_only=True)
-class JWTValidatorConfig:
-    """`extra_config."auth/validator"` (endpoint; at service level only `shared_cache_duration`)."""
-
-    NAMESPACE: ClassVar[str] = "auth/validator"
+class JWKSourceConfig:
+    """Where the keys come from, shared by `auth/validator` and `auth/signer` (krakend-jose's
+    `SignatureConfig` and `SignerConfig` carry the same fields)."""
 
     alg: str = ""
     jwk_url: str = ""
@@ -72,6 +78,14 @@ class JWTValidatorConfig:
     jwk_fingerprints: tuple[str, ...] = ()
     cipher_suites: tuple[int, ...] = ()
     disable_jwk_security: bool = False
+
+
+@attrs.frozen(kw_only=True)
+class JWTValidatorConfig(JWKSourceConfig):
+    """`extra_config."auth/validator"` (endpoint; at service level only `shared_cache_duration`)."""
+
+    NAMESPACE: ClassVar[str] = "auth/validator"
+
     cache: bool = False
     cache_duration: int = 0  # seconds; 0 = 900 when `cache` is on
     key_identify_strategy: str = "kid"
@@ -93,9 +107,7 @@ class JWTValidatorConfig:
     shared_cache_duration: int = 0  # service level
 
 
-def check_jwk_source(
-    config: JWTValidatorConfig | JWTSignerConfig, path: Path, report: Report
-) -> None:
+def check_jwk_source(config: JWKSourceConfig, path: Path, report: Report) -> None:
     """What the validator and the signer share: where the keys come from, and the algorithm."""
     if config.secret_url:
         report.error(
