@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 import trio
 
 from trio_gateway._version import __version__
+from trio_gateway.serving.load import load_plan, setup_logging
 
 if TYPE_CHECKING:
     from trio_gateway.plan import GatewayPlan
@@ -58,31 +59,6 @@ def _parser() -> argparse.ArgumentParser:
 
     commands.add_parser("version", help="print the version")
     return parser
-
-
-def setup_logging(level: str) -> None:
-    logging.basicConfig(
-        level=level.upper(),
-        format="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
-
-
-def load_plan(path: str, *, debug: bool = False, port: int | None = None) -> GatewayPlan | None:
-    """Load and compile a config, printing every problem; None when it is not valid."""
-    from trio_gateway.config import ConfigError, load_config
-    from trio_gateway.plan import compile_plan
-
-    try:
-        loaded = load_config(path, env=os.environ, for_serving=True)
-    except ConfigError as exc:
-        for diagnostic in exc.diagnostics:
-            print(diagnostic, file=sys.stderr)
-        print(f"ERROR parsing the configuration file: {path}", file=sys.stderr)
-        return None
-    for warning in loaded.warnings:
-        LOGGER.warning("%s", warning)
-    return compile_plan(loaded.config, debug=debug, port=port)
 
 
 def _cmd_run(args: argparse.Namespace) -> int:

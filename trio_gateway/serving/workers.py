@@ -15,7 +15,8 @@ import signal
 import time
 from types import FrameType
 
-from trio_gateway.serving.server import reuse_port_socket
+from trio_gateway.serving.load import load_plan, setup_logging
+from trio_gateway.serving.server import reuse_port_socket, run
 
 __all__ = ["run_workers"]
 
@@ -26,9 +27,6 @@ GRACE_SECONDS = 30.0
 
 
 def _worker(config_path: str, host: str, port: int, debug: bool, log_level: str) -> None:
-    from trio_gateway.cli import load_plan, setup_logging
-    from trio_gateway.serving.server import run
-
     setup_logging(log_level)
     plan = load_plan(config_path, debug=debug, port=port)
     if plan is None:

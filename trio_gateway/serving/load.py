@@ -1,0 +1,40 @@
+"""Loading what a serving process serves: read the config, print what is wrong, compile the plan.
+
+One place for `trio-gateway run`, `demo` and each `--workers` process (which loads the file
+itself, so that its plan is built in the process that serves it).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+
+from trio_gateway.config import ConfigError, load_config
+from trio_gateway.plan import GatewayPlan, compile_plan
+
+__all__ = ["load_plan", "setup_logging"]
+
+LOGGER = logging.getLogger("trio_gateway")
+
+
+def setup_logging(level: str) -> None:
+    logging.basicConfig(
+        level=level.upper(),
+        format="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+
+
+def load_plan(path: str, *, debug: bool = False, port: int | None = None) -> GatewayPlan | None:
+    """Load and compile a config, printing every problem; None when it is not valid."""
+    try:
+        loaded = load_config(path, env=os.environ, for_serving=True)
+    except ConfigError as exc:
+        for diagnostic in exc.diagnostics:
+            print(diagnostic, file=sys.stderr)
+        print(f"ERROR parsing the configuration file: {path}", file=sys.stderr)
+        return None
+    for warning in loaded.warnings:
+        LOGGER.warning("%s", warning)
+    return compile_plan(loaded.config, debug=debug, port=port)
