@@ -45,13 +45,16 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--log-level", default="INFO", help="DEBUG, INFO, WARNING, ERROR")
 
     check = commands.add_parser("check", aliases=["validate"], help="validate a configuration")
-    check.add_argument(
-        "-c", "--config", required=True, help="path to krakend.json (or .yaml/.toml)"
-    )
+    check.add_argument("-c", "--config", help="path to krakend.json (or .yaml/.toml)")
     check.add_argument(
         "-d", "--debug", action="store_true", help="print the parsed config with defaults"
     )
     check.add_argument("--strict", action="store_true", help="treat warnings as errors")
+    check.add_argument(
+        "--list-namespaces",
+        action="store_true",
+        help="list every extra_config namespace and what trio-gateway does with it",
+    )
 
     demo = commands.add_parser("demo", help="serve the demo config with its demo backends")
     demo.add_argument("-p", "--port", type=int, default=8080, help="gateway port (default 8080)")
@@ -82,8 +85,14 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
-    from trio_gateway.config.check import run_check
+    from trio_gateway.config.check import list_namespaces, run_check
 
+    if args.list_namespaces:
+        list_namespaces(sys.stdout)
+        return 0
+    if not args.config:
+        print("trio-gateway check: error: -c/--config is required", file=sys.stderr)
+        return 2
     return run_check(
         args.config,
         strict=args.strict,

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from trio_gateway import stack
 from trio_gateway.cli import main
 from trio_gateway.config import ConfigError, load_config_data
 from trio_gateway.config.diagnostics import format_path
@@ -153,3 +154,14 @@ async def test_the_hypercorn_entry_point_refuses_to_start(
         where in r.getMessage() and "validation/json-schema" in r.getMessage() for r in logged
     )
     assert all(r.exc_info is None for r in logged if r.levelname != "DEBUG")
+
+
+def test_list_namespaces(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["check", "--list-namespaces"]) == 0
+    lines = {line.split()[0]: line for line in capsys.readouterr().out.splitlines()}
+    assert lines["qos/circuit-breaker"].endswith("implemented")
+    assert lines["validation/cel"].endswith("refused (fail closed: not implemented)")
+    assert "KrakenD Enterprise only" in lines["auth/api-keys"]
+    assert lines["telemetry/opentelemetry"].endswith("ignored with a warning (not implemented)")
+    assert set(lines) == {k.name for k in KNOWN} | set(stack.REGISTRY.names)
+    assert main(["check"]) == 2  # without --list-namespaces, a file is needed

@@ -18,9 +18,11 @@ import orjson
 
 from trio_gateway.config.diagnostics import ConfigError, Diagnostic
 from trio_gateway.config.dump import effective_config
+from trio_gateway.config.known import fail_closed
 from trio_gateway.config.load import load_config
+from trio_gateway.config.namespaces import NAMESPACES, Status
 
-__all__ = ["run_check"]
+__all__ = ["list_namespaces", "run_check"]
 
 
 def run_check(
@@ -66,3 +68,27 @@ def _fail(diagnostics: Sequence[Diagnostic], strict: bool, err: TextIO) -> int:
     errors = sum(1 for d in shown if d.is_error)
     print(f"{errors} error(s), {len(shown) - errors} warning(s)", file=err)
     return 1
+
+
+def list_namespaces(out: TextIO) -> None:
+    """`check --list-namespaces`: every namespace trio-gateway knows, from the registry and the
+    table of the others, one per line: name, levels, what happens to a config that uses it."""
+    rows = []
+    for name in sorted(NAMESPACES):
+        known = NAMESPACES[name]
+        levels = ",".join(sorted(level.value for level in known.levels))
+        if known.status is Status.ENTERPRISE:
+            levels = "any"  # not checked for these
+        if known.status is Status.IMPLEMENTED:
+            what = "implemented"
+        elif fail_closed(name):
+            what = "refused (fail closed: not implemented)"
+        else:
+            what = "ignored with a warning (not implemented)"
+        if known.status is Status.ENTERPRISE:
+            what += ", KrakenD Enterprise only"
+        rows.append((name, levels, what))
+    width = max(len(name) for name, _, _ in rows)
+    level_width = max(len(levels) for _, levels, _ in rows)
+    for name, levels, what in rows:
+        print(f"{name:<{width}}  {levels:<{level_width}}  {what}", file=out)
