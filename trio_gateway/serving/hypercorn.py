@@ -37,20 +37,26 @@ keep-alive request on things that do not need to cost what they do:
    Here one scan over all names and values does the same check and h11 is told the headers are
    checked; a head that fails the scan goes through h11's own checks and is refused as before.
 
-When: only when the gateway serves (`serving.server.serve`, so `trio-gateway run` and
-`Gateway.serve`, and the `hypercorn trio_gateway:app` entry point at its lifespan startup, through
-`serving.tuning`), never at import: importing trio_gateway changes nothing in hypercorn, and
-another app that hypercorn serves in the same process is only affected once a gateway serves
-there too (the changes are class-wide).
+When: only when the gateway serves, through `serving.tuning.tune_serving_process`: by
+`serving.server.serve` (so `trio-gateway run`, each `--workers` process and `Gateway.serve`) before
+it listens, and by the `hypercorn trio_gateway:app` entry point at its lifespan startup, which
+hypercorn completes before it accepts a connection. hypercorn looks the replaced methods up on
+the class at each call, so every connection accepted after that runs the tuned code. Never at
+import: `import trio_gateway` changes nothing in hypercorn, and another app that hypercorn serves
+in the same process is only affected once a gateway serves there too (the changes are
+class-wide).
 
 Checked, not assumed: each change replaces hypercorn code written for exact sources, so before
-replacing anything `apply()` compares a digest of the source of every function it replaces or
-relies on with the digests of the releases it was written for (`_CHECKED`: hypercorn 0.17.3 and
-0.18.0, h11 0.14 to 0.16). The changes come in three independent groups (connection reads and
-writes with the idle timer; the app task; the response head); a group whose sources differ is
-left stock, with one WARNING naming what differs. `pyproject.toml` pins hypercorn to the checked
-releases and a test fails when the installed one is not fully tuned, so an upgrade is a
-deliberate act. `TRIO_GATEWAY_HYPERCORN_TUNING=0` turns all of it off. Nothing else changes.
+replacing anything `apply()` compares a digest (sha256 of `inspect.getsource`) of every function
+it replaces or relies on with the digests of the releases it was written for and compared with
+(`_CHECKED`: hypercorn 0.17.3 and 0.18.0, h11 0.14.0, 0.15.0 and 0.16.0). The changes come in
+three independent groups (`GROUPS`: connection reads and writes with the idle timer; the app
+task; the response head with h11's `_parsed` fast path); a group whose sources differ is left
+stock, and one WARNING names the hypercorn and h11 versions, each group left stock and the
+functions that differ. `pyproject.toml` pins hypercorn and h11 to the checked releases and a test
+fails when the installed ones are not the checked code, so an upgrade is a deliberate act.
+`TRIO_GATEWAY_HYPERCORN_TUNING=0` turns all of it off. `apply()` is idempotent (the first call
+decides). Nothing else changes.
 """
 
 from __future__ import annotations
@@ -88,14 +94,16 @@ LOGGER = logging.getLogger(__name__)
 
 ENV_SWITCH = "TRIO_GATEWAY_HYPERCORN_TUNING"
 # sha256 (first 16 hex digits) of `inspect.getsource()` of everything each group replaces or
-# relies on, in the releases the replacements were written for: hypercorn 0.17.3 and 0.18.0
-# (they differ only in annotations and in code the replacements leave stock), h11 0.14.0, 0.15.0
-# and 0.16.0 (`normalize_and_validate` gained a Content-Length length check in 0.15; its
-# `_parsed` path is unchanged).
+# relies on, in the releases the replacements were written for and compared with: hypercorn
+# 0.17.3 and 0.18.0 (they differ only in annotations and in lines the replacements leave to
+# stock code: `RawData(bytes(data))` in `_read_data`, a `state.copy()` moved from `run` to
+# `HTTPStream.handle`), h11 0.14.0, 0.15.0 and 0.16.0 (`normalize_and_validate` gained a
+# Content-Length length check in 0.15; its `_parsed` path is unchanged).
 _CHECKED: dict[str, frozenset[str]] = {
     "hypercorn.trio.tcp_server:TCPServer.__init__": frozenset(
         {"63d1a3dbfe41ba9c", "4c1d42457bc197b2"}
     ),
+    "hypercorn.trio.tcp_server:TCPServer.run": frozenset({"4f1af3593caa9d0e", "fd34b021d1a86c98"}),
     "hypercorn.trio.tcp_server:TCPServer._read_data": frozenset(
         {"1a0218d4101bba42", "7ca747d922c65cf1"}
     ),
@@ -105,29 +113,40 @@ _CHECKED: dict[str, frozenset[str]] = {
     "hypercorn.trio.worker_context:TrioSingleTask": frozenset(
         {"a28bb4b4588cca09", "aa59316c028b876a"}
     ),
+    "hypercorn.trio.task_group:TaskGroup.__aenter__": frozenset({"38047eb0284cdaa6"}),
     "hypercorn.trio.task_group:TaskGroup.spawn_app": frozenset(
         {"5b44e5dca7d89b06", "b4c1131427529801"}
     ),
     "hypercorn.trio.task_group:_handle": frozenset({"fc19d11b0ff5f71c", "06081a56a9930825"}),
+    "hypercorn.protocol.http_stream:HTTPStream.handle": frozenset(
+        {"e96a46aff1113a16", "6ed2e34c5e708c6a"}
+    ),
     "hypercorn.protocol.h11:H11Protocol._send_h11_event": frozenset({"5e40283daa303ec7"}),
     "hypercorn.protocol.h11:H11Protocol.stream_send": frozenset({"56a36254a368d71a"}),
     "h11._events:_ResponseBase.__init__": frozenset({"eccce2371512d41e"}),
     "h11._headers:normalize_and_validate": frozenset({"0faa5237aafa2ea6", "82a8fcccb31d27d4"}),
 }
 _TCP = "hypercorn.trio.tcp_server:TCPServer."
-# group -> what it replaces or relies on
+# group -> what it replaces, then what it relies on (the connection task's order of calls, the
+# task group's nursery, where hypercorn queues `http.disconnect`, h11's `_parsed` fast path).
+# The groups are independent: each replaces its own functions and calls only stock hypercorn
+# code or its own, so any of them can run stock while the others are tuned.
 GROUPS: dict[str, tuple[str, ...]] = {
     "connection reads, writes and idle timer": (
-        _TCP + "__init__",
         _TCP + "_read_data",
         _TCP + "protocol_send",
+        "hypercorn.trio.worker_context:TrioSingleTask",
+        _TCP + "__init__",
+        _TCP + "run",
         _TCP + "_idle_timeout",
         _TCP + "_initiate_server_close",
-        "hypercorn.trio.worker_context:TrioSingleTask",
+        "hypercorn.trio.task_group:TaskGroup.__aenter__",
     ),
     "app task cancelled on disconnect": (
         "hypercorn.trio.task_group:TaskGroup.spawn_app",
         "hypercorn.trio.task_group:_handle",
+        "hypercorn.trio.task_group:TaskGroup.__aenter__",
+        "hypercorn.protocol.http_stream:HTTPStream.handle",
     ),
     "response head in one write and one scan": (
         "hypercorn.protocol.h11:H11Protocol._send_h11_event",
@@ -428,27 +447,29 @@ def apply() -> bool:
     """Check and apply the changes, once per process; False when none could be applied.
 
     Called when the gateway serves, never at import. A group whose sources are not the checked
-    ones stays stock, with a WARNING."""
+    ones stays stock; one WARNING names every such group and what differs."""
     global _applied, _tuned
     if _applied:
         return bool(_tuned)
     _applied = True
     if os.environ.get(ENV_SWITCH, "1") == "0":
         return False
-    versions = f"hypercorn {version('hypercorn')}, h11 {version('h11')}"
     ok = []
+    stock = []
     for group in GROUPS:
         differ = changed(group)
         if differ:
-            LOGGER.warning(
-                "%s: %s not tuned (runs stock): %s not the code the tuning was checked against",
-                versions,
-                group,
-                ", ".join(differ),
-            )
+            stock.append(f"{group} not tuned (runs stock): {', '.join(differ)} differ")
         else:
             _PATCHES[group]()
             ok.append(group)
+    if stock:
+        LOGGER.warning(
+            "hypercorn %s, h11 %s: %s from the code the tuning was checked against",
+            version("hypercorn"),
+            version("h11"),
+            "; ".join(stock),
+        )
     _tuned = frozenset(ok)
     return bool(_tuned)
 

@@ -19,7 +19,7 @@ from hypercorn.trio import serve as hypercorn_serve
 from trio_gateway.edge.app import GatewayApp, make_client
 from trio_gateway.plan import GatewayPlan
 from trio_gateway.serving import hypercorn as hypercorn_tuning
-from trio_gateway.serving.gc import tune_serving_process
+from trio_gateway.serving.tuning import tune_serving_process
 
 __all__ = ["hypercorn_config", "reuse_port_socket", "run", "serve"]
 
@@ -69,10 +69,12 @@ async def serve(
         port: default the plan's port; 0 picks a free one (see `task_status`).
         sock: a bound socket to serve on instead (`run --workers`: one SO_REUSEPORT socket per
             worker process).
-        tune_gc: the process is this server's: tune its garbage collector (`gc_tuning`).
+        tune_gc: the process is this server's: tune its garbage collector too
+            (`serving/gc.py`), at the app's lifespan startup.
         task_status: started with the list of bound URLs, e.g. `["http://127.0.0.1:40123"]`.
     """
-    # Serving: hypercorn's trio worker is tuned now (checked against its sources), not at import.
+    # Every server (run, --workers, Gateway.serve) tunes hypercorn's trio worker, checked against
+    # its sources, before it listens; never at import. The GC only in a process that is ours.
     hypercorn_tuning.apply()
     # The client is ours, not the app's: hypercorn skips lifespan shutdown when it is cancelled,
     # and pooled sockets must be closed either way.
