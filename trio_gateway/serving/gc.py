@@ -75,7 +75,8 @@ async def collect_periodically(
 
 
 def tune_serving_process(nursery: trio.Nursery | None) -> None:
-    """`GatewayApp(on_startup=...)` for a process that is a server's: tune the collector and,
-    with a background nursery, run the periodic collections."""
+    """The collector's part of `serving.tuning.tune_serving_process` (what a serving process
+    passes as `GatewayApp(on_startup=...)`): tune the collector and, with a background nursery,
+    run the periodic collections."""
     if tune_for_serving() and nursery is not None:
         nursery.start_soon(collect_periodically)
