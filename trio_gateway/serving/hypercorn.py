@@ -459,7 +459,8 @@ def apply() -> bool:
     for group in GROUPS:
         differ = changed(group)
         if differ:
-            stock.append(f"{group} not tuned (runs stock): {', '.join(differ)} differ")
+            verb = "differs" if len(differ) == 1 else "differ"
+            stock.append(f"{group} not tuned (runs stock): {', '.join(differ)} {verb}")
         else:
             _PATCHES[group]()
             ok.append(group)
