@@ -40,6 +40,7 @@ from trio_gateway.auth.claims import (
 from trio_gateway.auth.jwks import DEFAULT_COOLDOWN, UNCACHED_TTL, KeySet, KeySetStatistics
 from trio_gateway.auth.keys import ALGORITHMS, token_key_id
 from trio_gateway.auth.validator import JWTValidatorConfig
+from trio_gateway.headers import first
 
 __all__ = ["AuthRejection", "Claims", "JWTValidator", "claim_params", "jwt_params"]
 
@@ -170,14 +171,10 @@ class JWTValidator:
 
         As krakend-jose, only an absent / empty header falls back to the cookie.
         """
-        for name, value in headers:
-            if name == self._header:
-                if len(value) > 7 and value[:7].lower() == b"bearer ":
-                    value = value[7:]
-                if value:
-                    return value
-                break
-        return _cookie(headers, self._cookie)
+        value = first(headers, self._header)
+        if value is not None and len(value) > 7 and value[:7].lower() == b"bearer ":
+            value = value[7:]
+        return value or _cookie(headers, self._cookie)
 
     async def validate(self, headers: Sequence[tuple[bytes, bytes]]) -> Claims | AuthRejection:
         """Validate the request's token.

@@ -13,6 +13,8 @@ import functools
 import ipaddress
 from collections.abc import Sequence
 
+from trio_gateway.headers import first
+
 __all__ = ["ClientIPResolver"]
 
 _Network = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -58,12 +60,11 @@ class ClientIPResolver:
         if peer_ip is None or not self._is_trusted(peer_ip):
             return peer
         for wanted in self._headers:
-            for name, value in headers:
-                if name == wanted:
-                    found = self._walk(value.decode("latin-1"))
-                    if found is not None:
-                        return found
-                    break
+            value = first(headers, wanted)
+            if value is not None:
+                found = self._walk(value.decode("latin-1"))
+                if found is not None:
+                    return found
         return peer
 
     def _walk(self, header: str) -> str | None:
