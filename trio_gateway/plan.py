@@ -138,6 +138,12 @@ class GatewayPlan:
     # Server timings (None = hypercorn's defaults): idle keep-alive, graceful shutdown.
     keep_alive_timeout: float | None = None
     shutdown_wait: float | None = None
+    # Go's http.Server read/write limits (None = not set; serving/limits.py says what applies).
+    read_timeout: float | None = None
+    read_header_timeout: float | None = None
+    write_timeout: float | None = None
+    # Cleartext HTTP/2 (root `use_h2c`, or the router's older key).
+    use_h2c: bool = False
     tls: ServerTLS | None = None
     client_tls: Mapping[str, Any] | None = None
     allow_insecure_connections: bool = False
@@ -310,6 +316,10 @@ def compile_plan(
         max_header_bytes=service.max_header_bytes or DEFAULT_MAX_HEADER_BYTES,
         keep_alive_timeout=service.idle_timeout or None,
         shutdown_wait=service.max_shutdown_wait_time or None,
+        read_timeout=service.read_timeout or None,
+        read_header_timeout=service.read_header_timeout or None,
+        write_timeout=service.write_timeout or None,
+        use_h2c=service.use_h2c or router.use_h2c,
         tls=server_tls(service.tls),
         client_tls=service.client_tls,
         allow_insecure_connections=service.allow_insecure_connections,

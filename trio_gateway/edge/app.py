@@ -69,7 +69,8 @@ class GatewayApp:
             demo config when unset) at startup.
         client: the backend HTTP client; one is made (and closed at shutdown) when not given.
         on_startup: called once after the router is built, with the lifespan's background
-            nursery (None without a lifespan): the serving layer tunes the process there
+            nursery (None without a lifespan) and the plan: the serving layer tunes the process
+            and takes the plan's server limits there
             (`trio_gateway.serving`), so that importing or embedding the app changes nothing.
     """
 
@@ -78,7 +79,7 @@ class GatewayApp:
         plan: GatewayPlan | None = None,
         *,
         client: HTTPClient | None = None,
-        on_startup: Callable[[trio.Nursery | None], None] | None = None,
+        on_startup: Callable[[trio.Nursery | None, GatewayPlan], None] | None = None,
     ) -> None:
         self._plan = plan
         self._on_startup = on_startup
@@ -131,7 +132,7 @@ class GatewayApp:
             self._access_log = AccessLog(plan.logger_skip_paths)
         LOGGER.info("serving %d endpoint(s)", len(plan.endpoints))
         if self._on_startup is not None:
-            self._on_startup(self._background.nursery)
+            self._on_startup(self._background.nursery, plan)
 
     def _httpx_client(self) -> httpx.AsyncClient:
         """One httpx client for everything off the request path (JWK sets), made on demand."""

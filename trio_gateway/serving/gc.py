@@ -74,7 +74,7 @@ async def collect_periodically(
         gc.collect(2 if count % full_every == 0 else 1)
 
 
-def tune_serving_process(nursery: trio.Nursery | None) -> None:
+def tune_serving_process(nursery: trio.Nursery | None, plan: object = None) -> None:
     """The collector's part of `serving.tuning.tune_serving_process` (what a serving process
     passes as `GatewayApp(on_startup=...)`): tune the collector and, with a background nursery,
     run the periodic collections."""

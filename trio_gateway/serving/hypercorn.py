@@ -76,6 +76,7 @@ from typing import Any
 import h11
 import trio
 
+from trio_gateway.serving import http1
 from trio_gateway.transport.fields import BAD_VALUE, is_token
 from trio_gateway.types import CANCEL_ON_DISCONNECT
 
@@ -447,8 +448,13 @@ def apply() -> bool:
     """Check and apply the changes, once per process; False when none could be applied.
 
     Called when the gateway serves, never at import. A group whose sources are not the checked
-    ones stays stock; one WARNING names every such group and what differs."""
+    ones stays stock; one WARNING names every such group and what differs. The HTTP/1.1 edge
+    rules (`serving/http1.py`) are installed first, whatever the switch says; when their sources
+    differ this raises `http1.EdgeRulesUnavailable` (the gateway does not serve without them)."""
     global _applied, _tuned
+    # The edge rules first, and always: they are not tuning (TRIO_GATEWAY_HYPERCORN_TUNING does
+    # not turn them off), and their sources are checked before the tuning replaces any.
+    http1.install()
     if _applied:
         return bool(_tuned)
     _applied = True

@@ -18,7 +18,9 @@ from hypercorn.trio import serve as hypercorn_serve
 
 from trio_gateway.edge.app import GatewayApp, make_client
 from trio_gateway.plan import GatewayPlan
+from trio_gateway.serving import http1
 from trio_gateway.serving import hypercorn as hypercorn_tuning
+from trio_gateway.serving.limits import EdgeLimits
 from trio_gateway.serving.tuning import tune_serving_process
 
 __all__ = ["hypercorn_config", "reuse_port_socket", "run", "serve"]
@@ -37,6 +39,8 @@ def hypercorn_config(host: str, port: int, plan: GatewayPlan | None = None) -> H
     config.backlog = 1024
     config.keep_alive_max_requests = 100_000
     if plan is not None:
+        # Framing, header count, timeouts, h2c: serving/http1.py reads them from here.
+        http1.attach_limits(config, EdgeLimits.from_plan(plan))
         # Request heads over `max_header_bytes` get h11's 431 (Go's limit, 1 MB by default).
         config.h11_max_incomplete_size = plan.max_header_bytes
         # Go's http.Server IdleTimeout and KrakenD's max_shutdown_wait_time, in hypercorn's terms.
