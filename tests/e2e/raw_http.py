@@ -10,9 +10,7 @@ import trio
 STATUS_LINE = re.compile(rb"HTTP/1\.[01] (\d{3}) ")
 
 
-async def exchange(  # noqa: ASYNC109  (a test helper's bound, not a cancel scope's job)
-    port: int, data: bytes, *, timeout: float = 10.0
-) -> tuple[bytes, bool]:
+async def exchange(port: int, data: bytes, *, timeout: float = 10.0) -> tuple[bytes, bool]:
     """Send `data` while reading, until the server closes or `timeout` passes.
 
     Returns (everything read, whether the server closed the connection). A server that closes
