@@ -10,8 +10,8 @@ import trio
 STATUS_LINE = re.compile(rb"HTTP/1\.[01] (\d{3}) ")
 
 
-async def exchange(port: int, data: bytes, *, timeout: float = 10.0) -> tuple[bytes, bool]:
-    """Send `data` while reading, until the server closes or `timeout` passes.
+async def exchange(port: int, data: bytes, *, wait: float = 10.0) -> tuple[bytes, bool]:
+    """Send `data` while reading, until the server closes or `wait` seconds pass.
 
     Returns (everything read, whether the server closed the connection). A server that closes
     before it has read everything (a refusal) only ends the sending."""
@@ -25,7 +25,7 @@ async def exchange(port: int, data: bytes, *, timeout: float = 10.0) -> tuple[by
 
     async with stream, trio.open_nursery() as nursery:
         nursery.start_soon(send)
-        with trio.move_on_after(timeout):
+        with trio.move_on_after(wait):
             while True:
                 try:
                     chunk = await stream.receive_some(65536)

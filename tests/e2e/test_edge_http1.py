@@ -165,7 +165,7 @@ async def test_conflicting_framing_never_yields_a_second_request(head: bytes) ->
     STATS.clear()
     async with trio.open_nursery() as nursery:
         port = await _serve_in(nursery, _config("http://unused"))
-        raw, closed = await exchange(port, head + SMUGGLED, timeout=5)
+        raw, closed = await exchange(port, head + SMUGGLED, wait=5)
         nursery.cancel_scope.cancel()
     found = statuses(raw)
     assert len(found) == 1, (head, raw)
@@ -195,7 +195,7 @@ async def test_the_header_count_limit_is_exact(
     port = _port(await start_gateway(_config(backend_url)))
     # Host is one of them.
     headers = b"Host: x\r\n" + b"".join(b"h%d: v\r\n" % i for i in range(count - 1))
-    raw, _ = await exchange(port, b"GET /x HTTP/1.1\r\n" + headers + b"\r\n", timeout=2)
+    raw, _ = await exchange(port, b"GET /x HTTP/1.1\r\n" + headers + b"\r\n", wait=2)
     assert statuses(raw) == [status]
 
 
@@ -227,7 +227,7 @@ async def test_read_timeout_bounds_a_slow_body_with_408_and_close(
 ) -> None:
     port = _port(await start_gateway(_config(backend_url, read_timeout="300ms")))
     raw, closed = await exchange(
-        port, b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n0123456789", timeout=10
+        port, b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n0123456789", wait=10
     )
     assert statuses(raw) == [408]
     assert closed
@@ -240,7 +240,7 @@ async def test_read_header_timeout_bounds_a_slow_head(
     port = _port(
         await start_gateway(_config(backend_url, read_header_timeout="300ms", idle_timeout="30s"))
     )
-    raw, closed = await exchange(port, b"GET /x HTTP/1.1\r\nHost: x\r\n", timeout=10)
+    raw, closed = await exchange(port, b"GET /x HTTP/1.1\r\nHost: x\r\n", wait=10)
     assert statuses(raw) == [408]
     assert closed
 
@@ -253,7 +253,7 @@ async def test_write_timeout_closes_a_response_that_takes_too_long(
         {"endpoint": "/slow", "backend": [{"url_pattern": "/delayed/slow?ms=1500"}]}
     )
     port = _port(await start_gateway(config))
-    raw, closed = await exchange(port, b"GET /slow HTTP/1.1\r\nHost: x\r\n\r\n", timeout=10)
+    raw, closed = await exchange(port, b"GET /slow HTTP/1.1\r\nHost: x\r\n\r\n", wait=10)
     assert raw == b""  # Go's writes fail after the deadline: the client sees the connection end
     assert closed
     raw, _ = await exchange(port, b"GET /x HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
@@ -285,7 +285,7 @@ async def test_without_timeouts_a_stalled_body_is_still_bounded(
     monkeypatch.setattr(limits, "DEFAULT_BODY_STALL_TIMEOUT", 0.3)
     port = _port(await start_gateway(_config(backend_url)))
     raw, closed = await exchange(
-        port, b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n0123", timeout=10
+        port, b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n0123", wait=10
     )
     assert statuses(raw) == [408]
     assert closed
@@ -395,7 +395,7 @@ async def test_100_continue_only_once_the_guards_let_the_request_in(
     port = _port(await start_gateway(config))
     head = b"POST %s HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nExpect: 100-continue\r\n\r\n"
     # Refused by the JWT validator: a 401, never a 100 inviting the body.
-    raw, _ = await exchange(port, head % b"/private", timeout=3)
+    raw, _ = await exchange(port, head % b"/private", wait=3)
     assert statuses(raw) == [401]
     # Let in: the 100 comes when the gateway reads the body, then the answer.
     stream = await trio.open_tcp_stream("127.0.0.1", port)
@@ -464,7 +464,7 @@ async def test_stock_and_tuned_paths_hold_the_same_rules(
             (b"GET /x HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", [200]),
         ]
         for request, expected in cases:
-            raw, closed = await exchange(port, request, timeout=10)
+            raw, closed = await exchange(port, request, wait=10)
             assert statuses(raw) == expected, (tuning, request[:40], raw[:200])
             assert closed
         assert STATS["/param_forwarding/smuggled"] == 0
