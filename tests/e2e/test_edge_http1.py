@@ -476,3 +476,32 @@ async def test_stock_and_tuned_paths_hold_the_same_rules(
             proc.kill()
             await proc.wait()
     assert proc.returncode == 0
+
+
+async def test_the_hypercorn_entry_point_takes_the_limits_from_the_config(
+    backend_url: str, tmp_path: Path
+) -> None:
+    path = tmp_path / "krakend.json"
+    path.write_bytes(orjson.dumps(_config(backend_url, read_timeout="300ms")))
+    port = _free_port()
+    env = dict(os.environ, TRIO_GATEWAY_CONFIG=str(path))
+    command = [sys.executable, "-m", "hypercorn", "trio_gateway:app", "--worker-class", "trio"]
+    proc = await trio.lowlevel.open_process(
+        [*command, "--bind", f"127.0.0.1:{port}"], env=env, cwd=ROOT
+    )
+    try:
+        await _wait_until_serving(port, proc)
+        raw, closed = await exchange(
+            port, b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n01234", wait=10
+        )
+        assert statuses(raw) == [408]
+        assert closed
+        raw, _ = await exchange(port, PREFACE)
+        assert statuses(raw) == [505]
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        with trio.move_on_after(15):
+            await proc.wait()
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()
