@@ -18,9 +18,10 @@ import attrs
 from trio_gateway.config.model import ExtraConfig
 from trio_gateway.encoding.decode import Decoder, gunzip_if_needed
 from trio_gateway.encoding.render import GoStruct
-from trio_gateway.errors import BackendStatusError, BackendUnavailable
+from trio_gateway.errors import BackendError, BackendStatusError, BackendUnavailable
 from trio_gateway.proxy.formatter import Formatter
 from trio_gateway.proxy.request import UrlTemplate, encode_query, filter_headers, filter_query
+from trio_gateway.routing.gourl import UrlParseError
 from trio_gateway.transport import (
     BackendResponse,
     Origin,
@@ -104,16 +105,16 @@ class BackendProxy:
         return self._call
 
     def target(self, request: Request) -> str:
-        """url_pattern filled in, its own query kept, the forwarded query appended."""
+        """url_pattern filled in, its own query kept, the forwarded query appended.
+
+        Raises:
+            UrlParseError: Go's url.Parse would refuse the filled url_pattern.
+        """
         call = self._call
-        target = call.url.render(request.params)
         query = request.query
-        if query:
-            if call.input_query_strings is not None:
-                query = filter_query(query, call.input_query_strings)
-            if query:
-                target += ("&" if "?" in target else "?") + encode_query(query)
-        return target
+        if query and call.input_query_strings is not None:
+            query = filter_query(query, call.input_query_strings)
+        return call.url.render(request.params, encode_query(query) if query else "")
 
     def prepare(self, request: Request) -> tuple[Origin, bytes, Headers]:
         """Pick the host and build the target and headers for one call."""
@@ -124,7 +125,13 @@ class BackendProxy:
         headers = request.headers
         if call.input_headers is not None:
             headers = filter_headers(headers, call.input_headers)
-        target = prefix + self.target(request) if prefix else self.target(request)
+        try:
+            target = self.target(request)
+        except UrlParseError as exc:
+            # lura's balancer returns url.Parse's error: the backend is never called.
+            raise BackendError(exc.message(origin.base_url + prefix)) from None
+        if prefix:
+            target = prefix + target
         return origin, target.encode("ascii"), headers
 
     async def send(self, request: Request) -> tuple[BackendResponse, Origin]:
