@@ -69,8 +69,9 @@ class UrlTemplate:
     Rendering is lura's: `GeneratePath` pastes every param into the pattern as it is, then the
     balancer parses `host + path` with Go's `url.Parse` (trio_gateway/routing/gourl.py), so a
     value may add a query (`a?b=1`), cut the URL (`a#b`), or fail the call (`100%`). Only the
-    sequential proxy's `{respN_…}` values, claims refused nowhere else and params under
-    `router.disable_path_decoding` can hold such characters: the edge refuses them elsewhere.
+    sequential proxy's `{respN_…}` values and params under `router.disable_path_decoding` can
+    still hold such characters: path params and `{JWT.…}` claims are refused before
+    (trio_gateway/routing/params.py).
 
     Args:
         pattern: the url_pattern as written (`/users/{id}?fields={fields}`).
