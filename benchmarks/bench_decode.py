@@ -110,6 +110,16 @@ async def _loop_stall(fn: Callable[[], object]) -> float:
     return longest
 
 
+def _crossing(times: list[float], target: float) -> str:
+    """Where the time (by SIZES) reaches `target`, linearly between the two sizes around it."""
+    points = list(zip(SIZES, times, strict=True))
+    for (size0, time0), (size1, time1) in zip([(0, 0.0), *points], points, strict=False):
+        if time1 >= target:
+            share = (target - time0) / (time1 - time0) if time1 > time0 else 1.0
+            return f"{(size0 + share * (size1 - size0)) / KIB:.0f} KiB"
+    return f"> {SIZES[-1] // KIB} KiB"
+
+
 async def main(runs: int) -> None:
     hop = await _hop_cost(2000)
     print(f"thread hop: {hop * 1e6:.0f} µs (median of 2000)\n")
@@ -120,10 +130,9 @@ async def main(runs: int) -> None:
             table.setdefault(name, []).append(_best(fn, runs))
     for name, times in table.items():
         print(f"{name:<15}" + "".join(f"{t * 1e3:>14.2f}" for t in times))
-    print("\nsize taking as long as 10 thread hops (from the 1 MiB rate):")
+    print("\nsize taking as long as 10 thread hops (interpolated between the sizes above):")
     for name, times in table.items():
-        per_byte = times[SIZES.index(1 << 20)] / (1 << 20)
-        print(f"{name:<15}{10 * hop / per_byte / KIB:>10.0f} KiB")
+        print(f"{name:<15}{_crossing(times, 10 * hop):>10}")
     print("\n4 MiB in a thread: inline ms, longest the event loop waited ms")
     for name, fn in _cases(SIZES[-1]).items():
         stall = await _loop_stall(fn)

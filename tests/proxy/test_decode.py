@@ -82,8 +82,8 @@ def _xml(size: int) -> bytes:
         ("json", _json(300 * KiB), True, True),
         # past GUNZIP_INLINE_BYTES: the rest of the inflating goes to the thread too
         ("json", _json(3 * MiB), True, True),
-        ("xml", _xml(15 * KiB), False, False),
-        ("xml", _xml(17 * KiB), False, True),  # Python-level parsing: from 16 KiB
+        ("xml", _xml(7 * KiB), False, False),
+        ("xml", _xml(9 * KiB), False, True),  # Python-level parsing: from 8 KiB
         ("rss", b"<rss><channel>" + b"<item/>" * 3000 + b"</channel></rss>", False, True),
         ("string", b"x" * 4 * MiB, False, False),  # a copy: never worth a thread
         ("string", gzip.compress(b"x" * 900 * KiB), True, False),

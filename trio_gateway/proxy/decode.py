@@ -4,20 +4,21 @@ lura's order (`proxy/http_response.go`, then the entity formatter): gunzip when 
 `Content-Encoding: gzip`, decode, manipulate. The work grows with the body, so a big body is
 done in a worker thread (`trio.to_thread`) instead of on the event loop, where it would hold up
 every other request of the process for as long as it takes. Small bodies stay inline: a thread
-hop costs 50-200 µs. The rule is to do inline what takes about 10 hops or less (1-2 ms), which
+hop costs 50-200 µs. The rule is to do inline what takes up to 1-2 ms (10 hops or more), which
 `benchmarks/bench_decode.py` measured as, per kind of work:
 
 - gunzip: the first `GUNZIP_INLINE_BYTES` of output (1 MiB); the rest, and then the decoding
   and the formatting, in a thread. What counts is the size a body expands to: a 100 KiB bomb is
   100 MiB of work.
 - decoding and formatting: from `OFFLOAD_BYTES` (256 KiB) of (gunzipped) body for JSON (and
-  safejson), from 16 KiB for `xml` and `rss` (Python-level SAX and feed walking, 15-25 times
-  slower per byte); never for `string` and `no-op`, whose decoding is a copy.
+  safejson and unknown encodings, which decode as JSON), from 8 KiB for `xml` and `rss`
+  (Python-level SAX handlers and feed walking, 20-60 times slower per byte); never for `string`
+  and `no-op`, whose decoding is about a copy.
 
 A thread frees the loop as far as the work lets go of the GIL: zlib does, the Python-level
 decoders (`xml`, `rss`, the formatter's loops) are interrupted every `sys.getswitchinterval()`,
 but one call into orjson (`json`, `safejson`) holds it to the end. For those the bound on the
-body size is what bounds the stall (about 15 ms per MiB of JSON).
+body size is what bounds the stall (5-40 ms per MiB of JSON on the benchmark machine).
 
 A body that expands past `MAX_GUNZIPPED_BYTES` fails the backend call exactly as a body received
 past `MAX_BACKEND_BODY` does: `BackendUnavailable`, with the transport's wording.
@@ -53,8 +54,8 @@ __all__ = [
 GUNZIP_INLINE_BYTES = 1024 * 1024
 OFFLOAD_BYTES = 256 * 1024
 _OFFLOAD_FROM: Mapping[Decoder, int | None] = {
-    decode_xml: 16 * 1024,
-    decode_rss: 16 * 1024,
+    decode_xml: 8 * 1024,
+    decode_rss: 8 * 1024,
     decode_string: None,
     decode_noop: None,
 }
