@@ -11,14 +11,15 @@ import itertools
 import logging
 from collections.abc import Iterator
 from contextlib import AbstractAsyncContextManager
-from typing import Any, Protocol
+from typing import Protocol
 
 import attrs
 
 from trio_gateway.config.model import ExtraConfig
-from trio_gateway.encoding.decode import Decoder, gunzip_if_needed
+from trio_gateway.encoding.decode import Decoder
 from trio_gateway.encoding.render import GoStruct
 from trio_gateway.errors import BackendError, BackendStatusError, BackendUnavailable
+from trio_gateway.proxy.decode import decode_answer
 from trio_gateway.proxy.formatter import Formatter
 from trio_gateway.proxy.request import UrlTemplate, encode_query, filter_headers, filter_query
 from trio_gateway.routing.gourl import UrlParseError
@@ -157,10 +158,8 @@ class BackendProxy:
         status = answer.status
         if status != 200 and status != 201:
             return self._status_error(answer)
-        body = gunzip_if_needed(answer.body, answer.header(b"content-encoding"))
-        data: dict[str, Any] | None = call.decoder(body, call.is_collection)
-        if call.formatter is not None:
-            data = call.formatter(data)
+        # gunzip, decode, format; in a thread when the body is big (proxy/decode.py)
+        data, body = await decode_answer(call, answer)
         if call.keep_body:
             return Response(data=data, is_complete=True, body=body)
         return Response(data=data, is_complete=data is not None)
