@@ -97,20 +97,21 @@ def read_head(scope: dict[str, Any]) -> dict[str, Any] | BadRequest | _GlobalOpt
     absolute = None
     asterisk = False
     if raw_path is not None:
-        # Some servers (httpx's ASGI transport) give the query in raw_path too.
-        raw_path = raw_path.partition(b"?")[0]
         if raw_path[:1] == b"/":
-            if b"%" in raw_path and _BAD_ESCAPE.search(raw_path) is not None:
+            # Some servers (httpx's ASGI transport) give the query in raw_path too.
+            if b"%" in raw_path and _BAD_ESCAPE.search(raw_path.partition(b"?")[0]):
                 return BAD_TARGET
-        elif raw_path == b"*" and not scope["query_string"]:
-            asterisk = True
         else:
+            raw_path = raw_path.partition(b"?")[0]
             query = scope["query_string"]
-            target = raw_path + b"?" + query if query else raw_path
-            try:
-                absolute = parse_request_target(method, target.decode("latin-1"))
-            except TargetError:
-                return BAD_TARGET
+            if raw_path == b"*" and not query:
+                asterisk = True
+            else:
+                target = raw_path + b"?" + query if query else raw_path
+                try:
+                    absolute = parse_request_target(method, target.decode("latin-1"))
+                except TargetError:
+                    return BAD_TARGET
     version = scope.get("http_version", "1.1")
     if version in ("1.1", "1.0"):
         host = None
