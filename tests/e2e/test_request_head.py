@@ -185,7 +185,7 @@ def _go_400(answer: Answer, body: bytes) -> None:
 
 async def test_an_invalid_host_is_gos_400(gateway_process: StartGateway) -> None:
     gw = await gateway_process([_echo()])
-    for host in (b"bad host", b"{", b"}", b"\xff", b"a/b", b"a@b"):
+    for host in (b"bad host", b"{", b"}", b"\xff", b"\x06", b"a/b", b"a@b"):
         answer = await _ask(gw.port, b"GET /e HTTP/1.1\r\nHost: " + host + b"\r\n\r\n", closes=True)
         _go_400(answer, b"400 Bad Request: malformed Host header")
     assert STATS["/param_forwarding/"] == 0

@@ -287,7 +287,8 @@ class GatewayApp:
             if not enabled:
                 continue
             if path == prefix:
-                await send_redirect(send, method, prefix + "/", scope["query_string"])
+                location = scope.get(ORIGIN, "") + prefix + "/"
+                await send_redirect(send, method, location, scope["query_string"])
                 return True
             if path.startswith(prefix + "/"):
                 await target(scope, receive, send)
