@@ -15,6 +15,7 @@ from trio_gateway.edge.endpoint import bad_params
 from trio_gateway.errors import BackendStatusError
 from trio_gateway.plan import compile_plan
 from trio_gateway.proxy.request import UrlTemplate
+from trio_gateway.routing.gourl import UrlParseError
 from trio_gateway.routing.router import Match, Router
 from trio_gateway.stack import EndpointStack
 from trio_gateway.types import Request, Response
@@ -134,6 +135,9 @@ def test_a_param_never_changes_the_backend_path(value: str) -> None:
     found = router.match("GET", "/u/" + value)
     if not isinstance(found, Match) or bad_params(found.params) is not None:
         return
-    path = UrlTemplate("/backend/{id}/tail").render(found.params)
+    try:
+        path = UrlTemplate("/backend/{id}/tail").render(found.params)
+    except UrlParseError:
+        return  # a control byte: Go's url.Parse fails the call (500), no backend is called
     segments = path.split("/")
     assert segments[:2] == ["", "backend"] and segments[-1] == "tail" and len(segments) == 4

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import gzip
 from typing import Any
 
 import pytest
 
 from trio_gateway.encoding import get_decoder
-from trio_gateway.encoding.decode import gunzip_if_needed
 from trio_gateway.errors import BackendDecodeError
 
 
@@ -49,19 +47,3 @@ def test_decoders(
 def test_decode_errors(encoding: str, body: bytes, is_collection: bool) -> None:
     with pytest.raises(BackendDecodeError):
         get_decoder(encoding)(body, is_collection)
-
-
-def test_gzip() -> None:
-    assert gunzip_if_needed(gzip.compress(b"hi"), b"gzip") == b"hi"
-    assert gunzip_if_needed(b"raw", None) == b"raw"
-    assert gunzip_if_needed(b"raw", b"br") == b"raw"
-    with pytest.raises(BackendDecodeError):
-        gunzip_if_needed(b"not gzip", b"gzip")
-
-
-def test_gzip_bomb_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("trio_gateway.encoding.decode.MAX_GUNZIPPED_BYTES", 1000)
-    with pytest.raises(BackendDecodeError, match="expands beyond"):
-        gunzip_if_needed(gzip.compress(b"0" * 5000), b"gzip")
-    with pytest.raises(BackendDecodeError, match="EOF"):
-        gunzip_if_needed(gzip.compress(b"0" * 500)[:-10], b"gzip")

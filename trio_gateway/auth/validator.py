@@ -28,6 +28,7 @@ from trio_gateway.namespace import (
     Slot,
     Where,
 )
+from trio_gateway.routing.params import PARAM_ERROR_CONTENT_TYPE, bad_params
 
 if TYPE_CHECKING:
     from trio_gateway.auth.jwt import JWTValidator
@@ -176,7 +177,12 @@ class JWTGuard:
             names = {name for name, _ in propagated}
             admission.headers = [h for h in admission.headers if h[0] not in names] + propagated
         if self._params:
-            admission.params = {**admission.params, **claim_params(outcome, self._params)}
+            claims = claim_params(outcome, self._params)
+            # A claim lands in the backend path like a path param: same rules (routing/params).
+            problem = bad_params(claims)
+            if problem is not None:
+                return Rejection(400, [(b"content-type", PARAM_ERROR_CONTENT_TYPE)], problem)
+            admission.params = {**admission.params, **claims}
         return None
 
 

@@ -19,6 +19,14 @@ from trio_gateway.edge.access_log import ACCESS_LOGGER, AccessLog
 from trio_gateway.edge.endpoint import EdgeOptions, EndpointHandler
 from trio_gateway.edge.guards import ServiceGuards
 from trio_gateway.edge.noop import NoOpHandler
+from trio_gateway.edge.request_head import (
+    GLOBAL_OPTIONS,
+    ORIGIN,
+    BadRequest,
+    answer_global_options,
+    read_head,
+    send_bad_request,
+)
 from trio_gateway.edge.responses import (
     ASGIReceive,
     ASGISend,
@@ -27,9 +35,10 @@ from trio_gateway.edge.responses import (
     send_routing_error,
 )
 from trio_gateway.edge.signer import SignerHandler
+from trio_gateway.edge.websocket import PlainGet, refuse
 from trio_gateway.plan import EndpointPlan, GatewayPlan
 from trio_gateway.proxy.shadow import Background
-from trio_gateway.routing.router import Match, MethodNotAllowed, Redirect, Router
+from trio_gateway.routing.router import Match, MethodNotAllowed, NotFound, Redirect, Router
 from trio_gateway.stack import BuildContext, EndpointStack, build_endpoint, build_service_guards
 from trio_gateway.transport import HTTPClient
 from trio_gateway.transport.tls import backend_ssl_context
@@ -156,12 +165,37 @@ class GatewayApp:
         if kind == "http":
             if self._router is None:
                 self.startup()
-            if self._access_log is not None and scope["path"] not in self._access_log.skip:
-                await self._access_log.serve(self._http, scope, receive, send)
-            else:
-                await self._http(scope, receive, send)
+            await self._request(scope, receive, send)
+        elif kind == "websocket":
+            if self._router is None:
+                self.startup()
+            await self._websocket(scope, receive, send)
         elif kind == "lifespan":
             await self._lifespan(receive, send)
+
+    async def _request(self, scope: dict[str, Any], receive: ASGIReceive, send: ASGISend) -> None:
+        # What Go's server answers or rewrites itself comes first: no access log, no guards.
+        head = read_head(scope)
+        if type(head) is not dict:
+            if head is GLOBAL_OPTIONS:
+                await answer_global_options(scope, receive, send)
+            else:
+                assert isinstance(head, BadRequest)
+                await send_bad_request(send, head, scope)
+            return
+        if self._access_log is not None and head["path"] not in self._access_log.skip:
+            await self._access_log.serve(self._http, head, receive, send)
+        else:
+            await self._http(head, receive, send)
+
+    async def _websocket(self, scope: dict[str, Any], receive: ASGIReceive, send: ASGISend) -> None:
+        """A handshake is a plain GET here (edge/websocket.py): never accepted."""
+        if not PlainGet.offered(scope):
+            LOGGER.debug("websocket.http.response not offered: refusing %s", scope.get("path"))
+            await refuse(send)
+            return
+        plain = PlainGet(scope, receive, send)
+        await self._request(plain.scope, plain.receive, plain.send)
 
     async def _lifespan(self, receive: ASGIReceive, send: ASGISend) -> None:
         async with trio.open_nursery() as nursery:
@@ -206,11 +240,15 @@ class GatewayApp:
                 scope, receive, send, plan
             ):
                 return
-            found = router.match(method, path)
+            # An asterisk-form target that is not `OPTIONS *` reaches gin with the path `*`, which
+            # no route, trailing-slash or fixed-path variant can match (routes start with `/`).
+            found = router.match(method, path) if path != "*" else NotFound()
             if isinstance(found, Match):
                 await found.handler(scope, receive, send, found.params)
             elif isinstance(found, Redirect):
-                await send_redirect(send, method, found.location, scope["query_string"])
+                # gin redirects to req.URL.String(): absolute when the target was.
+                location = scope.get(ORIGIN, "") + found.location
+                await send_redirect(send, method, location, scope["query_string"])
             elif isinstance(found, MethodNotAllowed):
                 if method == "OPTIONS" and plan.auto_options:
                     # router.auto_options: 200 with the path's methods, sorted (lura).
@@ -250,7 +288,8 @@ class GatewayApp:
             if not enabled:
                 continue
             if path == prefix:
-                await send_redirect(send, method, prefix + "/", scope["query_string"])
+                location = scope.get(ORIGIN, "") + prefix + "/"
+                await send_redirect(send, method, location, scope["query_string"])
                 return True
             if path.startswith(prefix + "/"):
                 await target(scope, receive, send)

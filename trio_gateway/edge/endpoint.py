@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import logging
 from typing import Any
-from urllib.parse import unquote
 
 import trio
 
@@ -39,6 +38,7 @@ from trio_gateway.namespace import Admission
 from trio_gateway.plan import EndpointPlan
 from trio_gateway.proxy.deadline import call_within
 from trio_gateway.proxy.request import filter_query, parse_query
+from trio_gateway.routing.params import bad_params
 from trio_gateway.stack import EndpointStack
 from trio_gateway.types import CANCEL_ON_DISCONNECT, Headers, Request, Response
 
@@ -66,25 +66,6 @@ class EdgeOptions:
         self.path_decoding = path_decoding
         self.client_ip = client_ip
         self.max_body = max_body
-
-
-def bad_params(params: dict[str, str]) -> bytes | None:
-    """lura's paramChecker, plus dot segments: the 400 body for a param that could change which
-    backend path is called, or None when every param is safe."""
-    for value in params.values():
-        if "%" in value:
-            try:
-                decoded = unquote(value, errors="strict")
-            except UnicodeDecodeError as exc:
-                return f"error: {exc}".encode()
-            if decoded != value:
-                return b"error: encoded url params"
-        if "?" in value or "#" in value:
-            return b"error: encoded url params"
-        # Not in lura: `/users/{id}` with id ".." would walk up the backend's path.
-        if value in (".", ".."):
-            return b"error: encoded url params"
-    return None
 
 
 class EndpointHandler:

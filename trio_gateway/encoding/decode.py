@@ -2,13 +2,13 @@
 
 A decoder turns the raw body of a 200/201 answer into the response data: a fresh dict the
 manipulation steps may change in place, or None for a JSON `null` (KrakenD's nil map, which makes
-the response incomplete).
+the response incomplete). A gzip body is gunzipped first (encoding/gunzip.py). Decoders are pure
+functions of their arguments: a big body is decoded in a worker thread (proxy/decode.py).
 """
 
 from __future__ import annotations
 
 import json
-import zlib
 from collections.abc import Callable
 from typing import Any
 
@@ -22,10 +22,7 @@ __all__ = [
     "decode_noop",
     "decode_safejson",
     "decode_string",
-    "gunzip_if_needed",
 ]
-
-MAX_GUNZIPPED_BYTES = 256 * 1024 * 1024
 
 Decoder = Callable[[bytes, bool], "dict[str, Any] | None"]
 
@@ -95,20 +92,3 @@ def _go_kind(value: Any) -> str:
     if value is None:
         return "null"
     return "number"
-
-
-def gunzip_if_needed(body: bytes, content_encoding: bytes | None) -> bytes:
-    """lura gunzips `Content-Encoding: gzip` bodies before decoding; other codings are left."""
-    if content_encoding is None or content_encoding.strip().lower() != b"gzip":
-        return body
-    # Bounded: a few KiB of gzip can expand to gigabytes (a "zip bomb" from a broken backend).
-    inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
-    try:
-        out = inflater.decompress(body, MAX_GUNZIPPED_BYTES)
-    except zlib.error as exc:
-        raise BackendDecodeError(f"gzip: {exc}") from None
-    if inflater.unconsumed_tail:
-        raise BackendDecodeError(f"gzip: body expands beyond {MAX_GUNZIPPED_BYTES} bytes")
-    if not inflater.eof:
-        raise BackendDecodeError("gzip: unexpected EOF")
-    return out

@@ -1,14 +1,17 @@
 """The `xml` backend encoding and output encoding, as krakend-xml does them with clbanning/mxj.
 
-Decoding follows mxj v2.7 `NewMapXmlReader` (reference §3.2): the root element's name is the top
-key; attributes become `-name` keys; a repeated child becomes a list; every leaf is a string. Text
-is handled token by token like Go's `encoding/xml`: a CDATA section, a comment or a child element
-ends a text token, each token is trimmed of `\\t\\r\\b\\n ` and, if anything is left, replaces the
-text kept so far. Parsing stops at the end of the root element, so trailing bytes are ignored.
+Decoding follows mxj v2.7 `NewMapXmlReader` (what KrakenD 2.13.4+ links through krakend-xml
+v2.2.2; before that, mxj v1.8.4 dropped the children of an element with text before them:
+`<p>head<b>bold</b></p>` was `{"p": "head"}`, and is `{"p": {"#text": "head", "b": "bold"}}`
+now). The root element's name is the top key; attributes become `-name` keys; a repeated child
+becomes a list; every leaf is a string. Text is handled token by token like Go's `encoding/xml`:
+a CDATA section, a comment or a child element ends a text token, each token is trimmed of
+`\t\r\b\n ` and, if anything is left, replaces the text kept so far. Parsing stops at the end of
+the root element, so trailing bytes are ignored; stray text before it is skipped.
 
-The parser is defusedxml's expat reader refusing any DTD, the only place to declare entities or
-name external resources: no entity bomb, XXE file read or DTD fetch can start. (Go ignores DOCTYPE
-directives and rejects non-standard entities; refusing DOCTYPE is a deliberate difference.)
+The tokens are Go's own (encoding/goxml.py, a port of `Decoder.Token`): a DOCTYPE is skipped
+without being read, so no entity is ever declared, expanded or fetched (an entity bomb or XXE
+reference is an unknown entity, a syntax error, as in Go).
 
 Rendering follows mxj `Map.Xml()` with `XMLEscapeChars(true)` as krakend-xml's render sets it.
 """
@@ -17,14 +20,10 @@ from __future__ import annotations
 
 import codecs
 import re
-import xml.sax
-import xml.sax.handler
 from typing import Any
 
-from defusedxml.common import DefusedXmlException
-from defusedxml.expatreader import DefusedExpatParser
-
 from trio_gateway.encoding.gostr import go_sprint
+from trio_gateway.encoding.goxml import CharData, StartElement, XMLSyntaxError, tokens
 from trio_gateway.errors import BackendDecodeError
 
 __all__ = [
@@ -51,83 +50,6 @@ _WHATWG_ALIASES = dict.fromkeys(
 _ESCAPES = (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"), ('"', "&quot;"), ("'", "&apos;"))
 
 
-class _RootDone(Exception):
-    """Raised from the end of the root element: mxj reads one element and ignores the rest."""
-
-
-def _local(name: str) -> str:
-    # encoding/xml keeps only the part after the namespace prefix in Name.Local.
-    prefix, sep, local = name.partition(":")
-    return local if sep and prefix and local else name
-
-
-class _MxjHandler(xml.sax.handler.ContentHandler, xml.sax.handler.LexicalHandler):
-    """Builds the mxj map from SAX events, mirroring mxj's xmlToMapParser step by step."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        # Per open element: [key, simple text or None, attributes and children (mxj's `na`)].
-        self.stack: list[tuple[str, list[str | None], dict[str, Any]]] = []
-        self.chunks: list[str] = []
-        self.result: dict[str, Any] | None = None
-
-    def _flush(self) -> None:
-        """End the current Go text token and apply it as mxj does."""
-        if not self.chunks:
-            return
-        text = "".join(self.chunks).strip(_TRIM)
-        self.chunks.clear()
-        if not text or not self.stack:
-            return  # stray text outside the root element is ignored
-        _, simple, na = self.stack[-1]
-        if na:
-            na[_TEXT_KEY] = text
-        else:
-            simple[0] = text
-
-    def startElement(self, name: str, attrs: Any) -> None:
-        self._flush()
-        na = {_ATTR_PREFIX + _local(k): v for k, v in attrs.items()}
-        self.stack.append((_local(name), [None], na))
-
-    def endElement(self, name: str) -> None:
-        self._flush()
-        key, (simple,), na = self.stack.pop()
-        value: Any
-        if simple is None:
-            value = na if na else ""
-        elif na:
-            na[_TEXT_KEY] = simple  # text seen before the first child wins over later text
-            value = na
-        else:
-            value = simple
-        if not self.stack:
-            self.result = {key: value}
-            raise _RootDone
-        siblings = self.stack[-1][2]
-        if key not in siblings:
-            siblings[key] = value
-        elif isinstance(siblings[key], list):
-            siblings[key].append(value)
-        else:
-            siblings[key] = [siblings[key], value]
-
-    def characters(self, content: str) -> None:
-        self.chunks.append(content)
-
-    def processingInstruction(self, target: str, data: str) -> None:
-        self._flush()
-
-    def comment(self, content: str) -> None:
-        self._flush()
-
-    def startCDATA(self) -> None:
-        self._flush()
-
-    def endCDATA(self) -> None:
-        self._flush()
-
-
 def xml_parser_input(body: bytes) -> bytes | str:
     """Honour the declared charset as Go's decoder does with html/charset labels.
 
@@ -150,6 +72,52 @@ def xml_parser_input(body: bytes) -> bytes | str:
         raise BackendDecodeError(f"xml: unsupported charset {label!r}: {exc}") from None
 
 
+def _mxj_map(doc: str) -> dict[str, Any]:
+    """mxj v2.7 `xmlToMapParser` over Go's tokens, for the first element of `doc`.
+
+    Per open element mxj keeps `n` (the simple text) and `na` (attributes and children): text
+    goes to `na["#text"]` once `na` has anything, else it replaces the simple text; at the end
+    tag, simple text and children together put the simple text (the one seen before the first
+    child) under `#text`, over any later text.
+    """
+    stack: list[tuple[str, list[str | None], dict[str, Any]]] = []
+    for token in tokens(doc):
+        if isinstance(token, StartElement):
+            na: dict[str, Any] = {}
+            for name, attr_value in token.attrs:
+                na[_ATTR_PREFIX + name] = attr_value  # a repeated attribute: the last one wins
+            stack.append((token.local, [None], na))
+        elif isinstance(token, CharData):
+            text = token.text.strip(_TRIM)
+            if not text or not stack:
+                continue  # blank, or stray text outside the root element (mxj skips it)
+            _, simple, na = stack[-1]
+            if na:
+                na[_TEXT_KEY] = text
+            else:
+                simple[0] = text
+        else:
+            key, (simple_text,), na = stack.pop()
+            value: Any
+            if simple_text is None:
+                value = na if na else ""
+            elif na:
+                na[_TEXT_KEY] = simple_text
+                value = na
+            else:
+                value = simple_text
+            if not stack:
+                return {key: value}  # mxj reads one element: the rest is never looked at
+            siblings = stack[-1][2]
+            if key not in siblings:
+                siblings[key] = value
+            elif isinstance(siblings[key], list):
+                siblings[key].append(value)
+            else:
+                siblings[key] = [siblings[key], value]
+    raise BackendDecodeError("EOF")  # no element at all: mxj returns Go's io.EOF
+
+
 def decode_xml(body: bytes, is_collection: bool) -> dict[str, Any] | None:
     """Decode an XML backend body into mxj's map (reference §3.2).
 
@@ -161,23 +129,17 @@ def decode_xml(body: bytes, is_collection: bool) -> dict[str, Any] | None:
         The root element's name mapped to its content.
 
     Raises:
-        BackendDecodeError: the body is not well-formed XML up to the end of its root element,
-            declares an unknown charset, or carries a DTD (refused for safety).
+        BackendDecodeError: no element, a syntax error before the end of the first element (Go's
+            text, as mxj wraps it), or an unknown charset.
     """
-    handler = _MxjHandler()
-    parser = DefusedExpatParser(forbid_dtd=True, forbid_entities=True, forbid_external=True)
-    parser.setContentHandler(handler)
-    parser.setProperty(xml.sax.handler.property_lexical_handler, handler)
+    doc = xml_parser_input(body)
+    if isinstance(doc, bytes):
+        doc = doc.decode("utf-8", "surrogateescape")  # invalid UTF-8 is refused where Go does
     try:
-        parser.feed(xml_parser_input(body))
-        parser.close()
-    except _RootDone:
-        pass
-    except (xml.sax.SAXException, DefusedXmlException, ValueError) as exc:
-        raise BackendDecodeError(f"xml: {exc}") from None
-    if handler.result is None:
-        raise BackendDecodeError("xml: EOF")  # no root element, as Go reports it
-    return {"collection": handler.result} if is_collection else handler.result
+        result = _mxj_map(doc)
+    except XMLSyntaxError as exc:
+        raise BackendDecodeError(f"xml.Decoder.Token() - {exc}") from None
+    return {"collection": result} if is_collection else result
 
 
 class _InvalidAttribute(Exception):

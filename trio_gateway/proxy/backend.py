@@ -11,16 +11,18 @@ import itertools
 import logging
 from collections.abc import Iterator
 from contextlib import AbstractAsyncContextManager
-from typing import Any, Protocol
+from typing import Protocol
 
 import attrs
 
 from trio_gateway.config.model import ExtraConfig
-from trio_gateway.encoding.decode import Decoder, gunzip_if_needed
+from trio_gateway.encoding.decode import Decoder
 from trio_gateway.encoding.render import GoStruct
-from trio_gateway.errors import BackendStatusError, BackendUnavailable
+from trio_gateway.errors import BackendError, BackendStatusError, BackendUnavailable
+from trio_gateway.proxy.decode import decode_answer
 from trio_gateway.proxy.formatter import Formatter
 from trio_gateway.proxy.request import UrlTemplate, encode_query, filter_headers, filter_query
+from trio_gateway.routing.gourl import UrlParseError
 from trio_gateway.transport import (
     BackendResponse,
     Origin,
@@ -104,16 +106,16 @@ class BackendProxy:
         return self._call
 
     def target(self, request: Request) -> str:
-        """url_pattern filled in, its own query kept, the forwarded query appended."""
+        """url_pattern filled in, its own query kept, the forwarded query appended.
+
+        Raises:
+            UrlParseError: Go's url.Parse would refuse the filled url_pattern.
+        """
         call = self._call
-        target = call.url.render(request.params)
         query = request.query
-        if query:
-            if call.input_query_strings is not None:
-                query = filter_query(query, call.input_query_strings)
-            if query:
-                target += ("&" if "?" in target else "?") + encode_query(query)
-        return target
+        if query and call.input_query_strings is not None:
+            query = filter_query(query, call.input_query_strings)
+        return call.url.render(request.params, encode_query(query) if query else "")
 
     def prepare(self, request: Request) -> tuple[Origin, bytes, Headers]:
         """Pick the host and build the target and headers for one call."""
@@ -124,7 +126,13 @@ class BackendProxy:
         headers = request.headers
         if call.input_headers is not None:
             headers = filter_headers(headers, call.input_headers)
-        target = prefix + self.target(request) if prefix else self.target(request)
+        try:
+            target = self.target(request)
+        except UrlParseError as exc:
+            # lura's balancer returns url.Parse's error: the backend is never called.
+            raise BackendError(exc.message(origin.base_url + prefix)) from None
+        if prefix:
+            target = prefix + target
         return origin, target.encode("ascii"), headers
 
     async def send(self, request: Request) -> tuple[BackendResponse, Origin]:
@@ -150,10 +158,8 @@ class BackendProxy:
         status = answer.status
         if status != 200 and status != 201:
             return self._status_error(answer)
-        body = gunzip_if_needed(answer.body, answer.header(b"content-encoding"))
-        data: dict[str, Any] | None = call.decoder(body, call.is_collection)
-        if call.formatter is not None:
-            data = call.formatter(data)
+        # gunzip, decode, format; in a thread when the body is big (proxy/decode.py)
+        data, body = await decode_answer(call, answer)
         if call.keep_body:
             return Response(data=data, is_complete=True, body=body)
         return Response(data=data, is_complete=data is not None)

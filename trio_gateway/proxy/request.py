@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from urllib.parse import quote, quote_plus, unquote_plus
 
 from trio_gateway.config.placeholders import PLACEHOLDER
+from trio_gateway.routing.gourl import ParsedTarget, UrlParseError, parse_target
 from trio_gateway.types import Headers
 
 __all__ = [
@@ -30,10 +31,6 @@ __all__ = [
 _BAD_ESCAPE = re.compile(r"%(?![0-9A-Fa-f]{2})")
 _GATEWAY_PARAM = re.compile(r"Resp\d+|JWT\.")
 _PLACEHOLDER = PLACEHOLDER
-# Go's validEncoded(path, encodePath): these bytes and %XX may stay as they are.
-_VALID_PATH = re.compile(r"(?:[A-Za-z0-9\-._~!$&'()*+,;=:@\[\]/]|%[0-9A-Fa-f]{2})*\Z")
-# Go's shouldEscape(c, encodePath) keeps only these (plus alphanumerics) when it has to encode.
-_PATH_SAFE = "-._~$&+,/:;=@"
 # Bytes that cannot appear raw in an HTTP request target (RFC 9112 §3.2); anything else that a
 # param put into the url_pattern's query is sent as KrakenD sends it (raw).
 _QUERY_SAFE = "!$&'()*+,;=:@/?%[]-._~"
@@ -69,6 +66,13 @@ def placeholder_key(name: str) -> str:
 class UrlTemplate:
     """A compiled backend `url_pattern`.
 
+    Rendering is lura's: `GeneratePath` pastes every param into the pattern as it is, then the
+    balancer parses `host + path` with Go's `url.Parse` (trio_gateway/routing/gourl.py), so a
+    value may add a query (`a?b=1`), cut the URL (`a#b`), or fail the call (`100%`). Only the
+    sequential proxy's `{respN_…}` values and params under `router.disable_path_decoding` can
+    still hold such characters: path params and `{JWT.…}` claims are refused before
+    (trio_gateway/routing/params.py).
+
     Args:
         pattern: the url_pattern as written (`/users/{id}?fields={fields}`).
         names: maps a placeholder's lura key to the request-param name that fills it (endpoint
@@ -76,19 +80,18 @@ class UrlTemplate:
             key, as the sequential proxy stores them (`{resp0_id}` -> `Resp0_id`, `JWT.sub`).
     """
 
-    __slots__ = ("_path_parts", "_query_parts", "pattern", "static")
+    __slots__ = ("_parts", "_static", "pattern")
 
     def __init__(self, pattern: str, names: Mapping[str, str] | None = None) -> None:
         self.pattern = pattern
-        path, sep, query = pattern.partition("?")
-        self._path_parts = self._compile(path, names or {})
-        self._query_parts = self._compile(query, names or {}) if sep else None
-        # A pattern with no placeholders renders to the same target every time.
-        self.static: str | None = None
-        if len(self._path_parts) == 1 and (
-            self._query_parts is None or len(self._query_parts) <= 1
-        ):
-            self.static = self.render({})
+        self._parts = self._compile(pattern, names or {})
+        # A pattern with no placeholders parses to the same target (or error) every time.
+        self._static: ParsedTarget | UrlParseError | None = None
+        if len(self._parts) == 1:
+            try:
+                self._static = parse_target(self._fill({}))
+            except UrlParseError as exc:
+                self._static = exc
 
     @staticmethod
     def _compile(text: str, names: Mapping[str, str]) -> tuple[str | tuple[str, str], ...]:
@@ -107,28 +110,39 @@ class UrlTemplate:
         parts.append(text[last:])
         return tuple(p for p in parts if p != "") or ("",)
 
-    @staticmethod
-    def _fill(parts: tuple[str | tuple[str, str], ...], params: Mapping[str, str]) -> str:
+    def _fill(self, params: Mapping[str, str]) -> str:
         out = []
-        for part in parts:
+        for part in self._parts:
             if isinstance(part, str):
                 out.append(part)
             else:
                 out.append(params.get(part[0], part[1]))
         return "".join(out)
 
-    def render(self, params: Mapping[str, str]) -> str:
-        """The request target: path (encoded as Go's net/url would) plus the pattern's query."""
-        if self.static is not None:
-            return self.static
-        path = self._fill(self._path_parts, params)
-        if not _VALID_PATH.match(path):
-            path = quote(path, safe=_PATH_SAFE)
-        if not path.startswith("/"):
-            path = "/" + path
-        if self._query_parts is None:
+    def render(self, params: Mapping[str, str], forwarded_query: str = "") -> str:
+        """The request target Go sends for this pattern filled with `params`.
+
+        Args:
+            params: the request params (endpoint params, `RespN_…`, `JWT.…`).
+            forwarded_query: the client's query, already filtered and encoded; lura's balancer
+                appends it to the pattern's own query with `&`, or makes it the query.
+
+        Raises:
+            UrlParseError: Go's `url.Parse` refuses the filled URL (the backend is not called).
+        """
+        parsed = self._static
+        if parsed is None:
+            parsed = parse_target(self._fill(params))
+        elif isinstance(parsed, UrlParseError):
+            raise parsed
+        path = parsed.path if parsed.path.startswith("/") else "/" + parsed.path
+        query = parsed.query
+        if forwarded_query:
+            query = query + "&" + forwarded_query if query else forwarded_query
+        if query is None:
             return path
-        query = self._fill(self._query_parts, params)
+        # Go writes RawQuery as it is; bytes that cannot be in a request line (RFC 9112 §3.2)
+        # are encoded instead of sent raw.
         return path + "?" + quote(query, safe=_QUERY_SAFE)
 
 

@@ -136,7 +136,9 @@ class Router(Generic[H]):
         found = self._walk(self._root, path.split("/")[1:], 0, params, method)
         if found is None:
             return None
-        return found, params
+        # The walk fills params on its way back up: reversed, they are in path order, as gin's
+        # (paramChecker reports the first bad one).
+        return found, dict(reversed(params.items()))
 
     def _walk(
         self,

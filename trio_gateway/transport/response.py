@@ -22,7 +22,7 @@ def find_header(headers: list[tuple[bytes, bytes]], name: bytes) -> bytes | None
 
 @attrs.frozen
 class BackendResponse:
-    """A complete backend response, body included (still encoded: gzip is not undone here).
+    """A complete backend response, body included (still encoded: proxy/decode.py gunzips it).
 
     Attributes:
         status: The status code, e.g. 200.
