@@ -92,7 +92,7 @@ async def test_a_clean_pipelined_request_still_runs(
     raw, _ = await exchange(
         port,
         b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{}" + SMUGGLED,
-        timeout=3,
+        wait=3,
     )
     assert statuses(raw) == [200, 200]
     assert STATS["/param_forwarding/smuggled"] == 1
@@ -505,3 +505,41 @@ async def test_the_hypercorn_entry_point_takes_the_limits_from_the_config(
         if proc.returncode is None:
             proc.kill()
             await proc.wait()
+
+
+UPGRADE = b"Connection: Upgrade\r\nUpgrade: websocket\r\n"
+
+
+async def test_any_upgrade_is_a_plain_request_on_a_connection_that_lives_on(
+    backend_url: str, start_gateway: StartGateway
+) -> None:
+    """No WebSocket stream: a handshake (valid or not, with a body or not) is the request it is,
+    as KrakenD without its websocket namespace serves it, and the connection is kept."""
+    port = _port(await start_gateway(_config(backend_url)))
+    stream = await trio.open_tcp_stream("127.0.0.1", port)
+    async with stream:
+        for request in (
+            b"GET /x HTTP/1.1\r\nHost: x\r\n" + UPGRADE + b"\r\n",  # no Sec-WebSocket-Key
+            b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n" + UPGRADE + b"\r\n{}",
+            b"GET /x HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: h2c\r\n\r\n",
+        ):
+            await stream.send_all(request)
+            received = b""
+            with trio.fail_after(5):
+                while not statuses(received) or not received.endswith(b"}"):
+                    received += await stream.receive_some(65536)
+            assert statuses(received) == [200], (request, received)
+
+
+async def test_a_request_pipelined_after_an_upgrade_is_answered(
+    backend_url: str, start_gateway: StartGateway
+) -> None:
+    port = _port(await start_gateway(_config(backend_url)))
+    raw, _ = await exchange(
+        port,
+        b"GET /x HTTP/1.1\r\nHost: x\r\n" + UPGRADE + b"\r\n"
+        b"GET /smuggled HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        wait=5,
+    )
+    assert statuses(raw) == [200, 200]
+    assert STATS["/param_forwarding/smuggled"] == 1

@@ -20,6 +20,8 @@ body). Here, around that protocol:
   body that arrives whole in one read never starts it.
 - **h2c** only with `use_h2c` (lura wraps its handler in `h2c.NewHandler` only then): otherwise
   `Upgrade: h2c` is ignored, as Go ignores it, and the HTTP/2 preface is a 505.
+- **No WebSocket stream**: a handshake is an ordinary request (KrakenD without its `websocket`
+  namespace serves it as the GET it is; the namespace is refused at load).
 - **100 Continue** is sent when the app first reads the body (Go's `expectContinueReader`), not
   as soon as the head arrives, so a request the gateway refuses (a JWT validator's 401) never
   invites its body.
@@ -54,8 +56,8 @@ __all__ = [
 
 # sha256 (first 16 hex digits) of `inspect.getsource()` in hypercorn 0.17.3 and 0.18.0 (they differ
 # in a comment's spelling): what is replaced (`handle`, `_handle_events`, `_check_protocol`,
-# `_maybe_recycle`) and what the replacements rely on (how a stream is made from `self.app` and
-# closed, the timer's task group, the server behind the protocol's `send`). Of h11 they use only
+# `_maybe_recycle`, `_create_stream`) and what the replacements rely on (how a stream is made
+# from `self.app` and closed, the timer's task group, the server behind the protocol's `send`). Of h11 they use only
 # its public API. Checked before hypercorn's tuning replaces anything (`serving/hypercorn.apply`
 # installs these first); the tuning replaces none of these.
 _H11 = "hypercorn.protocol.h11:H11Protocol."
@@ -170,6 +172,7 @@ class _Connection:
         "_scope",
         "_started",
         "_task_scope",
+        "busy",
         "closed",
         "fresh_cycle",
         "head_done",
@@ -181,6 +184,7 @@ class _Connection:
         "protocol",
         "read_deadline",
         "refused",
+        "resume",
         "stall_deadline",
         "write_deadline",
     )
@@ -188,7 +192,7 @@ class _Connection:
     def __init__(self, protocol: Any, limits: EdgeLimits) -> None:
         self.protocol = protocol
         self.limits = limits
-        self.closed = self.refused = False
+        self.closed = self.refused = self.busy = self.resume = False
         # After a response, the next head may already be buffered in h11 (pipelining).
         self.fresh_cycle = False
         self._reset_head()
@@ -393,6 +397,16 @@ async def _handle(self: Any, event: Any) -> None:
 async def _handle_events(self: Any) -> None:
     """`H11Protocol._handle_events` with framing checked, the deadlines kept and no early 100."""
     state = _state(self)
+    if state.busy:
+        return  # the loop running in another task reads the new bytes from h11's buffer
+    state.busy = True
+    try:
+        await _events_loop(self, state)
+    finally:
+        state.busy = False
+
+
+async def _events_loop(self: Any, state: _Connection) -> None:
     while True:
         connection = self.connection
         plain = type(connection) is h11.Connection
@@ -427,6 +441,13 @@ async def _handle_events(self: Any) -> None:
             else:
                 await self._create_stream(event)
         elif event is h11.PAUSED:
+            if connection.their_state is h11.MIGHT_SWITCH_PROTOCOL:
+                # An Upgrade (or CONNECT) h11 holds until it hears our answer, which never
+                # switches. Stock hypercorn blocks its reader here, so a client that leaves
+                # goes unheard; here reading goes on (bytes wait in h11's buffer, EOF cancels
+                # the app) and the loop resumes after the response (`_maybe_recycle`).
+                state.resume = True
+                break
             await self.can_read.clear()
             await self.can_read.wait()
         elif event is h11.NEED_DATA:
@@ -447,6 +468,41 @@ async def _handle_events(self: Any) -> None:
             await self.stream.handle(event)  # WebSocket pass-through
 
 
+async def _create_stream(self: Any, request: h11.Request) -> None:
+    """`H11Protocol._create_stream`, always an HTTP stream: the gateway serves no WebSocket
+    (the `websocket` namespace is refused at load), and KrakenD without it answers a handshake
+    as the plain GET it is. Stock hypercorn would open a WebSocket stream, answer an invalid or
+    bodied handshake 400 itself and leave the connection hanging, or close a valid one after
+    the app's answer; here the app gets an `http` scope and the connection lives on."""
+    self.stream = _HTTP_STREAM(
+        self.app,
+        self.config,
+        self.context,
+        self.task_group,
+        self.ssl,
+        self.client,
+        self.server,
+        self.stream_send,
+        _STREAM_ID,
+    )
+    if self.config.h11_pass_raw_headers:
+        headers = request.headers.raw_items()
+    else:
+        headers = list(request.headers)
+    await self.stream.handle(
+        _REQUEST(
+            stream_id=_STREAM_ID,
+            headers=headers,
+            http_version=request.http_version.decode(),
+            method=request.method.decode("ascii").upper(),
+            raw_path=request.target,
+            state=self.connection_state,
+        )
+    )
+    self.keep_alive_requests += 1
+    await self.context.mark_request()
+
+
 async def _check_protocol(self: Any, event: Any) -> None:
     """`H11Protocol._check_protocol` (the switch to HTTP/2) only with `use_h2c`."""
     if _state(self).limits.use_h2c:
@@ -464,6 +520,11 @@ async def _maybe_recycle(self: Any) -> None:
         and connection.their_state is h11.IDLE
     ):
         state.response_done()
+        if state.resume:
+            state.resume = False
+            if connection.trailing_data[0]:
+                # Pipelined after an Upgrade: nobody else will read what is buffered.
+                self.task_group.spawn(self._handle_events)
 
 
 class _ContinueOnRead:
@@ -508,14 +569,19 @@ _BODY: Any = None
 _END_BODY: Any = None
 _DATA: Any = None
 _STREAM_ID = 1
+_HTTP_STREAM: Any = None
+_REQUEST: Any = None
 _CHECK_PROTOCOL: Any = None
 _MAYBE_RECYCLE: Any = None
 
 
 def differing() -> list[str]:
-    """What the rules replace or rely on whose installed source is not a checked one."""
+    """What the rules replace or rely on whose installed source is not a checked one (once
+    installed, the check passed: the installed code is then ours)."""
     from trio_gateway.serving.hypercorn import source_digest
 
+    if _installed:
+        return []
     return [t for t in _TARGETS if source_digest(t) not in CHECKED.get(t, frozenset())]
 
 
@@ -523,7 +589,7 @@ def install() -> None:
     """Check and install the rules, once per process, before hypercorn's tuning replaces
     anything. Raises EdgeRulesUnavailable, at every call, when a source is not a checked one."""
     global _installed, _RAW_DATA, _CLOSED, _CLOSED_EVENTS, _UPDATED, _BODY, _END_BODY, _DATA
-    global _STREAM_ID, _CHECK_PROTOCOL, _MAYBE_RECYCLE
+    global _STREAM_ID, _CHECK_PROTOCOL, _MAYBE_RECYCLE, _HTTP_STREAM, _REQUEST
     if _installed:
         return
     differ = differing()
@@ -538,16 +604,19 @@ def install() -> None:
         )
     from hypercorn.events import Closed, RawData, Updated
     from hypercorn.protocol import h11 as h11_protocol
-    from hypercorn.protocol.events import Body, Data, EndBody
+    from hypercorn.protocol.events import Body, Data, EndBody, Request
+    from hypercorn.protocol.http_stream import HTTPStream
 
     _RAW_DATA, _CLOSED, _UPDATED = RawData, Closed, Updated
     _CLOSED_EVENTS = (Closed,)
     _BODY, _END_BODY, _DATA = Body, EndBody, Data
     _STREAM_ID = h11_protocol.STREAM_ID
+    _HTTP_STREAM, _REQUEST = HTTPStream, Request
     protocol = h11_protocol.H11Protocol
     _CHECK_PROTOCOL, _MAYBE_RECYCLE = protocol._check_protocol, protocol._maybe_recycle
     protocol.handle = _handle  # type: ignore[method-assign]
     protocol._handle_events = _handle_events  # type: ignore[method-assign]
     protocol._check_protocol = _check_protocol  # type: ignore[method-assign]
     protocol._maybe_recycle = _maybe_recycle  # type: ignore[method-assign]
+    protocol._create_stream = _create_stream  # type: ignore[method-assign]
     _installed = True
