@@ -442,3 +442,22 @@ async def test_an_unexpected_download_error_is_one_warning(
     assert "download failed (RuntimeError: something odd); no keys yet" in caplog.text
     assert "Traceback" not in caplog.text
     assert v.statistics().failures == 1
+
+
+async def test_a_hanging_idp_is_given_up_after_five_seconds_then_backed_off(
+    autojump_clock: trio.testing.MockClock, caplog: pytest.LogCaptureFixture, nursery: trio.Nursery
+) -> None:
+    background = Background()
+    background.nursery = nursery
+    calls, client = hanging_client(100, {"keys": [rsa_jwk("k1")]})
+    v = JWTValidator.from_config(mock_config(), http=client, key_wait=2.0, spawner=background)
+    for _ in range(3):  # t = 0, 2, 4: all wait for the one download, given up at 5 s
+        assert (await v.validate(token())).status == 401  # type: ignore[union-attr]
+    assert trio.current_time() == pytest.approx(5.0)
+    assert "download failed (no answer within 5 s); no keys yet" in caplog.text
+    assert calls == [1] and v.statistics().failures == 1
+    assert await v.validate(token()) == AuthRejection(401, "unknown key id")  # backing off
+    assert calls == [1]
+    await trio.sleep(1)  # t = 6: one more attempt
+    await v.validate(token())
+    assert calls == [2]

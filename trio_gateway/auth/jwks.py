@@ -281,8 +281,11 @@ class KeySet:
         except trio.Cancelled:
             # The attempt still counts for the back-off: a request that gives up must not let
             # the next one start a new download at once (a tight loop against a hanging IdP).
-            self._failed("cancelled", cancelled=True)
+            self._failed("cancelled: the request downloading it gave up", cancelled=True)
             raise
+        except trio.TooSlowError:
+            self._failed(f"no answer within {_FETCH_TIMEOUT:g} s")
+            return
         except Exception as exc:  # whatever the IdP sends: logged in one line, never raised
             self._failed(f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__)
             LOGGER.debug("JWK set download failure", exc_info=exc)
