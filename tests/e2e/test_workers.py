@@ -13,13 +13,16 @@ import os
 import signal
 import socket
 import sys
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
+import pytest
 import trio
 
 from tests.e2e.backend_app import STATS
 from tests.e2e.test_cli import ROOT, _free_port, _wait_for, _worker_pids
+from trio_gateway.serving import workers as workers_module
 from trio_gateway.serving.workers import stop_signals
 
 
@@ -123,6 +126,7 @@ async def test_workers_finish_and_exit_when_the_supervisor_is_killed(
         assert await _wait_until_gone(workers) == []
         assert _port_is_free(port)
         text = log.read_text()
+        # each worker, by the pipe's EOF or PR_SET_PDEATHSIG's SIGTERM, whichever came first
         assert text.count(f"the supervisor (pid {proc.pid}) is gone: shutting down") == 2
         assert "Traceback" not in text
     finally:
@@ -168,3 +172,26 @@ def test_sighup_ignored_at_start_stays_ignored() -> None:
         signal.signal(signal.SIGHUP, previous)
     assert signal.SIGHUP in stop_signals() or previous == signal.SIG_IGN
     assert {signal.SIGINT, signal.SIGTERM} <= set(stop_signals())
+
+
+async def test_a_worker_stops_when_the_supervisors_end_of_the_pipe_closes(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    read_end, write_end = os.pipe()
+    stopped: list[bool] = []
+
+    async def trigger(signals: AsyncIterator[int]) -> None:
+        await workers_module._until_stopped(signals, read_end, 4242)
+        stopped.append(True)
+
+    try:
+        with trio.open_signal_receiver(signal.SIGUSR1) as signals, trio.fail_after(5):
+            async with trio.open_nursery() as nursery:
+                nursery.start_soon(trigger, signals)
+                await trio.sleep(0.05)
+                assert not stopped  # the supervisor is alive: the worker serves
+                os.close(write_end)  # what the kernel does when the supervisor dies
+        assert stopped
+        assert "the supervisor (pid 4242) is gone: shutting down" in caplog.text
+    finally:
+        os.close(read_end)

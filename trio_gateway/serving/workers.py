@@ -83,15 +83,21 @@ async def _until_stopped(
 ) -> None:
     """Return on the first stop signal, or when the supervisor's end of the pipe closes."""
 
+    def supervisor_gone() -> None:
+        LOGGER.warning("the supervisor (pid %d) is gone: shutting down", supervisor_pid)
+
     async def on_signal(cancel: trio.CancelScope) -> None:
         async for signum in signals:
-            LOGGER.info("signal %s intercepted: shutting down", signal.Signals(signum).name)
+            if signum == signal.SIGTERM and os.getppid() != supervisor_pid:
+                supervisor_gone()  # PR_SET_PDEATHSIG came before the pipe's EOF
+            else:
+                LOGGER.info("signal %s intercepted: shutting down", signal.Signals(signum).name)
             break
         cancel.cancel()
 
     async def on_supervisor_gone(cancel: trio.CancelScope) -> None:
         await trio.lowlevel.wait_readable(supervisor_fd)  # the supervisor never writes: EOF
-        LOGGER.warning("the supervisor (pid %d) is gone: shutting down", supervisor_pid)
+        supervisor_gone()
         cancel.cancel()
 
     async with trio.open_nursery() as nursery:
