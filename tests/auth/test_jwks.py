@@ -28,6 +28,7 @@ from tests.auth.test_support import (
     start_server,
 )
 from trio_gateway.auth import AuthRejection, Claims, JWTValidator
+from trio_gateway.proxy.shadow import Background
 
 URL = "https://idp.test/.well-known/jwks.json"
 
@@ -357,3 +358,106 @@ async def test_download_failure_log_hides_url_credentials(
     await v.warm()
     assert "https://idp.test/jwks" in caplog.text
     assert "hunter2" not in caplog.text and "s3cret" not in caplog.text
+
+
+def hanging_client(seconds: float, document: Any) -> tuple[list[int], httpx.AsyncClient]:
+    """A mock IdP answering `document` after `seconds` (past the 5 s download limit: never)."""
+    calls = [0]
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        calls[0] += 1
+        await trio.sleep(seconds)
+        return httpx.Response(200, json=document)
+
+    return calls, httpx.AsyncClient(transport=httpx.MockTransport(handler))
+
+
+async def test_a_cancelled_download_counts_for_the_back_off(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    # Without a background nursery the request downloads itself; when its deadline cancels the
+    # download, the next request must not start another one at once (a tight loop).
+    calls, client = hanging_client(100, {"keys": [rsa_jwk("k1")]})
+    v = JWTValidator.from_config(mock_config(), http=client, key_wait=1.0)
+    for _ in range(5):
+        assert (await v.validate(token())).status == 401  # type: ignore[union-attr]
+    assert calls == [1]
+    await trio.sleep(1)
+    await v.validate(token())
+    assert calls == [2]
+
+
+async def test_downloads_in_the_background_outlive_the_requests_that_gave_up(
+    autojump_clock: trio.testing.MockClock, nursery: trio.Nursery
+) -> None:
+    background = Background()
+    background.nursery = nursery
+    calls, client = hanging_client(3, {"keys": [rsa_jwk("k1")]})
+    v = JWTValidator.from_config(mock_config(), http=client, key_wait=1.0, spawner=background)
+    outcomes: list[object] = []
+
+    async def one() -> None:
+        outcomes.append(await v.validate(token()))
+
+    async with trio.open_nursery() as requests:
+        for _ in range(10):
+            requests.start_soon(one)
+    expected = AuthRejection(401, "JWK set not available within the endpoint timeout")
+    assert outcomes == [expected] * 10
+    assert trio.current_time() == pytest.approx(1.0)
+    assert calls == [1]
+    await trio.sleep(2.5)  # the download ends at 3 s, for nobody in particular
+    assert isinstance(await v.validate(token()), Claims)
+    assert calls == [1] and v.statistics().downloads == 1
+
+
+async def test_stale_keys_are_refreshed_without_waiting(
+    autojump_clock: trio.testing.MockClock, nursery: trio.Nursery
+) -> None:
+    background = Background()
+    background.nursery = nursery
+    calls, client = hanging_client(2, {"keys": [rsa_jwk("k1")]})
+    v = JWTValidator.from_config(mock_config(), http=client, spawner=background)
+    await v.warm()
+    assert calls == [1]
+    await trio.sleep(61)  # stale
+    started = trio.current_time()
+    assert isinstance(await v.validate(token()), Claims)
+    assert trio.current_time() == started  # served from the stale key, not after the download
+    await trio.sleep(3)
+    assert calls == [2] and v.statistics().downloads == 2
+
+
+async def test_an_unexpected_download_error_is_one_warning(
+    autojump_clock: trio.testing.MockClock, caplog: pytest.LogCaptureFixture, nursery: trio.Nursery
+) -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        raise RuntimeError("something odd")
+
+    background = Background()
+    background.nursery = nursery  # an error there would crash the server's lifespan nursery
+    client = httpx.AsyncClient(transport=httpx.MockTransport(handler))
+    v = JWTValidator.from_config(mock_config(), http=client, spawner=background)
+    assert await v.validate(token()) == AuthRejection(401, "unknown key id")
+    assert "download failed (RuntimeError: something odd); no keys yet" in caplog.text
+    assert "Traceback" not in caplog.text
+    assert v.statistics().failures == 1
+
+
+async def test_a_hanging_idp_is_given_up_after_five_seconds_then_backed_off(
+    autojump_clock: trio.testing.MockClock, caplog: pytest.LogCaptureFixture, nursery: trio.Nursery
+) -> None:
+    background = Background()
+    background.nursery = nursery
+    calls, client = hanging_client(100, {"keys": [rsa_jwk("k1")]})
+    v = JWTValidator.from_config(mock_config(), http=client, key_wait=2.0, spawner=background)
+    for _ in range(3):  # t = 0, 2, 4: all wait for the one download, given up at 5 s
+        assert (await v.validate(token())).status == 401  # type: ignore[union-attr]
+    assert trio.current_time() == pytest.approx(5.0)
+    assert "download failed (no answer within 5 s); no keys yet" in caplog.text
+    assert calls == [1] and v.statistics().failures == 1
+    assert await v.validate(token()) == AuthRejection(401, "unknown key id")  # backing off
+    assert calls == [1]
+    await trio.sleep(1)  # t = 6: one more attempt
+    await v.validate(token())
+    assert calls == [2]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -136,3 +137,49 @@ async def test_missing_remote_key_raises_signer_error(
     with pytest.raises(SignerError, match="public key"):
         await s.sign(DATA)
     assert await s.sign({"token": "not an object"}) == {"token": "not an object"}
+
+
+async def test_ready_logs_once_per_lookup_attempt(
+    autojump_clock: trio.testing.MockClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    calls = [0]
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        calls[0] += 1
+        return httpx.Response(200, json={"keys": [rsa_jwk("other", private=True)]})
+
+    client = httpx.AsyncClient(transport=httpx.MockTransport(handler))
+    config = JWTSignerConfig(
+        alg="RS256", kid="sig", keys_to_sign=("token",), jwk_url="https://idp.test/jwks"
+    )
+    s = JWTSigner.from_config(config, http=client, endpoint="/token")
+
+    def errors() -> list[logging.LogRecord]:
+        return [r for r in caplog.records if r.levelname == "ERROR"]
+
+    for _ in range(5):
+        assert not await s.ready(1.0)
+    assert calls == [1] and len(errors()) == 1
+    assert errors()[0].getMessage() == (
+        "[ENDPOINT: /token][JWTSigner] Unable to create the signer: no key with kid 'sig'"
+    )
+    await trio.sleep(10)  # the cooldown: one more lookup, one more line
+    assert not await s.ready(1.0)
+    assert calls == [2] and len(errors()) == 2
+
+
+async def test_ready_gives_up_at_its_deadline(autojump_clock: trio.testing.MockClock) -> None:
+    async def handler(request: httpx.Request) -> httpx.Response:
+        await trio.sleep(3)
+        return httpx.Response(200, json={"keys": [rsa_jwk("sig", private=True)]})
+
+    client = httpx.AsyncClient(transport=httpx.MockTransport(handler))
+    config = JWTSignerConfig(
+        alg="RS256", kid="sig", keys_to_sign=("token",), jwk_url="https://idp.test/jwks"
+    )
+    s = JWTSigner.from_config(config, http=client)
+    assert not await s.ready(1.0)
+    assert trio.current_time() == pytest.approx(1.0)
+    await trio.sleep(1)  # the cancelled attempt is retried after the 1 s back-off
+    assert await s.ready(5.0)
+    assert await s.ready(0.0)  # held from now on

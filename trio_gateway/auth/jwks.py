@@ -8,7 +8,16 @@ Rule 2 (bounded downloads): one download at a time per set (concurrent requests 
 one); a token naming an unknown key id triggers a download at most once per `cooldown` (KrakenD's
 `failed_jwk_key_cooldown`, 10 s here when unset); a failed download is retried at most once per
 `cooldown` too (once a second while no key was ever loaded). Random key ids therefore cannot turn
-the gateway into a flood against the identity provider.
+the gateway into a flood against the identity provider. A download gives up after 5 s.
+
+Rule 2b (a hanging identity provider): given a background nursery (`Spawner`, the app's lifespan
+nursery), downloads run there, not in the request that asked: a request that stops waiting (its
+endpoint timeout, see `auth/jwt.py`) leaves the download running for the others, so N waiting
+requests cost the identity provider one connection, and the back-off above starts when that one
+download ends. Without one (an app driven without lifespan), the request downloads itself; if it
+is cancelled, a request already waiting takes over, and the cancelled attempt counts as a failure
+for the back-off. (go-auth0's `JWKClient.GetKey`, under KrakenD, downloads under a mutex with no
+timeout and no back-off: every waiting request downloads again, in turn.)
 
 Rule 3 (freshness): keys are fresh for `ttl` seconds after a successful download. `cache: true`
 gives `cache_duration` (900 s by default); `cache: false`, which makes KrakenD download the set on
@@ -19,6 +28,8 @@ from __future__ import annotations
 
 import logging
 import math
+from collections.abc import Awaitable, Callable
+from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 import attrs
@@ -32,7 +43,7 @@ from trio_gateway.auth.keys import KeySetError, PreparedKey, parse_key_set
 from trio_gateway.auth.signing import JWTSignerConfig
 from trio_gateway.auth.validator import JWTValidatorConfig
 
-__all__ = ["DEFAULT_COOLDOWN", "UNCACHED_TTL", "KeySet", "KeySetStatistics"]
+__all__ = ["DEFAULT_COOLDOWN", "UNCACHED_TTL", "KeySet", "KeySetStatistics", "Spawner"]
 
 LOGGER = logging.getLogger(__name__)
 
@@ -43,6 +54,13 @@ _FETCH_TIMEOUT = 5.0
 _MAX_BODY = 1 << 20
 _CONTENT_TYPES = ("application/json", "application/jwk-set+json")  # go-auth0 jwk_client.go
 _USER_AGENT = f"trio-gateway/{__version__}"
+
+
+class Spawner(Protocol):
+    """Where downloads run when they must outlive the request that started them (the app's
+    `proxy.shadow.Background`): `spawn` returns False when there is no such place right now."""
+
+    def spawn(self, fn: Callable[..., Awaitable[Any]], *args: Any) -> bool: ...
 
 
 @attrs.frozen(kw_only=True)
@@ -75,6 +93,7 @@ class KeySet:
         cooldown: float = DEFAULT_COOLDOWN,
         for_signing: bool = False,
         keys: dict[str, PreparedKey | None] | None = None,
+        spawner: Spawner | None = None,
     ) -> None:
         self._alg = alg
         self._strategy = strategy
@@ -94,6 +113,7 @@ class KeySet:
         self._completed = 0
         self._failures = 0
         self._background = False  # a `run()` task keeps the set fresh: requests never refresh
+        self._spawner = spawner
 
     @classmethod
     def from_config(
@@ -105,6 +125,7 @@ class KeySet:
         ttl: float = UNCACHED_TTL,
         cooldown: float = DEFAULT_COOLDOWN,
         for_signing: bool = False,
+        spawner: Spawner | None = None,
     ) -> KeySet:
         """Open the key source of an `auth/validator` or `auth/signer` block.
 
@@ -162,12 +183,18 @@ class KeySet:
             ttl=ttl,
             cooldown=cooldown,
             for_signing=for_signing,
+            spawner=spawner,
         )
 
     def statistics(self) -> KeySetStatistics:
         return KeySetStatistics(
             downloads=self._completed, failures=self._failures, keys=len(self._keys)
         )
+
+    @property
+    def loaded(self) -> bool:
+        """Whether a set is held (read from the file, or downloaded once)."""
+        return self._loaded
 
     def has_id(self, key_id: str) -> bool:
         """Whether the set names this id at all (a None key: present but of the wrong type)."""
@@ -184,8 +211,15 @@ class KeySet:
         if key_id in self._keys and self._loaded:
             now = trio.current_time()
             stale = now >= self._fresh_until and not self._background
-            if stale and self._inflight is None and self._may_download(now):
-                await self.refresh()  # the others keep using the stale key meanwhile
+            # stale-while-revalidate: with a spawner nobody waits; without, the others keep
+            # using the stale key meanwhile
+            if (
+                stale
+                and self._inflight is None
+                and self._may_download(now)
+                and self._start_in_background() is None
+            ):
+                await self.refresh()
             return self._keys.get(key_id)
         if self._inflight is not None or self._may_download(trio.current_time()):
             await self.refresh()
@@ -202,7 +236,11 @@ class KeySet:
         return now >= self._fresh_until or since >= self._cooldown
 
     async def refresh(self) -> None:
-        """Download the set once, or wait for the download already running (single flight)."""
+        """Download the set once, or wait for the download already running (single flight).
+
+        Cancelling the caller (its deadline) cancels only its wait when the download runs in the
+        spawner's nursery (Rule 2b).
+        """
         if self._url is None:
             return
         while (event := self._inflight) is not None:
@@ -210,38 +248,66 @@ class KeySet:
             await event.wait()
             if self._completed != completed:
                 return
-            # the downloading task was cancelled before finishing: take over
+            # the downloading request was cancelled before finishing: take over
+        event = self._start_in_background()
+        if event is not None:
+            await event.wait()
+            return
         event = self._inflight = trio.Event()
+        await self._download_and_signal(event)
+
+    def _start_in_background(self) -> trio.Event | None:
+        """Start a download in the spawner's nursery; None when there is none (or no URL)."""
+        if self._url is None or self._spawner is None:
+            return None
+        event = trio.Event()
+        if not self._spawner.spawn(self._download_and_signal, event):
+            return None
+        self._inflight = event  # set before the task runs: later callers wait for it
+        return event
+
+    async def _download_and_signal(self, event: trio.Event) -> None:
         try:
             await self._download_once()
         finally:
-            self._inflight = None
+            if self._inflight is event:
+                self._inflight = None
             event.set()
 
     async def _download_once(self) -> None:
         assert self._url is not None
         try:
             keys = await self._download(self._url)
-        except (httpx.HTTPError, KeySetError, orjson.JSONDecodeError, trio.TooSlowError) as exc:
-            self._last_failed = True
-            self._failures += 1
-            held = f"keeping {len(self._keys)} cached key id(s)" if self._loaded else "no keys yet"
-            LOGGER.warning(
-                "JWK set %s: download failed (%s: %s); %s",
-                _safe_url(self._url),
-                type(exc).__name__,
-                exc,
-                held,
-            )
-        else:
-            self._keys = keys
-            self._loaded = True
-            self._last_failed = False
-            self._fresh_until = trio.current_time() + self._ttl
-            if not any(keys.values()):
-                LOGGER.warning("JWK set %s: no key usable for %s", _safe_url(self._url), self._alg)
+        except trio.Cancelled:
+            # The attempt still counts for the back-off: a request that gives up must not let
+            # the next one start a new download at once (a tight loop against a hanging IdP).
+            self._failed("cancelled: the request downloading it gave up", cancelled=True)
+            raise
+        except trio.TooSlowError:
+            self._failed(f"no answer within {_FETCH_TIMEOUT:g} s")
+            return
+        except Exception as exc:  # whatever the IdP sends: logged in one line, never raised
+            self._failed(f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__)
+            LOGGER.debug("JWK set download failure", exc_info=exc)
+            return
+        self._keys = keys
+        self._loaded = True
+        self._last_failed = False
+        self._fresh_until = trio.current_time() + self._ttl
+        if not any(keys.values()):
+            LOGGER.warning("JWK set %s: no key usable for %s", _safe_url(self._url), self._alg)
         self._last_attempt = trio.current_time()
         self._completed += 1
+
+    def _failed(self, reason: str, *, cancelled: bool = False) -> None:
+        assert self._url is not None
+        self._last_failed = True
+        self._last_attempt = trio.current_time()
+        if not cancelled:  # a cancelled attempt is taken over by a request already waiting
+            self._failures += 1
+            self._completed += 1
+        held = f"keeping {len(self._keys)} cached key id(s)" if self._loaded else "no keys yet"
+        LOGGER.warning("JWK set %s: download failed (%s); %s", _safe_url(self._url), reason, held)
 
     async def _download(self, url: str) -> dict[str, PreparedKey | None]:
         assert self._http is not None

@@ -10,12 +10,17 @@ texts (pyjwt messages can quote token content, so none reaches a log).
 
 Rule 3 (cost): keys are decoded and prepared when the set is loaded; a request with a known key
 id does no I/O and one signature check (well under 100 µs for HS256).
+
+Rule 4 (an identity provider that hangs): a request waits for the JWK set at most `key_wait`
+seconds (the endpoint timeout), then gets a 401, as KrakenD answers a key it cannot fetch. The
+download itself goes on for the requests still waiting (`auth/jwks.py` Rule 2b).
 """
 
 from __future__ import annotations
 
 import binascii
 import logging
+import math
 import re
 import time
 from collections.abc import Sequence
@@ -37,7 +42,13 @@ from trio_gateway.auth.claims import (
     jwt_params,
     lookup,
 )
-from trio_gateway.auth.jwks import DEFAULT_COOLDOWN, UNCACHED_TTL, KeySet, KeySetStatistics
+from trio_gateway.auth.jwks import (
+    DEFAULT_COOLDOWN,
+    UNCACHED_TTL,
+    KeySet,
+    KeySetStatistics,
+    Spawner,
+)
 from trio_gateway.auth.keys import ALGORITHMS, token_key_id
 from trio_gateway.auth.validator import JWTValidatorConfig
 from trio_gateway.headers import first
@@ -98,9 +109,17 @@ def _cookie(headers: Sequence[tuple[bytes, bytes]], name: bytes) -> bytes | None
 class JWTValidator:
     """Validates the token of a request against one endpoint's `auth/validator` block."""
 
-    def __init__(self, config: JWTValidatorConfig, keys: KeySet, endpoint: str = "") -> None:
+    def __init__(
+        self,
+        config: JWTValidatorConfig,
+        keys: KeySet,
+        endpoint: str = "",
+        *,
+        key_wait: float = math.inf,
+    ) -> None:
         self._config = config
         self._keys = keys
+        self._key_wait = key_wait
         self._prefix = f"[ENDPOINT: {endpoint}][JWTValidator]" if endpoint else "[JWTValidator]"
         self._header = config.auth_header_name.lower().encode("latin-1")
         self._cookie = (config.cookie_key or "access_token").encode("latin-1")
@@ -117,6 +136,8 @@ class JWTValidator:
         *,
         http: httpx.AsyncClient | None = None,
         endpoint: str = "",
+        key_wait: float = math.inf,
+        spawner: Spawner | None = None,
     ) -> JWTValidator:
         """Build a validator; keys load lazily on first use (or with `warm` / `run`).
 
@@ -126,6 +147,8 @@ class JWTValidator:
                 block needs its own TLS settings (`jwk_local_ca`, `disable_jwk_security` with
                 https, `jwk_fingerprints`, `cipher_suites`).
             endpoint: the endpoint path, for log lines.
+            key_wait: how long a request may wait for the JWK set (the endpoint timeout).
+            spawner: where downloads run so that a request giving up does not cancel them.
 
         Raises:
             ValueError: a configuration KrakenD refuses (exits, or answers 401 to everything).
@@ -148,8 +171,9 @@ class JWTValidator:
             if config.cache
             else UNCACHED_TTL,
             cooldown=DEFAULT_COOLDOWN if cooldown is None else max(1.0, cooldown),
+            spawner=spawner,
         )
-        return cls(config, keys, endpoint)
+        return cls(config, keys, endpoint, key_wait=key_wait)
 
     async def warm(self) -> None:
         """Download the JWK set now (at start-up) instead of on the first request."""
@@ -209,7 +233,10 @@ class JWTValidator:
         key_id = token_key_id(header, config.key_identify_strategy)
         if key_id is None:
             return AuthRejection(401, "malformed token header: kid is not a string")
-        key = await self._keys.get(key_id)
+        with trio.move_on_after(self._key_wait) as waited:
+            key = await self._keys.get(key_id)
+        if waited.cancelled_caught:
+            return AuthRejection(401, "JWK set not available within the endpoint timeout")
         if key is None:
             known = self._keys.has_id(key_id)
             return AuthRejection(401, "key type does not fit alg" if known else "unknown key id")

@@ -7,7 +7,10 @@ serialization (`{"payload","protected","signature"}`, as a string) instead of th
 Other values are left as they are.
 
 The key set is read once (KrakenD looks the key up at start): at `warm()` or on the first
-response, retried (rate-limited) while the key is missing.
+request, retried (rate-limited, `auth/jwks.py`) while the key is missing. Until the key is there
+the endpoint answers as krakend-jose's `erroredHandler` does for a signer it could not create
+(`gin/jose.go` `TokenSigner`: the key lookup fails in `NewSigner`): 401, empty body, no backend
+call (`ready()`), with one ERROR line per lookup attempt, not per request.
 """
 
 from __future__ import annotations
@@ -20,8 +23,9 @@ from typing import Any
 
 import httpx
 import orjson
+import trio
 
-from trio_gateway.auth.jwks import DEFAULT_COOLDOWN, KeySet
+from trio_gateway.auth.jwks import DEFAULT_COOLDOWN, KeySet, Spawner
 from trio_gateway.auth.keys import ALGORITHMS, PreparedKey
 from trio_gateway.auth.signing import JWTSignerConfig
 from trio_gateway.encoding.render import dumps_go
@@ -34,7 +38,8 @@ LOGGER = logging.getLogger(__name__)
 class SignerError(Exception):
     """Signing is impossible: no private key `kid` in the set, or an unencodable payload.
 
-    KrakenD answers 400 with an empty body for a signing failure.
+    KrakenD answers 401 with an empty body when the key is missing (see `JWTSigner.ready`) and
+    400 with an empty body when a payload cannot be signed.
     """
 
 
@@ -45,14 +50,22 @@ def _b64(data: bytes) -> bytes:
 class JWTSigner:
     """Signs the `keys_to_sign` of one endpoint's responses."""
 
-    def __init__(self, config: JWTSignerConfig, keys: KeySet) -> None:
+    def __init__(self, config: JWTSignerConfig, keys: KeySet, endpoint: str = "") -> None:
         self._config = config
         self._keys = keys
         self._protected: tuple[PreparedKey, bytes] | None = None
+        # krakend-jose's log prefix
+        self._prefix = f"[ENDPOINT: {endpoint}][JWTSigner]" if endpoint else "[JWTSigner]"
+        self._reported: tuple[str, int] | None = None  # the last problem logged, per attempt
 
     @classmethod
     def from_config(
-        cls, config: JWTSignerConfig, *, http: httpx.AsyncClient | None = None
+        cls,
+        config: JWTSignerConfig,
+        *,
+        http: httpx.AsyncClient | None = None,
+        endpoint: str = "",
+        spawner: Spawner | None = None,
     ) -> JWTSigner:
         """Build a signer.
 
@@ -63,9 +76,14 @@ class JWTSigner:
         if config.alg not in ALGORITHMS:
             raise ValueError(f"unknown algorithm {config.alg!r}: one of {', '.join(ALGORITHMS)}")
         keys = KeySet.from_config(
-            config, http=http, ttl=math.inf, cooldown=DEFAULT_COOLDOWN, for_signing=True
+            config,
+            http=http,
+            ttl=math.inf,
+            cooldown=DEFAULT_COOLDOWN,
+            for_signing=True,
+            spawner=spawner,
         )
-        signer = cls(config, keys)
+        signer = cls(config, keys, endpoint)
         if config.jwk_local_path:  # a local set is loaded already: fail at start, as KrakenD
             problem = signer._key_problem(keys.has_id(config.kid), keys.peek(config.kid))
             if problem:
@@ -89,6 +107,27 @@ class JWTSigner:
         except SignerError as exc:
             LOGGER.error("auth/signer: %s", exc)
 
+    async def ready(self, key_wait: float) -> bool:
+        """Whether the signing key is there, waiting at most `key_wait` seconds for the JWK set.
+
+        False: the request must be answered 401 with an empty body (krakend-jose
+        `erroredHandler`); the reason was logged (ERROR once per lookup attempt, else DEBUG).
+        """
+        if self._protected is not None:
+            return True
+        problem = f"the JWK set did not load within the endpoint timeout ({key_wait:g}s)"
+        with trio.move_on_after(key_wait):
+            try:
+                await self._signing_key()
+                return True
+            except SignerError as exc:
+                problem = str(exc)
+        attempt = (problem, self._keys.statistics().downloads)
+        log = LOGGER.debug if attempt == self._reported else LOGGER.error
+        self._reported = attempt
+        log("%s Unable to create the signer: %s", self._prefix, problem)
+        return False
+
     async def aclose(self) -> None:
         """Close the httpx client the signer created for its JWK set, if any."""
         await self._keys.aclose()
@@ -97,6 +136,8 @@ class JWTSigner:
         if self._protected is not None:
             return self._protected
         key = await self._keys.get(self._config.kid)
+        if not self._keys.loaded:
+            raise SignerError("the JWK set could not be loaded (see its download error)")
         problem = self._key_problem(self._keys.has_id(self._config.kid), key)
         if problem or key is None:
             raise SignerError(problem or "no key")

@@ -63,7 +63,9 @@ def build_responder(plan: EndpointPlan, context: Any) -> JWTSigner | Rejection |
     from trio_gateway.auth.signer import JWTSigner  # pyjwt and cryptography, only when used
 
     try:
-        return JWTSigner.from_config(config, http=context.httpx())
+        return JWTSigner.from_config(
+            config, http=context.httpx(), endpoint=plan.path, spawner=context.background
+        )
     except ValueError as exc:
         # krakend-jose `gin/jose.go`: `erroredHandler`, 401 to everything; the rest serve.
         LOGGER.error("[ENDPOINT: %s][JWTSigner] Unable to create the signer: %s", plan.path, exc)

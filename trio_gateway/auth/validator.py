@@ -193,7 +193,13 @@ def build_guard(plan: EndpointPlan, context: Any) -> JWTGuard | RejectAll | None
     from trio_gateway.auth.jwt import JWTValidator  # pyjwt and cryptography, only when used
 
     try:
-        jwt = JWTValidator.from_config(config, http=context.httpx(), endpoint=plan.path)
+        jwt = JWTValidator.from_config(
+            config,
+            http=context.httpx(),
+            endpoint=plan.path,
+            key_wait=plan.timeout,  # krakend-jose: a key that cannot be fetched is a 401
+            spawner=context.background,
+        )
     except ValueError as exc:
         # krakend-jose `gin/jose.go`: the endpoint answers 401 to everything, the rest serve.
         LOGGER.error(

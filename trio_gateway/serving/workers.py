@@ -1,37 +1,143 @@
 """`trio-gateway run --workers N`: N worker processes, each with its own SO_REUSEPORT socket.
 
-The parent binds the port first (so a busy port fails at once and port 0 resolves to one port for
-all workers), starts the workers with the `spawn` method (a fresh interpreter each: no trio state
-crosses a fork), and forwards SIGINT/SIGTERM to them. Each worker loads the configuration itself,
-binds its own socket to the same address and serves it. If one worker dies, the others are
-stopped too: a gateway running at a fraction of its capacity is worse than a clear failure.
+The supervisor binds the port first (so a busy port fails at once and port 0 resolves to one port
+for all workers), starts the workers with the `spawn` method (a fresh interpreter each: no trio
+state crosses a fork), and forwards SIGINT/SIGTERM to them. Each worker loads the configuration
+itself, binds its own socket to the same address and serves it. If one worker dies, the others
+are stopped too: a gateway running at a fraction of its capacity is worse than a clear failure.
+
+Rule 1 (no orphans): workers stop - gracefully, as on SIGTERM: no new connection, in-flight
+requests finish - as soon as the supervisor is gone, however it went (SIGKILL, the OOM killer, a
+crash). Otherwise a restarted supervisor would share the port (SO_REUSEPORT) with stale workers
+and part of the traffic would meet the old configuration (gunicorn's workers, likewise, stop when
+their parent changes). Two mechanisms, either one enough:
+  * a pipe whose write end only the supervisor holds: the kernel closes it when the supervisor
+    dies, and each worker watches its read end for that EOF in a trio task;
+  * Linux `PR_SET_PDEATHSIG`: the kernel sends the worker SIGTERM (the same graceful path) when
+    the thread that started it exits (the supervisor's main thread starts every worker).
+
+Rule 2 (SIGHUP): stops the gateway gracefully, like SIGTERM, with a log line saying so. KrakenD
+(Go's default for SIGHUP) exits on it too; a supervisor that died of it silently would leave its
+workers behind, and reloading is not implemented. A SIGHUP that was ignored when the gateway
+started (`nohup`) stays ignored, in the supervisor and in the workers.
 """
 
 from __future__ import annotations
 
+import ctypes
 import logging
 import multiprocessing
+import os
 import signal
+import socket
+import sys
 import time
+from collections.abc import AsyncIterator
+from functools import partial
+from multiprocessing.connection import Connection
 from types import FrameType
 
-from trio_gateway.serving.load import load_plan, setup_logging
-from trio_gateway.serving.server import reuse_port_socket, run
+import trio
 
-__all__ = ["run_workers"]
+from trio_gateway.plan import GatewayPlan
+from trio_gateway.serving.load import load_plan, setup_logging
+from trio_gateway.serving.server import reuse_port_socket, serve
+
+__all__ = ["GRACE_SECONDS", "run_workers", "stop_signals"]
 
 LOGGER = logging.getLogger(__name__)
 
 # How long SIGTERM'd workers get to finish their in-flight requests before SIGKILL.
 GRACE_SECONDS = 30.0
+_PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 
 
-def _worker(config_path: str, host: str, port: int, debug: bool, log_level: str) -> None:
+def stop_signals() -> tuple[signal.Signals, ...]:
+    """The signals that stop the gateway gracefully: SIGINT, SIGTERM, and SIGHUP unless it is
+    ignored (started under `nohup`)."""
+    ignored = signal.getsignal(signal.SIGHUP) == signal.SIG_IGN
+    hup = () if ignored else (signal.SIGHUP,)
+    return (signal.SIGINT, signal.SIGTERM, *hup)
+
+
+# ---- the worker ----------------------------------------------------------------------------
+
+
+def _exit_with_supervisor(supervisor_pid: int) -> None:
+    """Ask Linux for SIGTERM when the supervisor dies (Rule 1's backstop); exit now if it has
+    died already (the worker was re-parented before it could ask)."""
+    if sys.platform.startswith("linux"):
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            if libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0) != 0:
+                LOGGER.debug("PR_SET_PDEATHSIG: %s", os.strerror(ctypes.get_errno()))
+        except (OSError, AttributeError) as exc:  # no libc to speak of: the pipe is enough
+            LOGGER.debug("PR_SET_PDEATHSIG unavailable: %s", exc)
+    if os.getppid() != supervisor_pid:
+        LOGGER.error("the supervisor (pid %d) is gone: not starting", supervisor_pid)
+        raise SystemExit(1)
+
+
+async def _until_stopped(
+    signals: AsyncIterator[int], supervisor_fd: int, supervisor_pid: int
+) -> None:
+    """Return on the first stop signal, or when the supervisor's end of the pipe closes."""
+
+    def supervisor_gone() -> None:
+        LOGGER.warning("the supervisor (pid %d) is gone: shutting down", supervisor_pid)
+
+    async def on_signal(cancel: trio.CancelScope) -> None:
+        async for signum in signals:
+            if signum == signal.SIGTERM and os.getppid() != supervisor_pid:
+                supervisor_gone()  # PR_SET_PDEATHSIG came before the pipe's EOF
+            else:
+                LOGGER.info("signal %s intercepted: shutting down", signal.Signals(signum).name)
+            break
+        cancel.cancel()
+
+    async def on_supervisor_gone(cancel: trio.CancelScope) -> None:
+        await trio.lowlevel.wait_readable(supervisor_fd)  # the supervisor never writes: EOF
+        supervisor_gone()
+        cancel.cancel()
+
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(on_signal, nursery.cancel_scope)
+        nursery.start_soon(on_supervisor_gone, nursery.cancel_scope)
+
+
+async def _serve_worker(
+    plan: GatewayPlan, sock: socket.socket, supervisor_fd: int, supervisor_pid: int
+) -> None:
+    # The receiver stays open until the server has stopped: a second signal during the graceful
+    # shutdown (PR_SET_PDEATHSIG's SIGTERM right after the pipe's EOF) must not kill the worker.
+    with trio.open_signal_receiver(*stop_signals()) as signals:
+        trigger = partial(_until_stopped, signals, supervisor_fd, supervisor_pid)
+        async with trio.open_nursery() as nursery:
+            binds = await nursery.start(
+                partial(serve, plan, shutdown_trigger=trigger, sock=sock, tune_gc=True)
+            )
+            LOGGER.info("listening on %s", ", ".join(binds))
+
+
+def _worker(
+    config_path: str,
+    host: str,
+    port: int,
+    debug: bool,
+    log_level: str,
+    supervisor: Connection,
+    supervisor_pid: int,
+) -> None:
     setup_logging(log_level)
+    _exit_with_supervisor(supervisor_pid)
     plan = load_plan(config_path, debug=debug, port=port)
     if plan is None:
         raise SystemExit(1)
-    run(plan, sock=reuse_port_socket(host, port))
+    sock = reuse_port_socket(host, port)
+    trio.run(_serve_worker, plan, sock, supervisor.fileno(), supervisor_pid)
+
+
+# ---- the supervisor ------------------------------------------------------------------------
 
 
 def run_workers(
@@ -41,30 +147,37 @@ def run_workers(
     reserved = reuse_port_socket(host, port)  # held, never listening: it receives nothing
     port = reserved.getsockname()[1]
     context = multiprocessing.get_context("spawn")
+    # Rule 1: the workers get the read end; the write end never leaves this process (it is not
+    # inheritable, and `spawn` passes a child only the descriptors it is given).
+    watched, held = context.Pipe(duplex=False)
     processes = [
         context.Process(
             target=_worker,
-            args=(config_path, host, port, debug, log_level),
+            args=(config_path, host, port, debug, log_level, watched, os.getpid()),
             name=f"trio-gateway-worker-{i}",
         )
         for i in range(workers)
     ]
-    stopping = False
+    received: list[int] = []
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
-        nonlocal stopping
-        stopping = True
+        received.append(signum)
 
-    previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
+    previous = {s: signal.signal(s, on_signal) for s in stop_signals()}
     try:
         for process in processes:
             process.start()
+        watched.close()
         LOGGER.info("%d workers serving port %d", workers, port)
-        while not stopping and all(p.is_alive() for p in processes):
+        while not received and all(p.is_alive() for p in processes):
             time.sleep(0.2)
-        failed = not stopping
+        failed = not received
         if failed:
             LOGGER.error("a worker exited: stopping the others")
+        else:
+            name = signal.Signals(received[0]).name
+            reason = " (trio-gateway does not reload)" if received[0] == signal.SIGHUP else ""
+            LOGGER.info("signal %s intercepted: stopping the workers%s", name, reason)
         for process in processes:
             if process.is_alive() and process.pid is not None:
                 process.terminate()  # SIGTERM: the worker shuts down gracefully
@@ -78,4 +191,5 @@ def run_workers(
     finally:
         for signum, handler in previous.items():
             signal.signal(signum, handler)
+        held.close()
         reserved.close()
