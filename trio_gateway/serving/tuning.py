@@ -1,7 +1,8 @@
 """What a process that serves the gateway tunes, at the app's lifespan startup (the
 `hypercorn trio_gateway:app` entry point) or when `serve()` starts: hypercorn's trio worker
-(`serving/hypercorn.py`, checked against the sources it was written for) and the garbage
-collector (`serving/gc.py`). Importing trio_gateway tunes nothing.
+(`serving/hypercorn.py`, checked against the sources it was written for, with the HTTP/1.1 edge
+rules of `serving/http1.py`), the garbage collector (`serving/gc.py`) and the open-file limit
+(`serving/fdlimit.py`). Importing trio_gateway tunes nothing.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import trio
 
 from trio_gateway.plan import GatewayPlan
 from trio_gateway.serving import gc, http1, hypercorn
+from trio_gateway.serving.fdlimit import raise_open_file_limit
 from trio_gateway.serving.limits import EdgeLimits
 
 __all__ = ["tune_serving_process"]
@@ -22,4 +24,5 @@ def tune_serving_process(nursery: trio.Nursery | None, plan: GatewayPlan | None 
     if plan is not None:
         http1.set_default_limits(EdgeLimits.from_plan(plan))
     hypercorn.apply()
+    raise_open_file_limit()
     gc.tune_serving_process(nursery)
