@@ -3,6 +3,7 @@ normal client served (small numbers here; `benchmarks/edge_floods.py` measures f
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import sys
@@ -29,10 +30,8 @@ async def _hold(port: int, data: bytes, ready: trio.Semaphore, stop: trio.Event)
         ready.release()
         return
     async with stream:
-        try:
+        with contextlib.suppress(trio.BrokenResourceError):
             await stream.send_all(data)
-        except trio.BrokenResourceError:
-            pass
         ready.release()
         with trio.move_on_after(60):
             async with trio.open_nursery() as nursery:

@@ -42,8 +42,10 @@ async def test_path_params_are_checked_as_lura_does(
     for raw, body in [
         ("/p/100%25", 'error: invalid URL escape "%"'),  # decoded to `100%`
         ("/p/%25", 'error: invalid URL escape "%"'),
-        ("/p/%zz", 'error: invalid URL escape "%zz"'),  # raw bad escapes stay in the path
-        ("/p/100%", 'error: invalid URL escape "%"'),
+        # A raw bad escape in the target never reaches gin: Go's server refuses the request line
+        # (`url.ParseRequestURI`) with its plain 400 (edge/request_target.py).
+        ("/p/%zz", "400 Bad Request"),
+        ("/p/100%", "400 Bad Request"),
         ("/p/%2541", ENCODED),  # decodes to `%41`, which PathUnescape changes
         ("/p/123%3f", ENCODED),  # lura's own test cases
         ("/p/123%23", ENCODED),
@@ -51,7 +53,7 @@ async def test_path_params_are_checked_as_lura_does(
         ("/p/..;jsessionid=1", ENCODED),
         ("/p/%2E%2E", ENCODED),
         ("/p/..%5C", ENCODED),
-        ("/q/%zz/a%3Fb", 'error: invalid URL escape "%zz"'),  # the first param decides
+        ("/q/100%25/a%3Fb", 'error: invalid URL escape "%"'),  # the first param decides
     ]:
         r = await client.get(gw + raw)
         assert (r.status_code, r.text) == (400, body), raw

@@ -57,9 +57,9 @@ __all__ = [
 # sha256 (first 16 hex digits) of `inspect.getsource()` in hypercorn 0.17.3 and 0.18.0 (they differ
 # in a comment's spelling): what is replaced (`handle`, `_handle_events`, `_check_protocol`,
 # `_maybe_recycle`, `_create_stream`) and what the replacements rely on (how a stream is made
-# from `self.app` and closed, the timer's task group, the server behind the protocol's `send`). Of h11 they use only
-# its public API. Checked before hypercorn's tuning replaces anything (`serving/hypercorn.apply`
-# installs these first); the tuning replaces none of these.
+# from `self.app` and closed, the timer's task group, the server behind the protocol's `send`).
+# Of h11 they use only its public API. Checked before hypercorn's tuning replaces anything
+# (`serving/hypercorn.apply` installs these first); the tuning replaces none of these.
 _H11 = "hypercorn.protocol.h11:H11Protocol."
 CHECKED: dict[str, frozenset[str]] = {
     _H11 + "handle": frozenset({"3b56e067447488df"}),
@@ -102,6 +102,9 @@ _STATE = "_trio_gateway_edge"
 _BLANK_LINE = re.compile(rb"\n\r?\n")
 # How long a refused connection is read and drained before it is closed (see `linger`).
 LINGER = 5.0
+
+# Not in h11's stub exports, but public (h11 docs, "Switching protocols").
+_MIGHT_SWITCH: Any = h11.MIGHT_SWITCH_PROTOCOL  # type: ignore[attr-defined]
 
 _REASONS = {
     400: b"Bad Request",
@@ -441,7 +444,7 @@ async def _events_loop(self: Any, state: _Connection) -> None:
             else:
                 await self._create_stream(event)
         elif event is h11.PAUSED:
-            if connection.their_state is h11.MIGHT_SWITCH_PROTOCOL:
+            if connection.their_state is _MIGHT_SWITCH:
                 # An Upgrade (or CONNECT) h11 holds until it hears our answer, which never
                 # switches. Stock hypercorn blocks its reader here, so a client that leaves
                 # goes unheard; here reading goes on (bytes wait in h11's buffer, EOF cancels
