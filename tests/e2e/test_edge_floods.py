@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import contextlib
 import os
+import resource
 import signal
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import orjson
+import pytest
 import trio
 
 from tests.e2e.raw_http import exchange, statuses
@@ -53,19 +56,37 @@ async def _flood_headers(port: int, stop: trio.Event, refused: list[int]) -> Non
         refused.extend(statuses(raw))
 
 
-async def test_floods_leave_a_normal_client_served(backend_url: str, tmp_path: Path) -> None:
+def _open_files(limit: int) -> Callable[[], None]:
+    def lower() -> None:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (limit, limit))
+
+    return lower
+
+
+@pytest.mark.parametrize(
+    ("open_files", "held"),
+    [(None, 150), (200, 300)],
+    ids=["default-limit", "more-slow-clients-than-descriptors"],
+)
+async def test_floods_leave_a_normal_client_served(
+    backend_url: str, tmp_path: Path, open_files: int | None, held: int
+) -> None:
     path = tmp_path / "krakend.json"
     path.write_bytes(orjson.dumps(_config(backend_url)))
     port = _free_port()
     command = [sys.executable, "-m", "trio_gateway", "run", "-c", str(path), "-p", str(port)]
-    proc = await trio.lowlevel.open_process(command, env=dict(os.environ), cwd=ROOT)
+    proc = await trio.lowlevel.open_process(
+        command,
+        env=dict(os.environ),
+        cwd=ROOT,
+        preexec_fn=None if open_files is None else _open_files(open_files),
+    )
     try:
         await _wait_until_serving(port, proc)
         stop = trio.Event()
         ready = trio.Semaphore(0)
         refused: list[int] = []
         async with trio.open_nursery() as nursery:
-            held = 150
             for i in range(held):
                 nursery.start_soon(_hold, port, SLOW_UPLOAD if i % 2 else SLOW_HEAD, ready, stop)
             for _ in range(held):

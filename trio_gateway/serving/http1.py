@@ -18,6 +18,9 @@ body). Here, around that protocol:
   response (`write_timeout`, from the end of the head: the connection closes, as Go's failed
   writes do). One timer task per connection, started only when a deadline is armed: a head or
   body that arrives whole in one read never starts it.
+- **Slow clients cannot take every descriptor**: when more connections wait on their clients
+  (a head or body in progress) than half the open-file limit, the longest waiting is closed
+  (408), so a flood of slow clients leaves room for the others.
 - **h2c** only with `use_h2c` (lura wraps its handler in `h2c.NewHandler` only then): otherwise
   `Upgrade: h2c` is ignored, as Go ignores it, and the HTTP/2 preface is a 505.
 - **No WebSocket stream**: a handshake is an ordinary request (KrakenD without its `websocket`
@@ -35,6 +38,7 @@ when one differs, raises `EdgeRulesUnavailable`: the gateway refuses to serve wi
 
 from __future__ import annotations
 
+import logging
 import math
 import re
 from typing import Any
@@ -92,6 +96,8 @@ _TARGETS = (
 class EdgeRulesUnavailable(RuntimeError):
     """hypercorn or h11 is not a release the edge rules were checked against."""
 
+
+LOGGER = logging.getLogger(__name__)
 
 _installed = False
 _default_limits = EdgeLimits()
@@ -233,11 +239,13 @@ class _Connection:
         if self.limits.read_timeout:
             self.read_deadline = self.head_start + self.limits.read_timeout
         self._arm()
+        _wait_on_client(self)
 
     def head_parsed(self) -> None:
         """A head became a request: its deadline ends, the response's starts."""
         start = self.head_start if self.head_start >= 0 else trio.current_time()
         self._head_deadline = math.inf
+        _WAITING.pop(self, None)
         if self.limits.read_timeout:
             self.read_deadline = start + self.limits.read_timeout
         if self.limits.write_timeout:
@@ -250,9 +258,11 @@ class _Connection:
         """h11 needs more of the body: no byte for `body_stall_timeout` is a 408."""
         self.stall_deadline = trio.current_time() + self.limits.body_stall_timeout
         self._arm()
+        _wait_on_client(self)
 
     def body_done(self) -> None:
         self.read_deadline = self.stall_deadline = math.inf
+        _WAITING.pop(self, None)
         self._rearm()
 
     def response_done(self) -> None:
@@ -293,9 +303,15 @@ class _Connection:
         self.write_deadline = math.inf
         self.linger_deadline = trio.current_time() + LINGER
         self._arm()
+        _wait_on_client(self)
+
+    def shed(self) -> None:
+        """Too many connections wait on their clients: this one, the longest waiting, goes."""
+        self.protocol.task_group.spawn(_shed, self.protocol)
 
     def close(self) -> None:
         self.closed = True
+        _WAITING.pop(self, None)
         self._task_scope.cancel()
 
     async def _run(self) -> None:
@@ -314,6 +330,59 @@ class _Connection:
                         await refuse(self.protocol, None)
                     elif min(self._head_deadline, self.read_deadline, self.stall_deadline) <= now:
                         await refuse(self.protocol, 408)
+
+
+# Connections waiting on their client (a head or body in progress, a lingering refusal), oldest
+# first. Each holds a file descriptor; when more wait than `_waiting_budget()` allows, the oldest
+# is closed, so slow clients can never take the descriptors normal clients need (accept fails
+# with EMFILE once they are gone: nginx and Go would then stop taking new clients until the slow
+# ones time out).
+_WAITING: dict[_Connection, None] = {}
+_budget: int | None = None
+_shed_count = 0
+
+
+def _waiting_budget() -> int:
+    """Half the process's open-file limit (raised to the hard limit by `serving/fdlimit.py`)."""
+    global _budget
+    if _budget is None:
+        try:
+            import resource
+
+            soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+        except (ImportError, OSError, ValueError):
+            soft = 1024
+        if soft == getattr(resource, "RLIM_INFINITY", -1) or soft <= 0:
+            soft = 1 << 20
+        _budget = max(32, soft // 2)
+    return _budget
+
+
+def _wait_on_client(state: _Connection) -> None:
+    global _shed_count
+    if state in _WAITING:
+        return
+    _WAITING[state] = None
+    if len(_WAITING) > _waiting_budget():
+        oldest = next(iter(_WAITING))
+        del _WAITING[oldest]
+        _shed_count += 1
+        if _shed_count == 1 or _shed_count % 1000 == 0:
+            LOGGER.warning(
+                "%d connection(s) waiting on their clients (the budget is half the open-file "
+                "limit): closing the longest waiting (%d so far)",
+                len(_WAITING) + 1,
+                _shed_count,
+            )
+        oldest.shed()
+
+
+async def _shed(protocol: Any) -> None:
+    state = _state(protocol)
+    if state.refused:
+        await protocol.send(_CLOSED())  # lingering after a refusal: close now
+        return
+    await refuse(protocol, 408, linger=False)
 
 
 def _state(protocol: Any) -> _Connection:
@@ -336,13 +405,14 @@ def _error_response(status: int, config: Any) -> bytes:
     return b"\r\n".join(lines) + b"\r\n\r\n" + body
 
 
-async def refuse(protocol: Any, status: int | None) -> None:
+async def refuse(protocol: Any, status: int | None, *, linger: bool = True) -> None:
     """Answer `status` if no response has started, then close the connection (after lingering,
     when an answer went out); None: close at once, saying nothing."""
     state = _state(protocol)
     if state.refused:
         return
     state.refused = True
+    _WAITING.pop(state, None)
     if protocol.stream is not None:
         await protocol._close_stream()  # the app hears http.disconnect
     connection = protocol.connection
@@ -352,7 +422,7 @@ async def refuse(protocol: Any, status: int | None) -> None:
     )
     if status is not None and not started:
         await protocol.send(_RAW_DATA(data=_error_response(status, protocol.config)))
-        if await _send_eof(protocol):
+        if linger and await _send_eof(protocol):
             state.linger()
             return
     await protocol.send(_CLOSED())
