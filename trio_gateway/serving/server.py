@@ -23,7 +23,7 @@ from trio_gateway.serving import hypercorn as hypercorn_tuning
 from trio_gateway.serving.limits import EdgeLimits
 from trio_gateway.serving.tuning import tune_serving_process
 
-__all__ = ["hypercorn_config", "reuse_port_socket", "run", "serve"]
+__all__ = ["hypercorn_config", "reuse_port_socket", "run", "serve", "stop_signals"]
 
 LOGGER = logging.getLogger(__name__)
 
@@ -119,21 +119,43 @@ def reuse_port_socket(host: str, port: int) -> socket.socket:
     return sock
 
 
-async def _run(plan: GatewayPlan, sock: socket.socket | None) -> None:
-    async def wait_for_signal() -> None:
-        with trio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
-            async for signum in signals:
-                LOGGER.info("signal %s intercepted: shutting down", signal.Signals(signum).name)
-                return
+def stop_signals() -> tuple[signal.Signals, ...]:
+    """The signals that stop the gateway gracefully: SIGINT, SIGTERM, and SIGHUP unless it is
+    ignored (started under `nohup`): KrakenD exits on SIGHUP too, and a terminal that closes
+    should stop a gateway running in it; trio-gateway does not reload on it."""
+    ignored = signal.getsignal(signal.SIGHUP) == signal.SIG_IGN
+    hup = () if ignored else (signal.SIGHUP,)
+    return (signal.SIGINT, signal.SIGTERM, *hup)
 
-    async with trio.open_nursery() as nursery:
-        binds = await nursery.start(
-            lambda task_status: serve(
-                plan,
-                shutdown_trigger=wait_for_signal,
-                sock=sock,
-                tune_gc=True,
-                task_status=task_status,
-            )
-        )
-        LOGGER.info("listening on %s", ", ".join(binds))
+
+async def _run(plan: GatewayPlan, sock: socket.socket | None) -> None:
+    # The receiver stays open for the whole drain: a second signal must not kill the process
+    # (the default action) while in-flight requests finish.
+    with trio.open_signal_receiver(*stop_signals()) as signals:
+        stop = trio.Event()
+
+        async def watch_signals() -> None:
+            async for signum in signals:
+                name = signal.Signals(signum).name
+                if stop.is_set():
+                    LOGGER.info("signal %s intercepted: already shutting down", name)
+                    continue
+                reload = " (trio-gateway does not reload)" if signum == signal.SIGHUP else ""
+                LOGGER.info("signal %s intercepted: shutting down%s", name, reload)
+                stop.set()
+
+        async with trio.open_nursery() as nursery:
+
+            async def serving(task_status: trio.TaskStatus[list[str]]) -> None:
+                await serve(
+                    plan,
+                    shutdown_trigger=stop.wait,
+                    sock=sock,
+                    tune_gc=True,
+                    task_status=task_status,
+                )
+                nursery.cancel_scope.cancel()  # the signal watcher
+
+            nursery.start_soon(watch_signals)
+            binds = await nursery.start(serving)
+            LOGGER.info("listening on %s", ", ".join(binds))

@@ -41,7 +41,7 @@ import trio
 
 from trio_gateway.plan import GatewayPlan
 from trio_gateway.serving.load import load_plan, setup_logging
-from trio_gateway.serving.server import reuse_port_socket, serve
+from trio_gateway.serving.server import reuse_port_socket, serve, stop_signals
 
 __all__ = ["GRACE_SECONDS", "run_workers", "stop_signals"]
 
@@ -50,14 +50,6 @@ LOGGER = logging.getLogger(__name__)
 # How long SIGTERM'd workers get to finish their in-flight requests before SIGKILL.
 GRACE_SECONDS = 30.0
 _PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
-
-
-def stop_signals() -> tuple[signal.Signals, ...]:
-    """The signals that stop the gateway gracefully: SIGINT, SIGTERM, and SIGHUP unless it is
-    ignored (started under `nohup`)."""
-    ignored = signal.getsignal(signal.SIGHUP) == signal.SIG_IGN
-    hup = () if ignored else (signal.SIGHUP,)
-    return (signal.SIGINT, signal.SIGTERM, *hup)
 
 
 # ---- the worker ----------------------------------------------------------------------------
