@@ -122,11 +122,11 @@ class _Weak:
     # -- objects -----------------------------------------------------------------------------
 
     def struct(self, cls: type, data: Mapping[str, Any], path: Path) -> dict[str, Any]:
-        result = self.match_keys(cls, dict(data), path)
+        result, written = self.match_keys(cls, dict(data), path)
         for name, field in _fields(cls):
             if field.key not in result:
                 continue
-            where = (*path, field.key)
+            where = (*path, written.get(field.key, field.key))
             value = result[field.key]
             reason = _NOT_READ.get((cls, name))
             if reason is not None:
@@ -141,25 +141,30 @@ class _Weak:
                 result[field.key] = converted
         return result
 
-    def match_keys(self, cls: type, data: dict[str, Any], path: Path) -> dict[str, Any]:
-        """Rename keys that match a field only case-insensitively (mapstructure's MatchName)."""
-        renames: dict[str, str] = {}
+    def match_keys(
+        self, cls: type, data: dict[str, Any], path: Path
+    ) -> tuple[dict[str, Any], dict[str, str]]:
+        """Rename the keys that match a field only case-insensitively (mapstructure's
+        MatchName); return the data and {field key: key as written} for the renamed ones."""
+        written: dict[str, str] = {}
         for _, field in _fields(cls):
             if field.key in data or field.key.startswith("$"):
                 continue
-            written = next(
-                (k for k in data if k not in renames and _same_but_case(k, field.key)), None
+            found = next(
+                (k for k in data if k not in written.values() and _same_but_case(k, field.key)),
+                None,
             )
-            if written is not None:
-                renames[written] = field.key
+            if found is not None:
+                written[field.key] = found
                 self.warn(
-                    (*path, written),
-                    f"`{written}` read as `{field.key}`: KrakenD matches keys case-insensitively",
+                    (*path, found),
+                    f"`{found}` read as `{field.key}`: KrakenD matches keys case-insensitively",
                     f"rename it to `{field.key}`",
                 )
-        if not renames:
-            return data
-        return {renames.get(key, key): value for key, value in data.items()}
+        if not written:
+            return data, written
+        renamed = {key: name for name, key in written.items()}
+        return {renamed.get(key, key): value for key, value in data.items()}, written
 
     def not_read(self, field: _Field, value: Any, path: Path, reason: str) -> Any:
         """A field lura does not decode: any value loads; one of the wrong type is dropped."""
