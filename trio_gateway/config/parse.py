@@ -23,7 +23,7 @@ from typing import Any, Literal
 import yaml
 
 from trio_gateway.config.diagnostics import ConfigError, Diagnostic
-from trio_gateway.config.plain import MAX_DEPTH
+from trio_gateway.config.plain import MAX_DEPTH, TOO_DEEP
 
 __all__ = ["Format", "format_for", "parse_text"]
 
@@ -57,7 +57,7 @@ def parse_text(text: str, fmt: Format, source: str) -> Any:
         return _parse_json(text, source)
     except RecursionError:
         line, column = _too_deep_at(text) if fmt == "json" else (None, None)
-        message = f"invalid {fmt.upper()}: nested too deeply (more than {MAX_DEPTH} levels)"
+        message = f"invalid {fmt.upper()}: {TOO_DEEP}"
         raise _fail(source, message, line, column) from None
 
 

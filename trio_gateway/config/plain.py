@@ -36,9 +36,11 @@ from typing import Any
 
 from trio_gateway.config.diagnostics import ConfigError, Diagnostic, PathSegment, format_path
 
-__all__ = ["MAX_DEPTH", "plain_data", "without_surrogates"]
+__all__ = ["MAX_DEPTH", "TOO_DEEP", "plain_data", "without_surrogates"]
 
 MAX_DEPTH = 128
+TOO_DEEP = f"nested too deeply (more than {MAX_DEPTH} levels of objects and arrays)"
+_SHOWN_SEGMENTS = 12  # of a path this deep, where it starts is enough to find it
 
 # go-yaml v3 decode.go
 _ALIAS_RATIO_RANGE_LOW = 400_000
@@ -77,9 +79,10 @@ def plain_data(data: Any, source: str) -> Any:
     try:
         return _Walk().run(data)
     except _Refused as exc:
-        raise ConfigError(
-            [Diagnostic("error", format_path(exc.path), exc.message)], source
-        ) from None
+        where = format_path(exc.path[:_SHOWN_SEGMENTS])
+        if len(exc.path) > _SHOWN_SEGMENTS:
+            where += "..."
+        raise ConfigError([Diagnostic("error", where, exc.message)], source) from None
 
 
 _EXIT = object()
@@ -110,9 +113,7 @@ class _Walk:
                 if ident in self.open:
                     raise _Refused(path, "this value contains itself (a recursive YAML alias)")
                 if depth > MAX_DEPTH:
-                    raise _Refused(
-                        path, f"nested too deeply: more than {MAX_DEPTH} levels of objects/arrays"
-                    )
+                    raise _Refused(path, TOO_DEEP)
                 in_alias = in_alias or ident in self.seen
                 self.seen.add(ident)
                 self.open.add(ident)
