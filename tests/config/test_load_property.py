@@ -156,15 +156,13 @@ def _retyped(value: Any) -> Any:
 
 
 def _strings_replaced(value: Any, weird: str) -> Any:
-    """`value` with every string in it (keys too) replaced by `weird`: a NUL in every path..."""
+    """`value` with every string value in it replaced by `weird`: a NUL in every file path..."""
     if isinstance(value, str):
         return weird
     if isinstance(value, list):
         return [_strings_replaced(item, weird) for item in value]
     if isinstance(value, dict):
-        return {
-            weird if k.isidentifier() else k: _strings_replaced(v, weird) for k, v in value.items()
-        }
+        return {key: _strings_replaced(item, weird) for key, item in value.items()}
     return value
 
 
