@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from trio_gateway.config import ConfigError, load_config_data
+from trio_gateway.config import load_config_data
 from trio_gateway.config.unknown_keys import unknown_key_diagnostics
 
 REFUSED = (
