@@ -275,3 +275,16 @@ def test_check_of_a_huge_but_legal_file_is_fine(tmp_path: Path) -> None:
     path = write(tmp_path, "many.json", json.dumps(data))
     code, out, _ = check(path)
     assert code == 0 and out.startswith("OK: ") and "2000 endpoint(s)" in out
+
+
+def test_environment_values_follow_the_json_rules_of_the_file(tmp_path: Path) -> None:
+    # NaN and 1e400 are not JSON for Go: such a value stays the text KrakenD has.
+    path = write(tmp_path, "env.json", BASE + '"name": "x"}')
+    env = {"KRAKEND_PORT": "1e400", "KRAKEND_EXTRA": "NaN", "KRAKEND_DEBUG_ENDPOINT": "[" * 5000}
+    with pytest.raises(ConfigError) as info:
+        load_config(path, env=env)
+    assert [(d.path, d.message) for d in info.value.errors] == [
+        ("$.port", 'expected an integer, got string "1e400"'),
+        ("$.debug_endpoint", f'expected a boolean, got string "{"[" * 37}..."'),
+    ]
+    assert any(d.path == "$.extra" for d in info.value.diagnostics)

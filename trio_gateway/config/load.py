@@ -21,7 +21,6 @@ diagnostic (a bug to report: the property tests look for them), never a tracebac
 
 from __future__ import annotations
 
-import json
 import os
 import types
 import typing
@@ -207,8 +206,9 @@ _VERBATIM_KEYS = _verbatim_keys()
 
 def _json_or_string(value: str) -> Any:
     try:
-        return json.loads(value)
-    except ValueError:
+        # The file's JSON rules (no NaN, no 1e400), else the text is a string, as KrakenD has it.
+        return parse_text(value, "json", "<environment>")
+    except ConfigError:
         return value
 
 
