@@ -67,9 +67,9 @@ def test_yaml_toml_and_json_give_the_same_config() -> None:
 
 def test_four_problems_give_four_diagnostics_at_once() -> None:
     assert failure(FIXTURES / "four_problems.json") == [
-        'error: $.port: expected an integer, got string "8080" (hint: write 8080 without quotes)',
-        "error: $.endpoints[1].timeout: expected a Go duration string, got number 3000 (hint:"
-        ' KrakenD would read a bare number as nanoseconds (3µs); write a string such as "3000s")',
+        'error: $.port: expected an integer, got string "80 80"',
+        'error: $.endpoints[1].timeout: missing unit in duration "3000" (hint: use a Go duration'
+        ' such as "2s", "1500ms" or "1m30s")',
         "error: $.version: unsupported version: 2 (want: 3)",
         "error: $.endpoints[0].backend[0].url_pattern: undefined placeholder {usr_id}: not an"
         " endpoint parameter (hint: did you mean {user_id}?)",
@@ -92,7 +92,7 @@ def test_config_error_carries_source_and_counts() -> None:
     [
         ("bad.json", '{\n  "version": 3,,\n}', "{}:2:16: invalid JSON: Expecting property name"),
         ("bad.json", "", "{}:1:1: invalid JSON: Expecting value"),
-        ("nan.json", '{"version": NaN}', "{}: invalid JSON: NaN is not a JSON value"),
+        ("nan.json", '{"version": NaN}', "{}:1:13: invalid JSON: NaN is not a JSON value"),
         (
             "bad.yaml",
             "version: 3\nendpoints: [\n",
@@ -210,11 +210,10 @@ def test_a_bad_value_does_not_also_produce_errors_about_its_stand_in() -> None:
     data = {
         "version": 3,
         "host": ["http://a:80"],
-        "endpoints": [{"endpoint": "/x/{id}", "backend": [{"url_pattern": 5}]}],
+        "endpoints": [{"endpoint": "/x/{id}", "backend": [{"url_pattern": [5]}]}],
     }
     assert errors_of(data) == [
-        "error: $.endpoints[0].backend[0].url_pattern: expected a string, got number 5 (hint:"
-        ' write "5" in quotes)'
+        "error: $.endpoints[0].backend[0].url_pattern: expected a string, got an array"
     ]
 
 
@@ -237,7 +236,7 @@ def test_an_endpoint_without_its_path_is_reported_once() -> None:
 def test_semantic_checks_continue_past_a_broken_list_item() -> None:
     data = {
         "version": 3,
-        "host": ["http://a:80", 5],
+        "host": ["http://a:80", [5]],
         "endpoints": [
             "not an endpoint",
             {"endpoint": "/y", "method": "HEAD", "backend": ["nope", {"url_pattern": "/"}]},
@@ -245,7 +244,7 @@ def test_semantic_checks_continue_past_a_broken_list_item() -> None:
         "extra_config": {"github_com/luraproject/lura/router/gin": {"health_path": 1}},
     }
     assert errors_of(data) == [
-        'error: $.host[1]: expected a string, got number 5 (hint: write "5" in quotes)',
+        "error: $.host[1]: expected a string, got an array",
         'error: $.endpoints[0]: expected an object, got string "not an endpoint"',
         'error: $.endpoints[1].backend[0]: expected an object, got string "nope"',
         'error: $.extra_config["github_com/luraproject/lura/router/gin"].health_path: expected a'

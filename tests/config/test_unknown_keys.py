@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from trio_gateway.config import ConfigError, load_config_data
+from trio_gateway.config import load_config_data
 from trio_gateway.config.unknown_keys import unknown_key_diagnostics
 
 REFUSED = (
@@ -254,9 +254,22 @@ def test_unknown_keys_are_warnings_when_loading() -> None:
     assert [d.severity for d in loaded.warnings] == ["warning"]
 
 
-def test_case_only_mismatch_fails_loading() -> None:
+def test_a_key_that_differs_only_by_case_is_read_as_krakend_does() -> None:
+    # mapstructure's MatchName is strings.EqualFold when the exact key is absent.
     data = config()
     data["endpoints"][0]["Method"] = "POST"
-    with pytest.raises(ConfigError) as info:
-        load_config_data(data)
-    assert [d.path for d in info.value.errors] == ["$.endpoints[0].Method"]
+    loaded = load_config_data(data)
+    assert loaded.config.endpoints[0].method == "POST"
+    assert [str(d) for d in loaded.warnings] == [
+        "warning: $.endpoints[0].Method: `Method` read as `method`: KrakenD matches keys"
+        " case-insensitively (hint: rename it to `method`)"
+    ]
+
+
+def test_a_case_variant_next_to_the_exact_key_is_ignored_as_krakend_does() -> None:
+    data = config()
+    data["endpoints"][0]["Method"] = "POST"
+    data["endpoints"][0]["method"] = "GET"
+    loaded = load_config_data(data)
+    assert loaded.config.endpoints[0].method == "GET"
+    assert [d.path for d in loaded.warnings] == ["$.endpoints[0].Method"]

@@ -57,6 +57,15 @@ CASES: list[tuple[str, dict[str, Any], list[str]]] = [
     ),
     ("port", config(port=70000), ["error: $.port: port 70000 out of range (0-65535)"]),
     (
+        "trusted proxies",
+        config(extra_config={"router": {"trusted_proxies": ["10.0.0.0/8", "::1", "-1"]}}),
+        [
+            "error: $.extra_config.router.trusted_proxies[2]: trusted proxy '-1' is not an IP"
+            ' address or a CIDR (hint: write an address such as "10.0.0.1" or a network such as'
+            ' "10.0.0.0/8")'
+        ],
+    ),
+    (
         "service host",
         config(host=["http://a.com/api"]),
         [f"error: $.host[0]: host http://a.com/api not valid: invalid host (hint: {HOST_HINT})"],

@@ -56,6 +56,18 @@ def test_a_directory_is_not_a_readable_file(tmp_path: Path) -> None:
     assert message == f"cannot read {tmp_path}: Is a directory"
 
 
+def test_a_path_with_a_nul_character_is_unreadable_not_a_crash() -> None:
+    # Found by the property test: open() raises ValueError, not OSError, for a NUL.
+    config = {
+        "version": 3,
+        "endpoints": [_endpoint("auth/validator", jwk_local_path="keys\x00.json")],
+    }
+    [(_, message)] = _errors(config)
+    assert message == (
+        "cannot read keys\x00.json: invalid argument (the path contains a NUL character)"
+    )
+
+
 def test_tls_files_stop_run_too(tmp_path: Path) -> None:
     cert = tmp_path / "cert.pem"
     cert.write_text("x")

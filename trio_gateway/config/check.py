@@ -6,7 +6,9 @@ Output contract (stable, tested):
   indented JSON on `out`, then `OK: <file>: N endpoint(s), M backend(s)` on `out`; exit code 0;
 * failure: every error, then every warning, one per line on `err` (`error: <json path>: <message>
   (hint: ...)`), then `N error(s), M warning(s)`; exit code 1;
-* `--strict`: warnings count as errors (printed as `error:`), so any warning fails the check.
+* `--strict`: warnings count as errors (printed as `error:`), so any warning fails the check;
+* never a traceback: whatever goes wrong is one `error:` line and exit code 1, and every line is
+  printable whatever the file holds (a lone surrogate in a file name becomes U+FFFD).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from trio_gateway.config.dump import effective_config
 from trio_gateway.config.known import fail_closed
 from trio_gateway.config.load import load_config
 from trio_gateway.config.namespaces import NAMESPACES, Status
+from trio_gateway.config.plain import without_surrogates
 
 __all__ = ["list_namespaces", "run_check"]
 
@@ -50,23 +53,36 @@ def run_check(
         return _fail(exc.diagnostics, strict, err)
     if strict and loaded.warnings:
         return _fail(loaded.warnings, strict, err)
-    for warning in loaded.warnings:
-        print(warning, file=err)
     config = loaded.config
+    dumped = ""
     if dump:
-        print(orjson.dumps(effective_config(config), option=orjson.OPT_INDENT_2).decode(), file=out)
+        try:
+            dumped = orjson.dumps(effective_config(config), option=orjson.OPT_INDENT_2).decode()
+        except Exception as exc:  # a bug of ours: one line, not a traceback
+            what = f"{type(exc).__name__}: {exc}"
+            message = f"internal error while printing the configuration: {what}"
+            hint = "this is a bug in trio-gateway: please report it with the configuration"
+            return _fail([Diagnostic("error", path, message, hint)], strict, err)
+    for warning in loaded.warnings:
+        _print(warning, err)
+    if dump:
+        _print(dumped, out)
     backends = sum(len(endpoint.backend) for endpoint in config.endpoints)
-    print(f"OK: {path}: {len(config.endpoints)} endpoint(s), {backends} backend(s)", file=out)
+    _print(f"OK: {path}: {len(config.endpoints)} endpoint(s), {backends} backend(s)", out)
     return 0
+
+
+def _print(line: object, stream: TextIO) -> None:
+    print(without_surrogates(str(line)), file=stream)
 
 
 def _fail(diagnostics: Sequence[Diagnostic], strict: bool, err: TextIO) -> int:
     shown = [d.as_error() for d in diagnostics] if strict else list(diagnostics)
     shown.sort(key=lambda d: not d.is_error)
     for diagnostic in shown:
-        print(diagnostic, file=err)
+        _print(diagnostic, err)
     errors = sum(1 for d in shown if d.is_error)
-    print(f"{errors} error(s), {len(shown) - errors} warning(s)", file=err)
+    _print(f"{errors} error(s), {len(shown) - errors} warning(s)", err)
     return 1
 
 

@@ -1,11 +1,13 @@
 """THE cattrs converter: JSON-like data -> the attrs classes of `model.py`, strictly.
 
-Rule 1: no weak typing. KrakenD decodes with mapstructure's `WeaklyTypedInput`, so `"port": "8080"`
-and `"debug_endpoint": "false"` (which Python's `bool("false")` would even turn into True) are
-accepted there. Here a value must already have the JSON type of its field: booleans are `true` or
-`false`, integers are integral JSON numbers (not `1.0`, not `true`), strings are strings, lists are
-arrays (a lone string is not a one-element list), and durations are Go duration strings only (a bare
-number, which KrakenD reads as nanoseconds, is an error).
+Rule 1: strict. KrakenD decodes with mapstructure's `WeaklyTypedInput` (`"port": "8080"`,
+`"debug_endpoint": "false"`): `weak_typing.py` applies those conversions first, with a warning
+each, and namespaces are first read as their components read them (`component_readers.py`). What
+reaches the converter must have the JSON type of its field: booleans are `true` or `false`,
+integers are integral JSON numbers in the int64 range (`3.0` is 3, as in Go where every JSON
+number is a float64; not `true`), strings are strings, lists are arrays, and durations are Go
+duration strings. So a namespace structured directly (the ones read with `json.Unmarshal` in
+KrakenD) is held to Go's encoding/json, which has no weak typing either.
 
 Rule 2: unknown keys are not structure errors: KrakenD ignores them, and so does the converter; the
 unknown-key walker (`unknown_keys.py`) reports them as warnings.
@@ -83,13 +85,23 @@ def _structure_bool(value: Any, _: Any) -> bool:
     raise ValueProblem(f"expected a boolean, got {describe_json(value)}", hint)
 
 
+_INT64 = range(-(1 << 63), 1 << 63)
+
+
 def _structure_int(value: Any, _: Any) -> int:
-    if isinstance(value, int) and not isinstance(value, bool):
-        return value
+    # Go holds every JSON number as a float64 (json.Marshal writes 3.0 as 3): an integral number
+    # is an integer, whatever its spelling.
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        if isinstance(value, float) and not value.is_integer():
+            raise ValueProblem(f"expected an integer, got {describe_json(value)}")
+        if int(value) not in _INT64:
+            raise ValueProblem(
+                f"{describe_json(value)} is out of range for a 64-bit integer",
+                "KrakenD's int64 cannot hold it",
+            )
+        return int(value)
     hint = None
-    if isinstance(value, float) and value.is_integer():
-        hint = f"write {int(value)}"
-    elif isinstance(value, str) and value.strip().lstrip("-").isdigit():
+    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
         hint = f"write {value.strip()} without quotes"
     raise ValueProblem(f"expected an integer, got {describe_json(value)}", hint)
 

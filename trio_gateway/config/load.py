@@ -7,20 +7,24 @@ check); otherwise structure errors, unknown-key errors and semantic errors are a
 
 Rule 2: environment overrides work as in KrakenD (`krakend-koanf`): after parsing, every variable
 `KRAKEND_<NAME>` sets the root key `<name>` (prefix stripped, lower-cased). KrakenD's environment
-values are strings that weak typing converts; we have no weak typing, so the value is interpreted
-by the type of the key: for string and duration keys (`name`, `listen_ip`, `timeout`, ...) it is
-taken verbatim; for any other key it is parsed as JSON if it parses (`KRAKEND_PORT=9000` -> 9000,
-`KRAKEND_DEBUG_ENDPOINT=true` -> true, `KRAKEND_HOST=["http://a:8000"]` -> a list), else taken as a
-string.
+values are strings that weak typing converts. Here the value is interpreted by the type of the key:
+for string and duration keys (`name`, `listen_ip`, `timeout`, ...) it is taken verbatim; for any
+other key it is parsed as JSON if it parses (`KRAKEND_PORT=9000` -> 9000,
+`KRAKEND_DEBUG_ENDPOINT=true` -> true, `KRAKEND_HOST=["http://a:8000"]` -> a list, where KrakenD
+would make a one-element list of the text), else taken as a string for weak typing to convert.
+
+Rule 3: nothing but a `ConfigError` leaves `load_config`. The parsers' failures, data beyond the
+bounds of `plain.py` (nesting, aliases, numbers) and every problem of the content are
+diagnostics; an exception of ours that escapes anyway becomes one `internal error while loading`
+diagnostic (a bug to report: the property tests look for them), never a traceback.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import types
 import typing
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -31,11 +35,13 @@ from trio_gateway.config.converter import CONVERTER, ValueProblem
 from trio_gateway.config.diagnostics import ConfigError, Diagnostic, format_path
 from trio_gateway.config.model import Seconds, ServiceConfig
 from trio_gateway.config.parse import Format, format_for, parse_text
+from trio_gateway.config.plain import plain_data
 from trio_gateway.config.repair import drop_suppressed, repair
 from trio_gateway.config.structure_errors import StructureIssue, structure_issues
 from trio_gateway.config.unknown_keys import unknown_key_diagnostics
 from trio_gateway.config.validate import validate
 from trio_gateway.config.validate_files import PER_ENDPOINT
+from trio_gateway.config.weak_typing import weak_typing
 
 __all__ = [
     "ALLOW_UNENFORCED_ENV",
@@ -95,13 +101,17 @@ def load_config(
     """
     source = os.fspath(path)
     environ: Mapping[str, str] = os.environ if env is None else env
-    text, fmt = _read(Path(source), environ, source)
-    data = parse_text(text, fmt, source)
-    overridden: dict[str, str] = {}
-    if isinstance(data, Mapping):
-        data, overridden = apply_env_overrides(data, environ)
     allowed = allowed_unenforced(environ) if allow_unenforced is None else set(allow_unenforced)
-    return _load(data, source, overridden, allowed, for_serving)
+
+    def load() -> LoadedConfig:
+        text, fmt = _read(Path(source), environ, source)
+        data = parse_text(text, fmt, source)
+        overridden: dict[str, str] = {}
+        if isinstance(data, Mapping):
+            data, overridden = apply_env_overrides(data, environ)
+        return _load(plain_data(data, source), source, overridden, allowed, for_serving)
+
+    return _guarded(source, load)
 
 
 def load_config_data(
@@ -120,7 +130,22 @@ def load_config_data(
         ConfigError: as `load_config` (no environment overrides are applied).
     """
     allowed = allowed_unenforced(os.environ) if allow_unenforced is None else set(allow_unenforced)
-    return _load(data, source, {}, allowed, for_serving)
+    return _guarded(
+        source, lambda: _load(plain_data(data, source), source, {}, allowed, for_serving)
+    )
+
+
+def _guarded(source: str, load: Callable[[], LoadedConfig]) -> LoadedConfig:
+    """Let only ConfigError out (Rule 3): any other exception is a bug of ours, reported as one
+    diagnostic that says so (the exception stays chained for a debugger)."""
+    try:
+        return load()
+    except ConfigError:
+        raise
+    except Exception as exc:
+        message = f"internal error while loading: {type(exc).__name__}: {exc}"
+        hint = "this is a bug in trio-gateway: please report it with the configuration"
+        raise ConfigError([Diagnostic("error", source, message, hint)], source) from exc
 
 
 def allowed_unenforced(env: Mapping[str, str]) -> set[str]:
@@ -181,8 +206,9 @@ _VERBATIM_KEYS = _verbatim_keys()
 
 def _json_or_string(value: str) -> Any:
     try:
-        return json.loads(value)
-    except ValueError:
+        # The file's JSON rules (no NaN, no 1e400), else the text is a string, as KrakenD has it.
+        return parse_text(value, "json", "<environment>")
+    except ConfigError:
         return value
 
 
@@ -217,7 +243,8 @@ def _load(
     allowed: Collection[str],
     for_serving: bool,
 ) -> LoadedConfig:
-    diagnostics: list[Diagnostic] = []
+    data, weak = weak_typing(data)
+    diagnostics: list[Diagnostic] = list(weak)
     config: ServiceConfig | None = None
     try:
         config = CONVERTER.structure(data, ServiceConfig)

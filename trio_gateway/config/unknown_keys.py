@@ -6,9 +6,11 @@ with the nearest known key, names the v3 key for KrakenD v2 names (`whitelist` -
 gives the status of every `extra_config` namespace (implemented, not implemented yet, Enterprise
 only, unknown, or valid only at another level).
 
-One thing is an error: a key that differs from a known key only by case (`Endpoint`). KrakenD's
-mapstructure decoder matches struct keys case-insensitively, so KrakenD *uses* such a key while we
-would ignore it, and the same file would behave differently here.
+KrakenD's mapstructure decoder matches struct keys case-insensitively: at the service, endpoint and
+backend levels `weak_typing.py` has already renamed such a key (`Endpoint` -> `endpoint`, with a
+warning), so it is not unknown here. Inside `tls`, `client_tls` and `plugin`, which we keep as
+objects, a key that differs from a known key only by case is an error: KrakenD would use it and we
+would not.
 """
 
 from __future__ import annotations

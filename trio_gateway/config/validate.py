@@ -104,12 +104,29 @@ def _check_service(config: ServiceConfig, report: Report) -> None:
             "https backends are not verified (allow_insecure_connections): for tests only",
         )
     negative_durations(config, (), report)
+    _check_trusted_proxies(config, report)
     if config.async_agent:
         report.warning(
             ("async_agent",), "async agents are not implemented yet by trio-gateway (ignored)"
         )
     if config.plugin is not None:
         report.warning(("plugin",), "Go plugins are not supported by trio-gateway (ignored)")
+
+
+def _check_trusted_proxies(config: ServiceConfig, report: Report) -> None:
+    """gin's SetTrustedProxies parses each entry as an IP or a CIDR; lura ignores its error, so a
+    typo silently changes whose X-Forwarded-For is believed: refused here (found by the config
+    property test: the client-IP resolver could not be built from such a file)."""
+    router = config.extra_config.router
+    for index, entry in enumerate(router.trusted_proxies or () if router else ()):
+        try:
+            ipaddress.ip_network(entry.strip(), strict=False)
+        except ValueError:
+            report.error(
+                ("extra_config", "router", "trusted_proxies", index),
+                f"trusted proxy {entry!r} is not an IP address or a CIDR",
+                'write an address such as "10.0.0.1" or a network such as "10.0.0.0/8"',
+            )
 
 
 def _check_namespaces(where: Where, report: Report) -> None:

@@ -34,6 +34,8 @@ def unreadable(path: str) -> str | None:
             return None
     except OSError as exc:
         return exc.strerror or str(exc)
+    except ValueError:  # a NUL byte: Go's open fails with EINVAL, and says so
+        return "invalid argument (the path contains a NUL character)"
 
 
 def check_files(service: ServiceConfig, report: Report) -> None:
