@@ -199,7 +199,7 @@ def _backend(
         is_collection=backend.is_collection,
         formatter=formatter,
         input_headers=(
-            frozenset(h.lower().encode("latin-1") for h in backend.input_headers)
+            frozenset(h.lower().encode("utf-8") for h in backend.input_headers)
             if backend.input_headers
             else None
         ),

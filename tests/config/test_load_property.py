@@ -29,6 +29,7 @@ from trio_gateway.config import ConfigError, load_config, load_config_data
 from trio_gateway.config.check import run_check
 from trio_gateway.config.parse import format_for, parse_text
 from trio_gateway.config.plain import plain_data
+from trio_gateway.plan import compile_plan
 
 ROOT = Path(__file__).resolve().parents[2]
 SEED_FILES = [
@@ -225,9 +226,15 @@ def _no_internal_error(error: ConfigError) -> None:
 
 def _load_all(config: Any, directory: Path) -> None:
     try:
-        load_config_data(config, allow_unenforced=())
+        loaded = load_config_data(config, allow_unenforced=())
     except ConfigError as error:
         _no_internal_error(error)
+    else:
+        # What `run` does next: a file `check` accepts must compile (or fail as a ConfigError).
+        try:
+            compile_plan(loaded.config)
+        except ConfigError as error:
+            _no_internal_error(error)
     text = json.dumps(config)  # lone surrogates travel as \\ud800 escapes, as in a real file
     for name in ("krakend.json", "krakend.yaml"):
         path = directory / name
@@ -279,3 +286,21 @@ def test_the_seeds_are_valid() -> None:
         if path.name == "four_problems.json":
             continue
         load_config(path, env={})
+
+
+@pytest.mark.parametrize("name", ["\u20ac", "\ufffd", "x-\u00e9"])
+def test_an_input_header_name_beyond_latin_1_compiles_and_never_matches(name: str) -> None:
+    """KrakenD accepts such a name (it matches no request header); `run` used to crash on it."""
+    config = {
+        "version": 3,
+        "host": ["http://a:8000"],
+        "endpoints": [
+            {
+                "endpoint": "/x",
+                "input_headers": [name],
+                "backend": [{"url_pattern": "/", "input_headers": [name]}],
+            }
+        ],
+    }
+    plan = compile_plan(load_config_data(config).config)
+    assert plan.endpoints[0].path == "/x"

@@ -164,7 +164,9 @@ class HeaderForwarder:
     __slots__ = ("_all", "_names", "_via")
 
     def __init__(self, input_headers: Sequence[str], user_agent: bytes) -> None:
-        names = [h.lower().encode("latin-1") for h in input_headers] or [b"content-type"]
+        # A name beyond latin-1 cannot be a request header's (h11 admits only tokens): KrakenD
+        # accepts it and it never matches; encoded as UTF-8 it never matches here either.
+        names = [h.lower().encode("utf-8") for h in input_headers] or [b"content-type"]
         self._all = ALL.encode() in names
         self._names = frozenset(names)
         self._via = user_agent
