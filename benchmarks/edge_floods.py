@@ -101,40 +101,48 @@ async def _measure(port: int, requests: int) -> dict[str, Any]:
     }
 
 
-async def _hold(port: int, data: bytes, stop: trio.Event, counts: dict[str, int]) -> None:
-    """A slow client: `data`, then silence until `stop`; reconnects when the gateway closes it."""
+async def _connect(port: int, stop: trio.Event) -> trio.SocketStream | None:
+    """A connection, retried while refused; None once `stop` is set."""
     while not stop.is_set():
         try:
-            stream = await trio.open_tcp_stream("127.0.0.1", port)
+            return await trio.open_tcp_stream("127.0.0.1", port)
         except OSError:
             await trio.sleep(0.1)
-            continue
+    return None
+
+
+_GONE = (trio.BrokenResourceError, trio.ClosedResourceError)
+
+
+async def _silent_until(stop: trio.Event, stream: trio.SocketStream) -> None:
+    """Read and drop whatever the gateway says until it closes or `stop`."""
+    with trio.move_on_after(120):
+        async with trio.open_nursery() as nursery:
+
+            async def end_at_stop() -> None:
+                await stop.wait()
+                nursery.cancel_scope.cancel()
+
+            nursery.start_soon(end_at_stop)
+            while await stream.receive_some(65536):
+                pass
+            nursery.cancel_scope.cancel()
+
+
+async def _hold(port: int, data: bytes, stop: trio.Event, counts: dict[str, int]) -> None:
+    """A slow client: `data`, then silence until `stop`; reconnects when the gateway closes it."""
+    while (stream := await _connect(port, stop)) is not None:
         async with stream:
-            with contextlib.suppress(trio.BrokenResourceError, trio.ClosedResourceError):
+            with contextlib.suppress(*_GONE):
                 await stream.send_all(data)
-                with trio.move_on_after(120):
-                    async with trio.open_nursery() as nursery:
-
-                        async def end_at_stop() -> None:
-                            await stop.wait()
-                            nursery.cancel_scope.cancel()
-
-                        nursery.start_soon(end_at_stop)
-                        while await stream.receive_some(65536):
-                            pass
-                        nursery.cancel_scope.cancel()
+                await _silent_until(stop, stream)
         counts["closed by the gateway"] += not stop.is_set()
 
 
 async def _flood_headers(port: int, stop: trio.Event, counts: dict[str, int]) -> None:
-    while not stop.is_set():
-        try:
-            stream = await trio.open_tcp_stream("127.0.0.1", port)
-        except OSError:
-            await trio.sleep(0.1)
-            continue
+    while (stream := await _connect(port, stop)) is not None:
         async with stream:
-            with contextlib.suppress(trio.BrokenResourceError, trio.ClosedResourceError):
+            with contextlib.suppress(*_GONE):
                 await stream.send_all(HEADER_FLOOD)
                 answer = await stream.receive_some(64)
                 key = "header floods answered " + (answer[9:12].decode() or "nothing")

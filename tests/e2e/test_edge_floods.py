@@ -4,9 +4,7 @@ normal client served (small numbers here; `benchmarks/edge_floods.py` measures f
 from __future__ import annotations
 
 import contextlib
-import os
 import resource
-import signal
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -15,8 +13,9 @@ import orjson
 import pytest
 import trio
 
+from tests.e2e.processes import free_port, serving
 from tests.e2e.raw_http import exchange, statuses
-from tests.e2e.test_edge_http1 import ROOT, _config, _free_port, _wait_until_serving
+from tests.e2e.test_edge_http1 import _config
 
 SLOW_UPLOAD = b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n0123456789"
 SLOW_HEAD = b"GET /x HTTP/1.1\r\nHost: x\r\nX-Slow: "
@@ -73,16 +72,10 @@ async def test_floods_leave_a_normal_client_served(
 ) -> None:
     path = tmp_path / "krakend.json"
     path.write_bytes(orjson.dumps(_config(backend_url)))
-    port = _free_port()
+    port = free_port()
     command = [sys.executable, "-m", "trio_gateway", "run", "-c", str(path), "-p", str(port)]
-    proc = await trio.lowlevel.open_process(
-        command,
-        env=dict(os.environ),
-        cwd=ROOT,
-        preexec_fn=None if open_files is None else _open_files(open_files),
-    )
-    try:
-        await _wait_until_serving(port, proc)
+    lower = None if open_files is None else _open_files(open_files)
+    async with serving(command, port, preexec_fn=lower):
         stop = trio.Event()
         ready = trio.Semaphore(0)
         refused: list[int] = []
@@ -104,10 +97,3 @@ async def test_floods_leave_a_normal_client_served(
             stop.set()
         assert served == [200] * 10
         assert refused and set(refused) == {431}
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        with trio.move_on_after(15):
-            await proc.wait()
-        if proc.returncode is None:
-            proc.kill()
-            await proc.wait()

@@ -7,8 +7,6 @@ same rules against `trio-gateway run` subprocesses with the tuning on and off.
 from __future__ import annotations
 
 import os
-import signal
-import socket
 import sys
 from pathlib import Path
 from typing import Any
@@ -24,9 +22,8 @@ from hypothesis import strategies as st
 
 from tests.e2e.backend_app import STATS
 from tests.e2e.conftest import StartGateway
+from tests.e2e.processes import free_port, serving
 from tests.e2e.raw_http import exchange, statuses
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def _config(backend_url: str, **service: Any) -> dict[str, Any]:
@@ -415,25 +412,6 @@ async def test_100_continue_only_once_the_guards_let_the_request_in(
 # -- stock and tuned -----------------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-async def _wait_until_serving(port: int, proc: trio.Process) -> None:
-    with trio.fail_after(30):
-        while True:
-            assert proc.returncode is None, "the gateway exited"
-            try:
-                stream = await trio.open_tcp_stream("127.0.0.1", port)
-            except OSError:
-                await trio.sleep(0.1)
-                continue
-            await stream.aclose()
-            return
-
-
 @pytest.mark.parametrize("tuning", ["1", "0"], ids=["tuned", "stock"])
 async def test_stock_and_tuned_paths_hold_the_same_rules(
     backend_url: str, tmp_path: Path, tuning: str
@@ -441,12 +419,10 @@ async def test_stock_and_tuned_paths_hold_the_same_rules(
     config = _config(backend_url, read_timeout="500ms", write_timeout="2s")
     path = tmp_path / "krakend.json"
     path.write_bytes(orjson.dumps(config))
-    port = _free_port()
+    port = free_port()
     env = dict(os.environ, TRIO_GATEWAY_HYPERCORN_TUNING=tuning)
     command = [sys.executable, "-m", "trio_gateway", "run", "-c", str(path), "-p", str(port)]
-    proc = await trio.lowlevel.open_process(command, env=env, cwd=ROOT)
-    try:
-        await _wait_until_serving(port, proc)
+    async with serving(command, port, env=env) as proc:
         cases = [
             (
                 b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n"
@@ -468,13 +444,6 @@ async def test_stock_and_tuned_paths_hold_the_same_rules(
             assert statuses(raw) == expected, (tuning, request[:40], raw[:200])
             assert closed
         assert STATS["/param_forwarding/smuggled"] == 0
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        with trio.move_on_after(15):
-            await proc.wait()
-        if proc.returncode is None:
-            proc.kill()
-            await proc.wait()
     assert proc.returncode == 0
 
 
@@ -483,14 +452,10 @@ async def test_the_hypercorn_entry_point_takes_the_limits_from_the_config(
 ) -> None:
     path = tmp_path / "krakend.json"
     path.write_bytes(orjson.dumps(_config(backend_url, read_timeout="300ms")))
-    port = _free_port()
+    port = free_port()
     env = dict(os.environ, TRIO_GATEWAY_CONFIG=str(path))
     command = [sys.executable, "-m", "hypercorn", "trio_gateway:app", "--worker-class", "trio"]
-    proc = await trio.lowlevel.open_process(
-        [*command, "--bind", f"127.0.0.1:{port}"], env=env, cwd=ROOT
-    )
-    try:
-        await _wait_until_serving(port, proc)
+    async with serving([*command, "--bind", f"127.0.0.1:{port}"], port, env=env):
         raw, closed = await exchange(
             port, b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n01234", wait=10
         )
@@ -498,13 +463,6 @@ async def test_the_hypercorn_entry_point_takes_the_limits_from_the_config(
         assert closed
         raw, _ = await exchange(port, PREFACE)
         assert statuses(raw) == [505]
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        with trio.move_on_after(15):
-            await proc.wait()
-        if proc.returncode is None:
-            proc.kill()
-            await proc.wait()
 
 
 UPGRADE = b"Connection: Upgrade\r\nUpgrade: websocket\r\n"
