@@ -167,3 +167,34 @@ def test_a_bad_header_count_setting_is_named() -> None:
         assert EdgeLimits.from_plan(plan).max_header_count == 7
     finally:
         del os.environ["TRIO_GATEWAY_MAX_HEADER_COUNT"]
+
+
+class _TaskGroup:
+    def __init__(self, closed: bool) -> None:
+        self.closed = closed
+        self.spawned: list[object] = []
+
+    def spawn(self, func: object, *args: object) -> None:
+        if self.closed:
+            raise RuntimeError("Nursery is closed to new arrivals")
+        self.spawned.append(func)
+
+
+class _Protocol:
+    def __init__(self, closed: bool) -> None:
+        self.task_group = _TaskGroup(closed)
+        self.config = object()
+
+
+def test_the_longest_waiting_live_connection_is_shed(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(http1, "_WAITING", {})
+    monkeypatch.setattr(http1, "_budget", 2)
+    stale = http1._Connection(_Protocol(closed=True), EdgeLimits())  # its server was cancelled
+    live = [http1._Connection(_Protocol(closed=False), EdgeLimits()) for _ in range(3)]
+    for state in (stale, *live):
+        http1._wait_on_client(state)
+    # Over the budget twice: the stale one is dropped without a word, then the oldest live one.
+    assert list(http1._WAITING) == live[1:]
+    assert stale.protocol.task_group.spawned == []
+    assert live[0].protocol.task_group.spawned == [http1._shed]
+    assert all(not s.protocol.task_group.spawned for s in live[1:])

@@ -305,9 +305,17 @@ class _Connection:
         self._arm()
         _wait_on_client(self)
 
-    def shed(self) -> None:
-        """Too many connections wait on their clients: this one, the longest waiting, goes."""
-        self.protocol.task_group.spawn(_shed, self.protocol)
+    def shed(self) -> bool:
+        """Too many connections wait on their clients: this one, the longest waiting, goes.
+        False when its connection is already gone (its task group closed)."""
+        if self.closed:
+            return False
+        try:
+            self.protocol.task_group.spawn(_shed, self.protocol)
+        except RuntimeError:  # "Nursery is closed to new arrivals"
+            self.closed = True
+            return False
+        return True
 
     def close(self) -> None:
         self.closed = True
@@ -346,14 +354,15 @@ def _waiting_budget() -> int:
     """Half the process's open-file limit (raised to the hard limit by `serving/fdlimit.py`)."""
     global _budget
     if _budget is None:
+        soft = 1024
         try:
             import resource
 
             soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
-        except (ImportError, OSError, ValueError):
-            soft = 1024
-        if soft == getattr(resource, "RLIM_INFINITY", -1) or soft <= 0:
-            soft = 1 << 20
+            if soft == resource.RLIM_INFINITY:
+                soft = 1 << 20
+        except (ImportError, OSError, ValueError):  # not POSIX
+            pass
         _budget = max(32, soft // 2)
     return _budget
 
@@ -363,9 +372,11 @@ def _wait_on_client(state: _Connection) -> None:
     if state in _WAITING:
         return
     _WAITING[state] = None
-    if len(_WAITING) > _waiting_budget():
+    while len(_WAITING) > _waiting_budget():
         oldest = next(iter(_WAITING))
         del _WAITING[oldest]
+        if not oldest.shed():
+            continue  # its connection ended without a word (a cancelled server): not counted
         _shed_count += 1
         if _shed_count == 1 or _shed_count % 1000 == 0:
             LOGGER.warning(
@@ -374,7 +385,6 @@ def _wait_on_client(state: _Connection) -> None:
                 len(_WAITING) + 1,
                 _shed_count,
             )
-        oldest.shed()
 
 
 async def _shed(protocol: Any) -> None:
