@@ -92,12 +92,13 @@ async def _start(tmp_path: Path, backend_url: str) -> tuple[trio.Process, int, l
         )
     await _wait_for(f"http://127.0.0.1:{port}/__health", proc)
     workers = []
-    for _ in range(100):  # both workers up (the health check reached one of them)
+    for _ in range(200):  # both workers serving (the health check reached one of them)
         workers = _worker_pids(proc.pid)
-        if len(workers) == 2:
+        if len(workers) == 2 and log.read_text().count("listening on http://") == 2:
             break
         await trio.sleep(0.1)
     assert len(workers) == 2
+    assert log.read_text().count("listening on http://") == 2
     return proc, port, workers, log
 
 
@@ -127,7 +128,7 @@ async def test_workers_finish_and_exit_when_the_supervisor_is_killed(
         assert _port_is_free(port)
         text = log.read_text()
         # each worker, by the pipe's EOF or PR_SET_PDEATHSIG's SIGTERM, whichever came first
-        assert text.count(f"the supervisor (pid {proc.pid}) is gone: shutting down") == 2
+        assert text.count(f"the supervisor (pid {proc.pid}) is gone: shutting down") == 2, text
         assert "Traceback" not in text
     finally:
         for pid in _running(workers):
