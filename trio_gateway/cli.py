@@ -1,4 +1,4 @@
-"""The `trio-gateway` command: run, check, demo, version."""
+"""The `trio-gateway` command: run, check, audit, demo, version."""
 
 from __future__ import annotations
 
@@ -56,12 +56,51 @@ def _parser() -> argparse.ArgumentParser:
         help="list every extra_config namespace and what trio-gateway does with it",
     )
 
+    _add_audit(commands)
+
     demo = commands.add_parser("demo", help="serve the demo config with its demo backends")
     demo.add_argument("-p", "--port", type=int, default=8080, help="gateway port (default 8080)")
     demo.add_argument("--log-level", default="INFO")
 
     commands.add_parser("version", help="print the version")
     return parser
+
+
+def _add_audit(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """`audit`, with `krakend audit`'s flags (krakend-cobra root.go)."""
+    audit = commands.add_parser(
+        "audit",
+        help="audit a configuration against KrakenD's security recommendations",
+        description="Report KrakenD's audit recommendations that apply (exit 1 if any).",
+    )
+    audit.add_argument("-c", "--config", help="path to krakend.json (or .yaml/.toml)")
+    audit.add_argument(
+        "-i", "--ignore", default="", help="rules to ignore (comma-separated ids, e.g. 1.1.1,2.2.2)"
+    )
+    audit.add_argument("-I", "--ignore-file", help="file listing rules to ignore, one a line")
+    audit.add_argument(
+        "-s",
+        "--severity",
+        default="CRITICAL,HIGH,MEDIUM,LOW",
+        help="severities to include (comma-separated; default CRITICAL,HIGH,MEDIUM,LOW)",
+    )
+    audit.add_argument(
+        "-f", "--format", help="text (default) or json; KrakenD's Go templates are not supported"
+    )
+
+
+def _cmd_audit(args: argparse.Namespace) -> int:
+    from trio_gateway.config.audit.command import run_audit
+
+    return run_audit(
+        args.config,
+        ignore=args.ignore,
+        ignore_file=args.ignore_file,
+        severities=args.severity,
+        fmt=args.format,
+        err=sys.stderr,
+        env=os.environ,
+    )
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
@@ -157,6 +196,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _cmd_run(args)
     if args.command in ("check", "validate"):
         return _cmd_check(args)
+    if args.command == "audit":
+        return _cmd_audit(args)
     return _cmd_demo(args)
 
 
