@@ -10,10 +10,12 @@ from typing import Any
 
 import attrs
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from trio_gateway.cli import main
-from trio_gateway.config import EndpointConfig, ServiceConfig, load_config_data
-from trio_gateway.config.audit import RULES, audit
+from trio_gateway.config import ConfigError, EndpointConfig, ServiceConfig, load_config_data
+from trio_gateway.config.audit import RULES, SEVERITIES, audit
 from trio_gateway.config.audit.command import render, run_audit
 from trio_gateway.config.audit.rules import endpoint_timeout_ms
 
@@ -371,3 +373,65 @@ def test_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert captured.err == "5.1.3\t[LOW]   \tDisable the /__echo/ endpoint for added security.\n"
     assert main(["audit", "--config", str(path), "--severity", "CRITICAL", "--format", "json"]) == 0
     assert capsys.readouterr().err == '{"recommendations":[],"stats":{}}\n'
+
+
+def test_colours_on_a_terminal() -> None:
+    """krakend-cobra's `colored` template function, used when stderr is a terminal."""
+    findings = [RULE[i].recommendation for i in ("3.3.1", "3.3.2", "3.3.3", "3.3.4")]
+    lines = render(findings, "text", colour=True).splitlines()
+    assert [line.split("\t")[1] for line in lines] == [
+        "[\033[32;1mLOW\033[0m]   ",
+        "[\033[33;1mMEDIUM\033[0m]   ",
+        "[\033[31;1mHIGH\033[0m]   ",
+        "[\033[41;1mCRITICAL\033[0m]   ",
+    ]
+
+
+_JSON = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(-5, 5)
+    | st.floats(-5, 5)
+    | st.text(max_size=3)
+    | st.sampled_from(["*", "basic-auth", "redis-ratelimit", "http-proxy", "content-replacer"]),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=3), inner, max_size=3)
+    ),  # noqa: E501
+    max_leaves=8,
+)
+_READ = [
+    "plugin/http-server", "plugin/http-client", "plugin/req-resp-modifier", "router", "proxy",
+    "grpc", "qos/http-cache", "backend/http/client", "telemetry/opentelemetry",
+]  # fmt: skip
+_FIELDS = st.fixed_dictionaries(
+    {},
+    optional={
+        "name": _JSON,
+        "exporters": st.dictionaries(st.sampled_from(["otlp", "prometheus"]), _JSON, max_size=2),
+        "server": _JSON,
+        "client_tls": _JSON,
+        "use_h2c": _JSON,
+        "hide_version_header": _JSON,
+        "sequential": _JSON,
+        "max_items": _JSON,
+    },
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.dictionaries(st.sampled_from(_READ), _FIELDS | _JSON, max_size=4),
+    st.sampled_from(["service", "endpoint", "backend"]),
+)  # noqa: E501
+def test_any_namespace_value_audits_without_crashing(extra: dict[str, Any], level: str) -> None:
+    where = {
+        "service": lambda: service(extra_config=extra),
+        "endpoint": lambda: service(endpoint={"extra_config": extra}),
+        "backend": lambda: service(backend={"extra_config": extra}),
+    }  # noqa: E501
+    try:
+        config = loaded(where[level]())
+    except ConfigError:
+        return  # refused with a clear error: nothing to audit
+    findings = audit(config)
+    assert all(f.severity in SEVERITIES for f in findings)
