@@ -196,16 +196,18 @@ def _yaml(text: str, positions: Positions) -> None:
         if id(node) in seen:
             continue  # an alias: walked where it was anchored
         seen.add(id(node))
+        children: list[tuple[yaml.Node, tuple[PathSegment, ...]]] = []
         if isinstance(node, yaml.MappingNode):
             for key, value in node.value:
                 if not isinstance(key, yaml.ScalarNode) or key.tag == "tag:yaml.org,2002:merge":
                     continue
                 _note_mark(positions, (*path, str(key.value)), key.start_mark)
-                stack.append((value, (*path, str(key.value))))
+                children.append((value, (*path, str(key.value))))
         elif isinstance(node, yaml.SequenceNode):
             for index, item in enumerate(node.value):
                 _note_mark(positions, (*path, index), item.start_mark)
-                stack.append((item, (*path, index)))
+                children.append((item, (*path, index)))
+        stack.extend(reversed(children))  # walked in document order: an anchor before its aliases
 
 
 def _note_mark(positions: Positions, path: tuple[PathSegment, ...], mark: yaml.Mark) -> None:
