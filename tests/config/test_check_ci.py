@@ -299,3 +299,14 @@ def test_lint_schema_that_cannot_be_read_is_an_error(tmp_path: Path) -> None:
     assert err.splitlines()[0] == (
         f"error: {missing}: cannot read the schema file: No such file or directory"
     )
+
+
+def test_a_flexible_configuration_is_not_located(tmp_path: Path) -> None:
+    # the rendered text is not the file the user wrote: no line numbers that would mislead
+    path = tmp_path / "krakend.json"
+    path.write_text('{\n  "version": 3,\n  "nme": "{{ 1 }}"\n}', encoding="utf-8")
+    code, _, err = check(path, env={"FC_ENABLE": "1"})
+    assert code == 0
+    assert err.startswith("warning: $.nme: unknown key")
+    code, _, err = check(path)
+    assert err.startswith(f"{path}:3:3: warning: $.nme: unknown key")

@@ -93,8 +93,9 @@ def run_check(
         config, diagnostics = loaded.config, list(loaded.warnings)
     except ConfigError as exc:
         diagnostics = list(exc.diagnostics)
-    source = _read_source(path, environ)
-    if source is not None and (lint or lint_schema is not None):
+    linting = lint or lint_schema is not None
+    source = _read_source(path, environ, render=linting)
+    if source is not None and linting:
         diagnostics += _lint(source[0], source[1], path, lint_schema)
     if source is not None and not source[2]:  # positions only in the file as written
         diagnostics = _located(diagnostics, source[0], source[1], path, environ)
@@ -167,11 +168,16 @@ def _print(line: object, stream: TextIO) -> None:
 # -- positions -------------------------------------------------------------------------------
 
 
-def _read_source(path: str, env: Mapping[str, str]) -> tuple[str, Format, bool] | None:
+def _read_source(
+    path: str, env: Mapping[str, str], *, render: bool
+) -> tuple[str, Format, bool] | None:
     """The text `load_config` parsed, its format and whether it was rendered from a flexible
-    configuration template; None when it cannot be read (`load_config` said why)."""
+    configuration template (only if `render`: positions are not taken from a rendering); None
+    when it cannot be read (`load_config` said why)."""
     from trio_gateway.config.flexible import FlexibleConfigError, render_if_enabled
 
+    if env.get("FC_ENABLE") and not render:
+        return None
     try:
         rendered = render_if_enabled(Path(path), env)
         if rendered is not None:
