@@ -310,3 +310,30 @@ def test_a_flexible_configuration_is_not_located(tmp_path: Path) -> None:
     assert err.startswith("warning: $.nme: unknown key")
     code, _, err = check(path)
     assert err.startswith(f"{path}:3:3: warning: $.nme: unknown key")
+
+
+def test_lint_schema_with_jsonschema_reports_every_finding_at_its_path(tmp_path: Path) -> None:
+    pytest.importorskip("jsonschema")
+    schema = tmp_path / "schema.json"
+    schema.write_text(
+        json.dumps(
+            {
+                "$schema": "https://json-schema.org/draft/2020-12/schema",
+                "required": ["name"],
+                "properties": {
+                    "port": {"type": "integer"},
+                    "endpoints": {"items": {"required": ["method"]}},
+                },
+            }
+        ),
+        encoding="utf-8",
+    )
+    code, out, _ = check(FOUR, lint_schema=str(schema), output="json")
+    found = [(e["path"], e["line"]) for e in json.loads(out)["errors"] if e["code"] == "lint"]
+    assert code == 1
+    assert found == [
+        ("$", 1),
+        ("$.endpoints[0]", 6),
+        ("$.endpoints[1]", 10),
+        ("$.port", 3),
+    ]
