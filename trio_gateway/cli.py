@@ -44,10 +44,44 @@ def _parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--log-level", default="INFO", help="DEBUG, INFO, WARNING, ERROR")
 
-    check = commands.add_parser("check", aliases=["validate"], help="validate a configuration")
+    check = commands.add_parser(
+        "check",
+        aliases=["validate"],
+        help="validate a configuration",
+        description="Validate a configuration (flags as in `krakend check`: -tlc FILE works). "
+        "Exit code: 0 valid, 1 errors (or warnings with --strict), 2 usage.",
+    )
     check.add_argument("-c", "--config", help="path to krakend.json (or .yaml/.toml)")
     check.add_argument(
-        "-d", "--debug", action="store_true", help="print the parsed config with defaults"
+        "-d",
+        "--debug",
+        action="count",
+        default=0,
+        help="print the effective configuration (defaults filled in) as JSON, alone on stdout",
+    )
+    check.add_argument(
+        "-t",
+        "--test-gin-routes",
+        action="store_true",
+        help="print the routes the gateway would register (method and path)",
+    )
+    check.add_argument(
+        "-l", "--lint", action="store_true", help="also validate the file against the JSON Schema"
+    )
+    check.add_argument(
+        "-n",
+        "--lint-no-network",
+        action="store_true",
+        help="as --lint (the schema is bundled: no network either way)",
+    )
+    check.add_argument(
+        "-s", "--lint-schema", metavar="FILE", help="also validate the file against this schema"
+    )
+    check.add_argument(
+        "--format",
+        choices=("text", "json", "github"),
+        default="text",
+        help="text (default), json (one object on stdout) or github (workflow annotations)",
     )
     check.add_argument("--strict", action="store_true", help="treat warnings as errors")
     check.add_argument(
@@ -135,10 +169,14 @@ def _cmd_check(args: argparse.Namespace) -> int:
     return run_check(
         args.config,
         strict=args.strict,
-        dump=args.debug,
+        dump=args.debug > 0,
         out=sys.stdout,
         err=sys.stderr,
         env=os.environ,
+        output=args.format,
+        routes=args.test_gin_routes,
+        lint=args.lint or args.lint_no_network,
+        lint_schema=args.lint_schema,
     )
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import subprocess
 import sys
 import tracemalloc
@@ -263,7 +264,8 @@ def test_the_cli_check_prints_one_line_per_diagnostic_and_exits_1(
     assert "Traceback" not in result.stderr
     lines = result.stderr.splitlines()
     assert lines[-1] == "1 error(s), 0 warning(s)"
-    assert len(lines) == 2 and lines[0].startswith("error: ")
+    # located (`FILE:LINE:COL: error: ...`) when the parser tells where
+    assert len(lines) == 2 and re.match(rf"({re.escape(str(path))}:\d+:\d+: )?error: ", lines[0])
     assert result.stdout == ""
 
 

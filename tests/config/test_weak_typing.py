@@ -298,11 +298,14 @@ def test_a_weakly_typed_file_is_served_and_check_shows_each_conversion(tmp_path:
     out, err = io.StringIO(), io.StringIO()
     assert run_check(str(path), strict=False, dump=False, out=out, err=err, env={}) == 0
     assert err.getvalue().splitlines() == [
-        'warning: $.version: string "3" read as 3 (KrakenD\'s weak typing) (hint: write 3)',
-        'warning: $.port: string "8080" read as 8080 (KrakenD\'s weak typing) (hint: write 8080)',
-        'warning: $.host: string "http://a:8000" read as a one-element array (KrakenD\'s weak'
-        " typing) (hint: write it inside [ ])",
-        "warning: $.endpoints[0].concurrent_calls: boolean true read as 1 (KrakenD's weak typing)"
+        f'{path}:1:2: warning: $.version: string "3" read as 3 (KrakenD\'s weak typing)'
+        " (hint: write 3)",
+        f'{path}:1:18: warning: $.port: string "8080" read as 8080 (KrakenD\'s weak typing)'
+        " (hint: write 8080)",
+        f'{path}:1:34: warning: $.host: string "http://a:8000" read as a one-element array'
+        " (KrakenD's weak typing) (hint: write it inside [ ])",
+        f"{path}:1:92: warning: $.endpoints[0].concurrent_calls: boolean true read as 1"
+        " (KrakenD's weak typing)"
         " (hint: write 1)",
     ]
     assert out.getvalue().startswith("OK: ")

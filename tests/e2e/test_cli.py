@@ -63,10 +63,11 @@ def test_check_ok_and_errors(tmp_path: Path) -> None:
     assert result.returncode == 1
     lines = result.stderr.strip().splitlines()
     assert lines[0].startswith(
-        "error: $.endpoints[0].backend[0].url_pattern: undefined placeholder {usr_id}"
+        f"{bad}:1:92: error: $.endpoints[0].backend[0].url_pattern: "
+        "undefined placeholder {usr_id}"
     )
     assert "did you mean {user_id}?" in lines[0]
-    assert lines[1].startswith("warning: $.endpoints[1].backend[0].url_patern")
+    assert lines[1].startswith(f"{bad}:1:175: warning: $.endpoints[1].backend[0].url_patern")
     assert lines[-1] == "1 error(s), 1 warning(s)"
 
 

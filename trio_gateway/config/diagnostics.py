@@ -49,6 +49,8 @@ class Diagnostic:
         code: a machine-readable kind for the few diagnostics that callers act on:
             `unenforced:<name>` for something the config asks for that trio-gateway cannot
             enforce (refused unless the operator opts out; see `config/load.py`).
+        line, column: where `path` is written in the source file (1-based), when `check` knows
+            (`config/positions.py`); not part of equality, not shown by `str()`.
     """
 
     severity: Severity
@@ -56,6 +58,8 @@ class Diagnostic:
     message: str
     hint: str | None = None
     code: str | None = attrs.field(default=None, eq=False)
+    line: int | None = attrs.field(default=None, eq=False, kw_only=True)
+    column: int | None = attrs.field(default=None, eq=False, kw_only=True)
 
     def __str__(self) -> str:
         text = f"{self.severity}: {self.path}: {self.message}"

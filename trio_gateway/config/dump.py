@@ -3,7 +3,8 @@
 `model.py` keeps what the user wrote; this shows what KrakenD would run (lura `initGlobalParams`,
 `initEndpointDefaults`, `initBackendDefaults`, reference §1.5): port 0 -> 8080, timeout -> 2s,
 service -> endpoint -> backend inheritance of timeout, cache_ttl, output_encoding, host, method and
-concurrent_calls, `no-op` output forcing `no-op` decoding, sanitized hosts, cleaned paths.
+concurrent_calls (a backend's timeout and concurrent_calls are the endpoint's, so they are shown
+there only), `no-op` output forcing `no-op` decoding, sanitized hosts, cleaned paths.
 Durations are shown as Go duration strings. It is a pure function of a valid `ServiceConfig`.
 """
 
@@ -62,7 +63,7 @@ def _endpoint(config: ServiceConfig, endpoint: EndpointConfig, default_timeout: 
     result["cache_ttl"] = format_duration(endpoint.cache_ttl or config.cache_ttl or 0.0)
     result["output_encoding"] = output
     result["concurrent_calls"] = endpoint.concurrent_calls or 1
-    result["backend"] = [_backend(config, endpoint, b, timeout, output) for b in endpoint.backend]
+    result["backend"] = [_backend(config, endpoint, b, output) for b in endpoint.backend]
     return result
 
 
@@ -70,7 +71,6 @@ def _backend(
     config: ServiceConfig,
     endpoint: EndpointConfig,
     backend: BackendConfig,
-    timeout: float,
     output: str,
 ) -> Any:
     result = _fields(backend)
@@ -84,9 +84,9 @@ def _backend(
     result["url_pattern"] = clean_path(backend.url_pattern)
     result["method"] = (backend.method or endpoint.method).upper()
     result["encoding"] = "no-op" if output == "no-op" else backend.encoding or "json"
-    # KrakenD overwrites both with the endpoint's values, whatever the backend says.
-    result["timeout"] = format_duration(timeout)
-    result["concurrent_calls"] = endpoint.concurrent_calls or 1
+    # KrakenD overwrites both with the endpoint's values (shown there), whatever the backend says;
+    # written here they would be warnings, and the dump must pass `check --strict` again.
+    del result["timeout"], result["concurrent_calls"]
     result["sd_scheme"] = backend.sd_scheme or "http"
     return result
 
