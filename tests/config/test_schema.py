@@ -103,7 +103,13 @@ def test_every_model_key_is_in_the_schema() -> None:
         f.name for f in attrs.fields(BackendConfig)
     }
     for namespace in REGISTRY:
-        properties = definitions[namespace.config.__name__]["properties"]
+        if namespace.name == "proxy":  # one definition per level, together every key
+            properties = {
+                **definitions["endpoint_proxy"]["properties"],
+                **definitions["backend_proxy"]["properties"],
+            }
+        else:
+            properties = definitions[namespace.config.__name__]["properties"]
         assert set(properties) == {f.name for f in attrs.fields(namespace.config)}
 
 
@@ -143,7 +149,7 @@ def test_types_defaults_and_descriptions() -> None:
         "minItems": 2,
         "maxItems": 2,
     }
-    proxy = definitions["ProxyConfig"]["properties"]
+    proxy = definitions["endpoint_proxy"]["properties"]
     # a section comment (`# endpoint level`) describes no field
     assert proxy["sequential"]["description"] == "sequential"
     assert proxy["static"]["allOf"] == [{"$ref": "#/definitions/StaticConfig"}]
@@ -245,10 +251,45 @@ def test_lint_reports_at_the_path(
     assert diagnostics[0].severity == "warning"
 
 
-def test_unknown_key_gets_a_did_you_mean() -> None:
-    data = _set(_base(), (*BE, "url_patern"), "/a")
+@pytest.mark.parametrize(
+    ("where", "hint"),
+    [
+        ((*BE, "url_patern"), "did you mean `url_pattern`?"),
+        ((*BE, "whitelist"), "KrakenD v3 reads `allow`"),
+        (
+            (*EP, "extra_config", "github.com/devopsfaith/krakend-ratelimit/juju/router"),
+            "KrakenD v3 reads `qos/ratelimit/router`",
+        ),
+    ],
+)
+def test_unknown_key_hint(where: tuple[Any, ...], hint: str) -> None:
+    data = _base()
+    data["endpoints"][0]["extra_config"] = {}
+    (diagnostic,) = lint(_set(data, where, []))
+    assert diagnostic.message.startswith("unknown key")
+    assert diagnostic.hint == hint
+
+
+def test_proxy_keys_by_level() -> None:
+    data = _base()
+    data["endpoints"][0]["extra_config"] = {"proxy": {"sequential": True, "shadow": True}}
+    data["endpoints"][0]["backend"][0]["extra_config"] = {
+        "proxy": {"shadow": True, "shadow_timeout": "1s", "sequential": True}
+    }
+    assert [d.path for d in lint(data)] == [  # in file order: the backends come first
+        "$.endpoints[0].backend[0].extra_config.proxy.sequential",
+        "$.endpoints[0].extra_config.proxy.shadow",
+    ]
+
+
+def test_tls_keys_are_listed() -> None:
+    data = _base()
+    data["tls"] = {"public_key": "a.pem", "private_key": "a.key", "min_versoin": "TLS13"}
+    data["client_tls"] = {"allow_insecure_connections": True}
+    data["plugin"] = {"folder": "./plugins/", "pattern": ".so"}
     (diagnostic,) = lint(data)
-    assert diagnostic.hint == "did you mean `url_pattern`?"
+    assert diagnostic.path == "$.tls.min_versoin"
+    assert diagnostic.hint == "did you mean `min_version`?"
 
 
 def test_missing_endpoint_is_required() -> None:

@@ -45,15 +45,19 @@ from typing import Any
 import attrs
 
 from trio_gateway.config.diagnostics import Diagnostic, did_you_mean, format_path
-from trio_gateway.config.known import KNOWN
+from trio_gateway.config.known import KNOWN, V2_NAMESPACES
 from trio_gateway.config.model import (
     BackendConfig,
     EndpointConfig,
     ExtraConfig,
+    ProxyConfig,
     Seconds,
     ServiceConfig,
 )
 from trio_gateway.config.schema_validator import validate
+
+# The keys the unknown-key walker knows where the model has no class: one list of them.
+from trio_gateway.config.unknown_keys import _CLIENT_TLS, _PLUGIN, _PROXY_BY_LEVEL, _TLS, V2_KEYS
 from trio_gateway.namespace import Level
 from trio_gateway.stack import REGISTRY
 
@@ -74,6 +78,17 @@ DURATION_PATTERN = r"^[-+]?(0|(([0-9]+(\.[0-9]*)?|\.[0-9]+)(ns|us|µs|μs|ms|s|m
 
 # The JSON key of a field, where it is not the field's name.
 _KEYS: Mapping[tuple[type, str], str] = {(ServiceConfig, "schema"): "$schema"}
+_DESCRIPTIONS: Mapping[tuple[type, str], str] = {
+    (ServiceConfig, "schema"): "The JSON Schema editors check this file against (KrakenD does "
+    "not read it): trio-gateway's is `trio-gateway schema`'s output",
+}
+# Objects the model keeps as they are written, whose keys KrakenD knows (lura's config.TLS,
+# config.ClientTLS, config.Plugin): listed, so an editor completes them and flags a typo.
+_OBJECT_KEYS: Mapping[tuple[type, str], frozenset[str]] = {
+    (ServiceConfig, "tls"): _TLS,
+    (ServiceConfig, "client_tls"): _CLIENT_TLS,
+    (ServiceConfig, "plugin"): _PLUGIN,
+}
 # Beyond the field type: lura's parser accepts only version 3 (config/parser.go).
 _CONSTRAINTS: Mapping[tuple[type, str], Mapping[str, Any]] = {
     (ServiceConfig, "version"): {"const": 3},
@@ -121,7 +136,20 @@ def _field_comments(cls: type) -> dict[str, str]:
 
 
 def _docstring(cls: type) -> str:
-    return inspect.cleandoc(cls.__doc__ or cls.__name__)
+    return _plain(inspect.cleandoc(cls.__doc__ or cls.__name__))
+
+
+def _plain(text: str) -> str:
+    """A comment of the model in the file's words: Python's `None` is a key left out."""
+    return re.sub(r"\bNone\b", "unset", text)
+
+
+def _known_keys(keys: frozenset[str]) -> dict[str, Any]:
+    return {
+        "properties": {key: {"description": key} for key in sorted(keys)},
+        "patternProperties": _COMMENTS,
+        "additionalProperties": False,
+    }
 
 
 def _json_default(value: Any) -> Any:
@@ -151,18 +179,26 @@ class _Generator:
             self.definitions[name] = self.object_schema(cls, _LEVEL_OF.get(cls, level))
         return {"$ref": f"#/definitions/{name}"}
 
-    def object_schema(self, cls: type, level: Level | None) -> dict[str, Any]:
+    def object_schema(
+        self, cls: type, level: Level | None, only: frozenset[str] | None = None
+    ) -> dict[str, Any]:
+        """The schema of attrs class `cls` (only the keys in `only`, if given)."""
         hints = typing.get_type_hints(cls)
         comments = _field_comments(cls)
         properties: dict[str, Any] = {}
         required: list[str] = []
         for field in attrs.fields(cls):
             key = _KEYS.get((cls, field.name), field.name)
+            if only is not None and key not in only:
+                continue
             value = self.type_schema(hints[field.name], level)
             value.update(_CONSTRAINTS.get((cls, field.name), {}))
+            if (cls, field.name) in _OBJECT_KEYS:
+                value.update(_known_keys(_OBJECT_KEYS[cls, field.name]))
             # draft-07 ignores the siblings of `$ref`: wrap it, to keep the description
             prop: dict[str, Any] = {"allOf": [value]} if "$ref" in value else value
-            prop = {"description": comments.get(field.name, field.name), **prop}
+            description = _DESCRIPTIONS.get((cls, field.name)) or comments.get(field.name)
+            prop = {"description": _plain(description or field.name), **prop}
             if field.default is attrs.NOTHING:
                 required.append(key)
             else:
@@ -212,12 +248,22 @@ class _Generator:
             return {"type": "object", **({"additionalProperties": values} if values else {})}
         raise TypeError(f"no JSON Schema for the field type {hint!r}")
 
+    def namespace_ref(self, cls: type, level: Level) -> dict[str, Any]:
+        if cls is not ProxyConfig:
+            return self.ref(cls, level)
+        # `proxy` has different keys at the endpoint and at the backend (the unknown-key
+        # walker warns about the other level's keys): one definition per level.
+        name = f"{level.value}_proxy"
+        if name not in self.definitions:
+            self.definitions[name] = self.object_schema(cls, level, _PROXY_BY_LEVEL[level])
+        return {"$ref": f"#/definitions/{name}"}
+
     def extra_config(self, level: Level) -> dict[str, Any]:
         properties: dict[str, Any] = {}
         for namespace in REGISTRY:
             if level not in namespace.levels:
                 continue
-            entry = {"allOf": [self.ref(namespace.config, level)]}
+            entry = {"allOf": [self.namespace_ref(namespace.config, level)]}
             properties[namespace.name] = {
                 "description": f"{namespace.name}: {_docstring(namespace.config)}",
                 **entry,
@@ -289,8 +335,13 @@ def lint(data: Any) -> list[Diagnostic]:
     for problem in validate(data, schema):
         hint, message = None, problem.message
         if problem.kind == "unknown":
-            close = did_you_mean(str(problem.path[-1]), problem.known_keys)
-            hint = f"did you mean `{close}`?" if close else None
+            key = str(problem.path[-1])
+            renamed = V2_KEYS.get(key) or V2_NAMESPACES.get(key)
+            close = renamed or did_you_mean(key, problem.known_keys)
+            if renamed:
+                hint = f"KrakenD v3 reads `{renamed}`"
+            elif close:
+                hint = f"did you mean `{close}`?"
         elif problem.kind == "pattern":  # the one pattern of the schema is DURATION_PATTERN
             message = problem.message.split(" does not match ")[0] + " is not a Go duration"
             hint = 'use a Go duration such as "2s", "1500ms" or "1m30s"'
