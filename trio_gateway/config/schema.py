@@ -47,9 +47,11 @@ import attrs
 from trio_gateway.config.diagnostics import Diagnostic, did_you_mean, format_path
 from trio_gateway.config.known import KNOWN, V2_NAMESPACES
 from trio_gateway.config.model import (
+    SUPPORTED_METHODS,
     BackendConfig,
     EndpointConfig,
     ExtraConfig,
+    FlatmapOperation,
     ProxyConfig,
     Seconds,
     ServiceConfig,
@@ -58,6 +60,7 @@ from trio_gateway.config.schema_validator import validate
 
 # The keys the unknown-key walker knows where the model has no class: one list of them.
 from trio_gateway.config.unknown_keys import _CLIENT_TLS, _PLUGIN, _PROXY_BY_LEVEL, _TLS, V2_KEYS
+from trio_gateway.config.validate_extra import FLATMAP_TYPES
 from trio_gateway.namespace import Level
 from trio_gateway.stack import REGISTRY
 
@@ -89,9 +92,14 @@ _OBJECT_KEYS: Mapping[tuple[type, str], frozenset[str]] = {
     (ServiceConfig, "client_tls"): _CLIENT_TLS,
     (ServiceConfig, "plugin"): _PLUGIN,
 }
-# Beyond the field type: lura's parser accepts only version 3 (config/parser.go).
+# Beyond the field type, what `validate.py` refuses, as KrakenD's schema says it: only version 3
+# (lura config/parser.go), a port in range, the methods lura's router serves (endpoint.json's
+# enum), the flatmap operations lura knows (proxy/flatmap.json).
 _CONSTRAINTS: Mapping[tuple[type, str], Mapping[str, Any]] = {
     (ServiceConfig, "version"): {"const": 3},
+    (ServiceConfig, "port"): {"minimum": 0, "maximum": 65535},
+    (EndpointConfig, "method"): {"enum": list(SUPPORTED_METHODS)},
+    (FlatmapOperation, "type"): {"enum": list(FLATMAP_TYPES)},
 }
 _LEVEL_OF: Mapping[type, Level] = {
     ServiceConfig: Level.SERVICE,

@@ -2,13 +2,13 @@
 
 No JSON Schema library is a dependency of trio-gateway (neither `jsonschema` nor
 `fastjsonschema` is installed), and the editor schema uses a handful of keywords only: `$ref`
-(local `#/definitions/...`), `allOf`, `type`, `const`, `pattern`, `required`, `properties`,
-`patternProperties`, `additionalProperties`, `items` (one schema, or a list for a fixed-length
-array), `minItems` and `maxItems`. Their meaning is draft-07's (json-schema-validation §6):
-`integer` is any number with a zero fractional part (`3.0` is an integer), booleans are not
-numbers, `pattern` is searched, not anchored. Any other keyword is an annotation and ignored.
-A schema using a keyword this module does not know is a bug in the generator: `validate`
-raises `ValueError` for it, so a test catches it.
+(local `#/definitions/...`), `allOf`, `type`, `const`, `enum`, `minimum`, `maximum`,
+`pattern`, `required`, `properties`, `patternProperties`, `additionalProperties`, `items` (one
+schema, or a list for a fixed-length array), `minItems` and `maxItems`. Their meaning is
+draft-07's (json-schema-validation §6): `integer` is any number with a zero fractional part
+(`3.0` is an integer), booleans are not numbers, `pattern` is searched, not anchored.
+`title`, `description` and `default` are annotations. A schema using any other keyword is a bug
+in the generator: `validate` raises `ValueError` for it, so a test catches it.
 """
 
 from __future__ import annotations
@@ -31,6 +31,9 @@ _KNOWN = _ANNOTATIONS | {
     "allOf",
     "type",
     "const",
+    "enum",
+    "minimum",
+    "maximum",
     "pattern",
     "required",
     "properties",
@@ -125,6 +128,16 @@ def _validate(
         yield Problem(
             path, f"expected {_json(schema['const'])}, got {describe_json(instance)}", kind="const"
         )
+    if "enum" in schema and not any(_equal(instance, option) for option in schema["enum"]):
+        options = ", ".join(_json(option) for option in schema["enum"])
+        yield Problem(
+            path, f"expected one of {options}, got {describe_json(instance)}", kind="enum"
+        )
+    if _is_type(instance, "number"):
+        if "minimum" in schema and instance < schema["minimum"]:
+            yield Problem(path, f"{describe_json(instance)} is below {schema['minimum']}")
+        if "maximum" in schema and instance > schema["maximum"]:
+            yield Problem(path, f"{describe_json(instance)} is above {schema['maximum']}")
     if (
         "pattern" in schema
         and isinstance(instance, str)
