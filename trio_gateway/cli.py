@@ -1,4 +1,4 @@
-"""The `trio-gateway` command: run, check, audit, demo, version."""
+"""The `trio-gateway` command: run, check, audit, schema, demo, version."""
 
 from __future__ import annotations
 
@@ -96,6 +96,9 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("-p", "--port", type=int, default=8080, help="gateway port (default 8080)")
     demo.add_argument("--log-level", default="INFO")
 
+    commands.add_parser(
+        "schema", help="print the JSON Schema of the configuration (for editors: `$schema`)"
+    )
     commands.add_parser("version", help="print the version")
     return parser
 
@@ -236,6 +239,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _cmd_check(args)
     if args.command == "audit":
         return _cmd_audit(args)
+    if args.command == "schema":
+        from trio_gateway.config.schema import schema_text
+
+        sys.stdout.write(schema_text())
+        return 0
     return _cmd_demo(args)
 
 
