@@ -1,14 +1,11 @@
-"""A small JSON Schema (draft-07) validator: exactly the keywords `config/schema.py` generates.
+"""The editor schema's problems with a configuration, found by `jsonschema` (draft-07) and said in
+the words `check` uses (`expected a string, got 3`, `unknown key `x``), one per place, in file
+order.
 
-No JSON Schema library is a dependency of trio-gateway (neither `jsonschema` nor
-`fastjsonschema` is installed), and the editor schema uses a handful of keywords only: `$ref`
-(local `#/definitions/...`), `allOf`, `type`, `const`, `enum`, `minimum`, `maximum`,
-`pattern`, `required`, `properties`, `patternProperties`, `additionalProperties`, `items` (one
-schema, or a list for a fixed-length array), `minItems` and `maxItems`. Their meaning is
-draft-07's (json-schema-validation §6): `integer` is any number with a zero fractional part
-(`3.0` is an integer), booleans are not numbers, `pattern` is searched, not anchored.
-`title`, `description` and `default` are annotations. A schema using any other keyword is a bug
-in the generator: `validate` raises `ValueError` for it, so a test catches it.
+draft-07 because KrakenD's own schema is draft-07 (`krakend/krakend-schema`) and editors read it.
+jsonschema reports an object's unknown keys in one error; here each key is its own problem, with
+the keys the schema knows there (for a did-you-mean). A type mismatch hides the other keywords'
+complaints about the same value (they would only repeat it).
 """
 
 from __future__ import annotations
@@ -19,30 +16,12 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 import attrs
+import jsonschema
 
 from trio_gateway.config.converter import describe_json
 from trio_gateway.config.diagnostics import Path
 
 __all__ = ["Problem", "validate"]
-
-_ANNOTATIONS = frozenset({"$schema", "$id", "title", "description", "default", "definitions"})
-_KNOWN = _ANNOTATIONS | {
-    "$ref",
-    "allOf",
-    "type",
-    "const",
-    "enum",
-    "minimum",
-    "maximum",
-    "pattern",
-    "required",
-    "properties",
-    "patternProperties",
-    "additionalProperties",
-    "items",
-    "minItems",
-    "maxItems",
-}
 
 
 @attrs.frozen
@@ -71,133 +50,76 @@ def _json(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
-def _is_type(value: Any, name: str) -> bool:
-    if name == "object":
-        return isinstance(value, Mapping)
-    if name == "array":
-        return isinstance(value, list | tuple)
-    if name == "string":
-        return isinstance(value, str)
-    if name == "boolean":
-        return isinstance(value, bool)
-    if name == "null":
-        return value is None
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return False
-    if name == "number":
-        return True
-    if name == "integer":
-        return isinstance(value, int) or value.is_integer()
-    raise ValueError(f"unknown JSON Schema type {name!r}")
-
-
-def _resolve(ref: str, root: Mapping[str, Any]) -> Mapping[str, Any]:
-    if not ref.startswith("#/"):
-        raise ValueError(f"only local references are supported, got {ref!r}")
-    node: Any = root
-    for token in ref[2:].split("/"):
-        node = node[token.replace("~1", "/").replace("~0", "~")]
-    return node  # type: ignore[no-any-return]
-
-
-def validate(
-    instance: Any, schema: Mapping[str, Any], root: Mapping[str, Any] | None = None
-) -> Iterator[Problem]:
+def validate(instance: Any, schema: Mapping[str, Any]) -> Iterator[Problem]:
     """Every problem of `instance` against `schema`, in document order."""
-    yield from _validate(instance, schema, root if root is not None else schema, ())
+    validator = jsonschema.Draft7Validator(schema)
+    problems: list[Problem] = []
+    for error in validator.iter_errors(instance):
+        problems.extend(_problems(error))
+    typed = {p.path for p in problems if p.kind == "type"}
+    order = _document_order(instance)
+    kept = [p for p in problems if p.kind == "type" or p.path not in typed]
+    kept.sort(key=lambda p: order.get(p.path, len(order)))
+    yield from kept
 
 
-def _validate(
-    instance: Any, schema: Mapping[str, Any], root: Mapping[str, Any], path: Path
-) -> Iterator[Problem]:
-    unknown = set(schema) - _KNOWN
-    if unknown:
-        raise ValueError(f"unsupported JSON Schema keywords {sorted(unknown)}")
-    if "$ref" in schema:
-        yield from _validate(instance, _resolve(schema["$ref"], root), root, path)
-    for sub in schema.get("allOf", ()):
-        yield from _validate(instance, sub, root, path)
-    expected = schema.get("type")
-    if expected is not None:
+def _problems(error: jsonschema.ValidationError) -> Iterator[Problem]:
+    path: Path = tuple(error.absolute_path)
+    schema: Mapping[str, Any] = error.schema if isinstance(error.schema, Mapping) else {}
+    value = error.instance
+    keyword = error.validator
+    if keyword == "type":
+        expected = error.validator_value
         names = expected if isinstance(expected, list) else [expected]
-        if not any(_is_type(instance, name) for name in names):
-            wanted = " or ".join(_ARTICLE[name] for name in names)
-            yield Problem(path, f"expected {wanted}, got {describe_json(instance)}", kind="type")
-            return  # the other keywords would only repeat it
-    if "const" in schema and not _equal(instance, schema["const"]):
-        yield Problem(
-            path, f"expected {_json(schema['const'])}, got {describe_json(instance)}", kind="const"
-        )
-    if "enum" in schema and not any(_equal(instance, option) for option in schema["enum"]):
-        options = ", ".join(_json(option) for option in schema["enum"])
-        yield Problem(
-            path, f"expected one of {options}, got {describe_json(instance)}", kind="enum"
-        )
-    if _is_type(instance, "number"):
-        if "minimum" in schema and instance < schema["minimum"]:
-            yield Problem(path, f"{describe_json(instance)} is below {schema['minimum']}")
-        if "maximum" in schema and instance > schema["maximum"]:
-            yield Problem(path, f"{describe_json(instance)} is above {schema['maximum']}")
-    if (
-        "pattern" in schema
-        and isinstance(instance, str)
-        and re.search(schema["pattern"], instance) is None
-    ):
-        yield Problem(
-            path, f"{describe_json(instance)} does not match {schema['pattern']}", kind="pattern"
-        )
-    if isinstance(instance, Mapping):
-        yield from _validate_object(instance, schema, root, path)
-    if isinstance(instance, list | tuple):
-        yield from _validate_array(instance, schema, root, path)
-
-
-def _equal(a: Any, b: Any) -> bool:
-    # JSON equality: true is not 1
-    return type(a) is type(b) and a == b if isinstance(a, bool) or isinstance(b, bool) else a == b
-
-
-def _validate_object(
-    instance: Mapping[str, Any], schema: Mapping[str, Any], root: Mapping[str, Any], path: Path
-) -> Iterator[Problem]:
-    for key in schema.get("required", ()):
-        if key not in instance:
-            yield Problem(path, f"missing required key `{key}`", kind="required")
-    properties: Mapping[str, Any] = schema.get("properties", {})
-    patterns: Mapping[str, Any] = schema.get("patternProperties", {})
-    additional = schema.get("additionalProperties", True)
-    for key, value in instance.items():
-        matched = False
-        if key in properties:
-            matched = True
-            yield from _validate(value, properties[key], root, (*path, key))
-        for pattern, sub in patterns.items():
-            if re.search(pattern, key):
-                matched = True
-                yield from _validate(value, sub, root, (*path, key))
-        if matched:
-            continue
-        if additional is False:
+        wanted = " or ".join(_ARTICLE.get(str(name), str(name)) for name in names)
+        yield Problem(path, f"expected {wanted}, got {describe_json(value)}", kind="type")
+    elif keyword == "const":
+        got = describe_json(value)
+        yield Problem(path, f"expected {_json(error.validator_value)}, got {got}", kind="const")
+    elif keyword == "enum":
+        options = ", ".join(_json(option) for option in error.validator_value)
+        yield Problem(path, f"expected one of {options}, got {describe_json(value)}", kind="enum")
+    elif keyword == "minimum":
+        yield Problem(path, f"{describe_json(value)} is below {error.validator_value}")
+    elif keyword == "maximum":
+        yield Problem(path, f"{describe_json(value)} is above {error.validator_value}")
+    elif keyword == "pattern":
+        message = f"{describe_json(value)} does not match {error.validator_value}"
+        yield Problem(path, message, kind="pattern")
+    elif keyword == "required":
+        for key in error.validator_value:
+            if isinstance(value, Mapping) and key not in value:
+                yield Problem(path, f"missing required key `{key}`", kind="required")
+    elif keyword == "minItems":
+        yield Problem(path, f"expected at least {error.validator_value} items", kind="length")
+    elif keyword == "maxItems":
+        yield Problem(path, f"expected at most {error.validator_value} items", kind="length")
+    elif keyword == "additionalProperties" and isinstance(value, Mapping):
+        properties: Mapping[str, Any] = schema.get("properties", {})
+        patterns = list(schema.get("patternProperties", {}))
+        for key in value:
+            if key in properties or any(re.search(p, key) for p in patterns):
+                continue
             yield Problem(
                 (*path, key), f"unknown key `{key}`", known_keys=tuple(properties), kind="unknown"
             )
-        elif isinstance(additional, Mapping):
-            yield from _validate(value, additional, root, (*path, key))
+    else:
+        yield Problem(path, error.message, kind=str(keyword))
 
 
-def _validate_array(
-    instance: list[Any] | tuple[Any, ...],
-    schema: Mapping[str, Any],
-    root: Mapping[str, Any],
-    path: Path,
-) -> Iterator[Problem]:
-    if "minItems" in schema and len(instance) < schema["minItems"]:
-        yield Problem(path, f"expected at least {schema['minItems']} items", kind="length")
-    if "maxItems" in schema and len(instance) > schema["maxItems"]:
-        yield Problem(path, f"expected at most {schema['maxItems']} items", kind="length")
-    items = schema.get("items")
-    if items is None:
-        return
-    for index, value in enumerate(instance):
-        sub = items if isinstance(items, Mapping) else (items[index] if index < len(items) else {})
-        yield from _validate(value, sub, root, (*path, index))
+def _document_order(instance: Any) -> dict[Path, int]:
+    """Every path of `instance` numbered in the order a reader meets it (iteratively: deep
+    documents were refused by the loader, but lint may see any JSON)."""
+    order: dict[Path, int] = {}
+    stack: list[tuple[Path, Any]] = [((), instance)]
+    while stack:
+        path, value = stack.pop()
+        order.setdefault(path, len(order))
+        if isinstance(value, Mapping):
+            children = [((*path, k), v) for k, v in value.items()]
+        elif isinstance(value, list | tuple):
+            children = [((*path, i), v) for i, v in enumerate(value)]
+        else:
+            continue
+        stack.extend(reversed(children))
+    return order
