@@ -396,7 +396,7 @@ _JSON = st.recursive(
     | st.sampled_from(["*", "basic-auth", "redis-ratelimit", "http-proxy", "content-replacer"]),
     lambda inner: (
         st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=3), inner, max_size=3)
-    ),  # noqa: E501
+    ),
     max_leaves=8,
 )
 _READ = [
@@ -422,13 +422,13 @@ _FIELDS = st.fixed_dictionaries(
 @given(
     st.dictionaries(st.sampled_from(_READ), _FIELDS | _JSON, max_size=4),
     st.sampled_from(["service", "endpoint", "backend"]),
-)  # noqa: E501
+)
 def test_any_namespace_value_audits_without_crashing(extra: dict[str, Any], level: str) -> None:
     where = {
         "service": lambda: service(extra_config=extra),
         "endpoint": lambda: service(endpoint={"extra_config": extra}),
         "backend": lambda: service(backend={"extra_config": extra}),
-    }  # noqa: E501
+    }
     try:
         config = loaded(where[level]())
     except ConfigError:
