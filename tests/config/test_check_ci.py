@@ -337,3 +337,26 @@ def test_lint_schema_with_jsonschema_reports_every_finding_at_its_path(tmp_path:
         ("$.endpoints[1]", 10),
         ("$.port", 3),
     ]
+
+
+def test_lint_findings_fail_the_check_as_krakend_lint_does(tmp_path: Path) -> None:
+    """`krakend check -l` exits 1 on schema errors; without `-l` the same file passes."""
+    config = tmp_path / "krakend.json"
+    config.write_text(
+        json.dumps(
+            {
+                "version": 3,
+                "endpoints": [
+                    {
+                        "endpoint": "/x",
+                        "backend": [{"url_pattern": "/", "host": ["http://a:8000"], "x-y": 1}],
+                    }
+                ],
+            }
+        )
+    )
+    out, err = io.StringIO(), io.StringIO()
+    assert run_check(str(config), out=out, err=err, env={}) == 0
+    out, err = io.StringIO(), io.StringIO()
+    assert run_check(str(config), lint=True, out=out, err=err, env={}) == 1
+    assert 'error: $.endpoints[0].backend[0]["x-y"]: unknown key `x-y`' in err.getvalue()
