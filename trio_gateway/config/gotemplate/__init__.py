@@ -15,6 +15,7 @@ from typing import Any
 from .errors import TemplateError
 from .exec import execute
 from .funcs import BUILTINS, GoFunc
+from .nodes import is_empty_tree
 from .parse import Tree
 from .parse import parse as parse_text
 from .values import MISSING, FuncError
@@ -46,7 +47,11 @@ class Template:
             parse_text(self.name, text, self.funcs, found)
         except RecursionError:
             raise TemplateError(f"template: {self.name}: max depth exceeded") from None
-        self.trees.update(found)
+        for name, tree in found.items():
+            # Go's associate: an empty definition does not replace an existing template
+            if name in self.trees and is_empty_tree(tree.root):
+                continue
+            self.trees[name] = tree
         return self
 
     def execute(self, data: Any, name: str | None = None) -> str:

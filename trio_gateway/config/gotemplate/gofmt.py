@@ -335,6 +335,8 @@ def _fmt_str(value: str, spec: _Spec) -> str:
     if verb in ("s", "v"):
         return _pad(value, spec)
     if verb == "q":
+        if spec.sharp and "`" not in value and all(c == "\t" or c.isprintable() for c in value):
+            return _pad("`" + value + "`", spec)  # %#q: a raw string when it can be one
         return _pad(go_quote(value), spec)
     if verb in ("x", "X"):
         data = value.encode("utf-8", "surrogatepass")
