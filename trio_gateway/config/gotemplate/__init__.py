@@ -36,15 +36,16 @@ class Template:
         self.missing_key = "error" if missing_key == "error" else "default"
         self.trees: dict[str, Tree] = {}
 
-    def parse(self, text: str) -> Template:
-        """Parse `text` into this set (Go's Parse; a later definition replaces an earlier one).
+    def parse(self, text: str, name: str | None = None) -> Template:
+        """Parse `text` into this set (Go's Parse; a later definition replaces an earlier one),
+        as the template `name` (Go's `t.New(name).Parse`, as ParseFiles does for each file).
 
         Raises:
             TemplateError: Go's parse error.
         """
         found: dict[str, Tree] = {}
         try:
-            parse_text(self.name, text, self.funcs, found)
+            parse_text(self.name if name is None else name, text, self.funcs, found)
         except RecursionError:
             raise TemplateError(f"template: {self.name}: max depth exceeded") from None
         for name, tree in found.items():

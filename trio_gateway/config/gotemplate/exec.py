@@ -46,6 +46,22 @@ MAX_EXEC_DEPTH = 100
 _INT_MIN, _INT_MAX = -(1 << 63), (1 << 63) - 1
 
 
+_KIND_NAMES = {
+    "string": "string",
+    "int": "int",
+    "bool": "bool",
+    "float": "float64",
+    "dict": "map[string]interface {}",
+}
+_KIND_CHECKS = {
+    "string": lambda v: isinstance(v, str),
+    "int": lambda v: isinstance(v, int) and not isinstance(v, bool),
+    "bool": lambda v: isinstance(v, bool),
+    "float": lambda v: isinstance(v, float),
+    "dict": lambda v: isinstance(v, dict),
+}
+
+
 class _Break(Exception):
     pass
 
@@ -417,16 +433,21 @@ class _State:
             raise self.errorf(f"error calling {name}: {error}") from None
 
     def validate_type(self, value: Any, kind: str | None) -> Any:
+        """exec.go validateType: a value for a parameter of a Go type."""
         if kind is None or kind == "value":
             return value
         if value is MISSING:
             if kind == "any":
                 return None
-            raise self.errorf(f"invalid value; expected {kind}")
-        if kind == "string" and not isinstance(value, str):
-            raise self.errorf(f"wrong type for value; expected string; got {go_type_name(value)}")
-        if kind == "int" and (isinstance(value, bool) or not isinstance(value, int)):
-            raise self.errorf(f"wrong type for value; expected int; got {go_type_name(value)}")
+            if kind == "dict":
+                return None  # a nil map
+            raise self.errorf(f"invalid value; expected {_KIND_NAMES[kind]}")
+        if kind != "any" and not _KIND_CHECKS[kind](value):
+            if kind == "dict" and value is None:
+                return None
+            raise self.errorf(
+                f"wrong type for value; expected {_KIND_NAMES[kind]}; got {go_type_name(value)}"
+            )
         return value
 
     def eval_arg(self, dot: Any, kind: str | None, node: Node) -> Any:
@@ -434,8 +455,8 @@ class _State:
         if isinstance(node, DotNode):
             return self.validate_type(dot, kind)
         if isinstance(node, NilNode):
-            if kind in ("string", "int"):
-                raise self.errorf(f"cannot assign nil to {kind}")
+            if kind in _KIND_CHECKS and kind != "dict":
+                raise self.errorf(f"cannot assign nil to {_KIND_NAMES[kind]}")
             return MISSING if kind in ("value", None) else None
         if isinstance(node, FieldNode):
             return self.validate_type(self.eval_field_node(dot, node, [node], NO_FINAL), kind)
@@ -455,6 +476,16 @@ class _State:
             if isinstance(node, NumberNode) and node.is_int:
                 return node.int64
             raise self.errorf(f"expected integer; found {node}")
+        if kind == "bool":
+            if isinstance(node, BoolNode):
+                return node.true
+            raise self.errorf(f"expected bool; found {node}")
+        if kind == "float":
+            if isinstance(node, NumberNode) and node.is_float:
+                return node.float64
+            raise self.errorf(f"expected float; found {node}")
+        if kind == "dict":
+            raise self.errorf(f"can't handle {node} for arg of type map[string]interface {{}}")
         if isinstance(node, BoolNode):
             return node.true
         if isinstance(node, NumberNode):
