@@ -6,6 +6,7 @@ their file names (ParseFiles), for `{{template "name.tmpl" .}}`."""
 from __future__ import annotations
 
 import posixpath
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +14,7 @@ from . import Template
 from .funcs import GoFunc
 from .gofmt import go_type_name
 from .gojson import UnsupportedValue, go_json
-from .sprig import SPRIG
+from .sprig import SPRIG, expand_env
 from .values import FuncError
 
 __all__ = ["add_template_files", "config_template", "krakend_funcs"]
@@ -43,14 +44,23 @@ def _include(partials: str) -> GoFunc:
     return GoFunc(include, ("any",))
 
 
-def krakend_funcs(partials: str = "") -> dict[str, GoFunc]:
-    """Sprig's functions, then KrakenD's `marshal` and `include` over them."""
-    return {**SPRIG, "marshal": GoFunc(_marshal, ("any",)), "include": _include(partials)}
+def krakend_funcs(
+    partials: str = "", environ: Mapping[str, str] | None = None
+) -> dict[str, GoFunc]:
+    """Sprig's functions, then KrakenD's `marshal` and `include` over them; `env` and
+    `expandenv` read `environ` (the process environment when None)."""
+    funcs = {**SPRIG, "marshal": GoFunc(_marshal, ("any",)), "include": _include(partials)}
+    if environ is not None:
+        funcs["env"] = GoFunc(lambda name: environ.get(name, ""), ("string",))
+        funcs["expandenv"] = GoFunc(lambda text: expand_env(text, environ), ("string",))
+    return funcs
 
 
-def config_template(name: str, partials: str = "") -> Template:
+def config_template(
+    name: str, partials: str = "", environ: Mapping[str, str] | None = None
+) -> Template:
     """The empty template set KrakenD parses the configuration file into."""
-    return Template(name, krakend_funcs(partials))
+    return Template(name, krakend_funcs(partials, environ))
 
 
 def add_template_files(template: Template, directory: str | Path) -> list[str]:

@@ -10,7 +10,7 @@ import json
 import math
 import os
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from .funcs import GoFunc
@@ -18,7 +18,7 @@ from .gofmt import go_quote, go_sprint_one, go_type_name
 from .gojson import UnsupportedValue, go_json
 from .values import MISSING, FuncError
 
-__all__ = ["SPRIG", "empty", "strval"]
+__all__ = ["SPRIG", "empty", "expand_env", "strval"]
 
 _INT64 = 1 << 63
 
@@ -356,12 +356,13 @@ def _reject(name: str) -> Any:
     raise ValueError(name)
 
 
-def _expandenv(text: str) -> str:
+def expand_env(text: str, environ: Mapping[str, str] | None = None) -> str:
     """os.ExpandEnv: $VAR and ${VAR}; unset variables become empty."""
+    variables = os.environ if environ is None else environ
 
     def value(match: re.Match[str]) -> str:
         name = match.group(1) or match.group(2) or ""
-        return os.environ.get(name, "")
+        return variables.get(name, "")
 
     return re.sub(r"\$\{([^}]*)\}|\$([A-Za-z0-9_]+|[*#$@!?\-0-9])", value, text)
 
@@ -462,5 +463,5 @@ SPRIG: dict[str, GoFunc] = {
     ),
     # os
     "env": _f(lambda name: os.environ.get(name, ""), "string"),
-    "expandenv": _f(_expandenv, "string"),
+    "expandenv": _f(expand_env, "string"),
 }
