@@ -83,7 +83,6 @@ CASES: list[tuple[str, str, Any]] = [
         "3.5 3.5 3 0.25 2.5 1",
         None,
     ),
-    ("{{divf 1 0}}", "+Inf", None),
     # JSON
     (
         '{{toJson (dict "b" 1 "a" (list "<x>" 1.5 nil))}}',
@@ -117,6 +116,10 @@ ERRORS = [
     ('{{first "s"}}', "error calling first: Cannot find first on type string"),
     ('{{append "s" 1}}', "error calling append: Cannot push on type string"),
     ("{{div 1 0}}", "error calling div: runtime error: integer divide by zero"),
+    ("{{divf 1 0}}", "error calling divf: decimal division by zero"),
+    ("{{first .m}}", "error calling first: Cannot find first on type map"),
+    ("{{has 1 .n}}", "error calling has: Cannot find has on type int"),
+    ("{{repeat -1 `a`}}", "error calling repeat: strings: negative Repeat count"),
     ('{{get "s" "a"}}', 'can\'t handle "s" for arg of type map[string]interface {}'),
     ('{{get .s "a"}}', "wrong type for value; expected map[string]interface {}; got string"),
     ("{{ternary 1 2 3}}", "expected bool; found 3"),
@@ -131,7 +134,7 @@ ERRORS = [
 @pytest.mark.parametrize(("text", "part"), ERRORS)
 def test_sprig_errors(text: str, part: str) -> None:
     with pytest.raises(TemplateError) as caught:
-        config_template("c").parse(text).execute({"n": 1, "s": "s"})
+        config_template("c").parse(text).execute({"n": 1, "s": "s", "m": {}})
     assert str(caught.value).startswith("template: c:1:")
     assert part in str(caught.value)
 

@@ -1,7 +1,8 @@
-"""The functions KrakenD's flexible configuration adds to Go's templates: Sprig's, `marshal`
-(the JSON of a value) and `include` (a partial file, verbatim), as krakend-flexibleconfig's
-template.go defines them; and the `.tmpl` files of FC_TEMPLATES parsed into the set under
-their file names (ParseFiles), for `{{template "name.tmpl" .}}`."""
+"""The functions KrakenD's flexible configuration adds to Go's templates: Sprig's (its go.mod:
+github.com/Masterminds/sprig/v3 v3.2.3, Go 1.24), `marshal` (the JSON of a value) and
+`include` (a partial file, verbatim), as krakend-flexibleconfig's template.go defines them;
+and the `.tmpl` files of FC_TEMPLATES parsed into the set under their file names
+(ParseFiles), for `{{template "name.tmpl" .}}`."""
 
 from __future__ import annotations
 

@@ -90,10 +90,21 @@ def _wrap64(value: int) -> int:
     return (value + _INT64) % (1 << 64) - _INT64
 
 
+def _kind(value: Any) -> str:
+    """reflect.Kind's name, which Sprig's list errors print (`Cannot push on type map`)."""
+    if value is None or value is MISSING:
+        raise FuncError("runtime error: invalid memory address or nil pointer dereference")
+    if isinstance(value, dict):
+        return "map"
+    if isinstance(value, list | tuple):
+        return "slice"
+    return go_type_name(value)
+
+
 def _list_of(value: Any, what: str) -> list[Any]:
     if isinstance(value, list | tuple):
         return list(value)
-    raise FuncError(f"Cannot {what} on type {go_type_name(value)}")
+    raise FuncError(f"Cannot {what} on type {_kind(value)}")
 
 
 def _first(value: Any) -> Any:
@@ -140,14 +151,14 @@ def _deep_equal(a: Any, b: Any) -> bool:
 
 def _uniq(value: Any) -> list[Any]:
     out: list[Any] = []
-    for item in _list_of(value, "uniq"):
+    for item in _list_of(value, "find uniq"):
         if not any(_deep_equal(item, seen) for seen in out):
             out.append(item)
     return out
 
 
 def _without(value: Any, *omit: Any) -> list[Any]:
-    return [i for i in _list_of(value, "without") if not any(_deep_equal(i, o) for o in omit)]
+    return [i for i in _list_of(value, "find without") if not any(_deep_equal(i, o) for o in omit)]
 
 
 def _compact(value: Any) -> list[Any]:
@@ -259,6 +270,12 @@ def _go_split(text: str, separator: str) -> list[str]:
     return text.split(separator)
 
 
+def _repeat(count: int, text: str) -> str:
+    if count < 0:
+        raise FuncError("strings: negative Repeat count")
+    return text * count
+
+
 def _substr(start: int, end: int, text: str) -> str:
     data = text.encode()
     if start < 0:
@@ -311,16 +328,13 @@ def _min(a: Any, *rest: Any) -> int:
 
 
 def _divf(a: Any, *rest: Any) -> float:
-    """float64 division: by zero gives ±Inf (NaN for 0/0), as Go's does."""
+    """Sprig's divf: decimal division, as float64."""
     result = _to_float64(a)
     for value in rest:
         divisor = _to_float64(value)
         if divisor == 0:
-            result = (
-                math.nan if result == 0 or math.isnan(result) else math.copysign(math.inf, result)
-            )
-        else:
-            result /= divisor
+            raise FuncError("decimal division by zero")  # Sprig divides shopspring decimals
+        result /= divisor
     return result
 
 
@@ -373,7 +387,7 @@ def _f(fn: Callable[..., Any], *params: str, variadic: str | None = None) -> GoF
 
 SPRIG: dict[str, GoFunc] = {
     # strings.go
-    "trim": _f(lambda s: s.strip(" \t\n\r\v\f\x85\xa0"), "string"),
+    "trim": _f(lambda s: s.strip(), "string"),
     "trimAll": _f(lambda cut, s: s.strip(cut), "string", "string"),
     "trimPrefix": _f(lambda p, s: s.removeprefix(p), "string", "string"),
     "trimSuffix": _f(lambda p, s: s.removesuffix(p), "string", "string"),
@@ -390,7 +404,7 @@ SPRIG: dict[str, GoFunc] = {
     "quote": _f(_quote, variadic="any"),
     "squote": _f(_squote, variadic="any"),
     "cat": _f(lambda *v: " ".join(strval(x) for x in v if x is not None), variadic="any"),
-    "repeat": _f(lambda n, s: s * max(n, 0), "int", "string"),
+    "repeat": _f(_repeat, "int", "string"),
     "substr": _f(_substr, "int", "int", "string"),
     "trunc": _f(_trunc, "int", "string"),
     "nospace": _f(lambda s: "".join(s.split()), "string"),
