@@ -127,9 +127,15 @@ class _Lexer:
         self.items: list[Item] = []
         self.paren_depth = 0
         self.done = False
+        self._line_pos = 0  # items come in order: count newlines from the last one
+        self._line = 1
 
     def line_at(self, pos: int) -> int:
-        return 1 + self.input.count("\n", 0, pos)
+        if pos < self._line_pos:
+            return 1 + self.input.count("\n", 0, pos)
+        self._line += self.input.count("\n", self._line_pos, pos)
+        self._line_pos = pos
+        return self._line
 
     def next(self) -> str:
         if self.pos >= len(self.input):
