@@ -219,7 +219,7 @@ def test_include_without_fc_templates_says_it_is_not_set(tmp_path: Path) -> None
 
 
 def test_fc_templates_must_be_a_directory(tmp_path: Path) -> None:
-    env = {"FC_ENABLE": "1", "FC_TEMPLATES": str(tmp_path / "nope")}
+    env = {"FC_ENABLE": "1", "FC_ENGINE": "jinja2", "FC_TEMPLATES": str(tmp_path / "nope")}
     with pytest.raises(FlexibleConfigError, match="FC_TEMPLATES is not a directory"):
         render_if_enabled(write(tmp_path / "krakend.json", "{}"), env)
 
@@ -233,13 +233,15 @@ def test_disabled_returns_none_without_reading_anything(tmp_path: Path) -> None:
 
 def test_any_non_empty_fc_enable_enables_it(tmp_path: Path) -> None:
     path = write(tmp_path / "krakend.json", '{"v": "{{ env("X") }}"}')
-    assert render_if_enabled(path, {"FC_ENABLE": "0", "X": "y"}) == '{"v": "y"}'
+    assert render_if_enabled(path, {"FC_ENABLE": "0", "FC_ENGINE": "jinja2", "X": "y"}) == (
+        '{"v": "y"}'
+    )
 
 
 def test_fc_out_receives_the_rendered_text(tmp_path: Path) -> None:
     path = write(tmp_path / "krakend.json", '{"port": {{ 4000 + 2 }}}\n')
     out = tmp_path / "out.json"
-    text = render_if_enabled(path, {"FC_ENABLE": "1", "FC_OUT": str(out)})
+    text = render_if_enabled(path, {"FC_ENABLE": "1", "FC_ENGINE": "jinja2", "FC_OUT": str(out)})
     assert text == '{"port": 4002}\n'  # keep_trailing_newline
     assert out.read_text(encoding="utf-8") == text
 
@@ -249,6 +251,7 @@ def test_worked_example_renders_valid_json(monkeypatch: pytest.MonkeyPatch) -> N
     monkeypatch.chdir(EXAMPLE)
     env = {
         "FC_ENABLE": "1",
+        "FC_ENGINE": "jinja2",
         "FC_SETTINGS": "settings",
         "FC_TEMPLATES": "templates",
         "FC_PARTIALS": "partials",

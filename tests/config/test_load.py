@@ -175,14 +175,16 @@ def test_flexible_configuration_is_rendered_when_enabled(tmp_path: Path) -> None
     (settings / "service.json").write_text('{"port": 8123}', encoding="utf-8")
     template = '{"version": 3, "host": ["http://a:80"], "port": {{ service.port }}}'
     path = write(tmp_path, "krakend.json", template)
-    assert load(path, FC_ENABLE="1", FC_SETTINGS=str(settings)).config.port == 8123
+    assert (
+        load(path, FC_ENABLE="1", FC_ENGINE="jinja2", FC_SETTINGS=str(settings)).config.port == 8123
+    )
     # without FC_ENABLE the template is parsed as it is, and is not JSON
     assert failure(path)[0].startswith(f"error: {path}:1:")
 
 
 def test_flexible_configuration_errors_become_config_errors(tmp_path: Path) -> None:
     path = write(tmp_path, "krakend.json", '{"version": {% if %}}')
-    messages = failure(path, FC_ENABLE="1")
+    messages = failure(path, FC_ENABLE="1", FC_ENGINE="jinja2")
     assert len(messages) == 1
     assert messages[0].startswith(f"error: {path}: ")
 

@@ -44,6 +44,9 @@ class FlexibleConfigError(Exception):
 def render_if_enabled(path: Path, env: Mapping[str, str]) -> str | None:
     """Render ``path`` as KrakenD does when ``FC_ENABLE`` is set (even to ``0``).
 
+    ``FC_ENGINE`` picks the template language: ``go`` (the default, KrakenD's Go templates with
+    Sprig) or ``jinja2`` (:func:`render`).
+
     ``FC_SETTINGS``, ``FC_PARTIALS`` and ``FC_TEMPLATES`` become the directories of :func:`render`
     (relative paths are relative to the working directory, as in KrakenD).
 
@@ -56,13 +59,31 @@ def render_if_enabled(path: Path, env: Mapping[str, str]) -> str | None:
     """
     if not env.get("FC_ENABLE"):
         return None
-    text = render(
-        path,
-        settings_dir=_env_path(env, "FC_SETTINGS"),
-        partials_dir=_env_path(env, "FC_PARTIALS"),
-        templates_dir=_env_path(env, "FC_TEMPLATES"),
-        env=env,
-    )
+    engine = env.get("FC_ENGINE") or "go"
+    if engine == "go":
+        # KrakenD's language: Go's text/template with Sprig (ours, trio_gateway.config.gotemplate)
+        from trio_gateway.config.flexible_go import GoFlexibleConfigError, render_go
+
+        try:
+            text = render_go(
+                path,
+                settings_dir=_env_path(env, "FC_SETTINGS"),
+                partials_dir=_env_path(env, "FC_PARTIALS"),
+                templates_dir=_env_path(env, "FC_TEMPLATES"),
+                env=env,
+            )
+        except GoFlexibleConfigError as exc:
+            raise FlexibleConfigError(str(exc)) from exc
+    elif engine == "jinja2":
+        text = render(
+            path,
+            settings_dir=_env_path(env, "FC_SETTINGS"),
+            partials_dir=_env_path(env, "FC_PARTIALS"),
+            templates_dir=_env_path(env, "FC_TEMPLATES"),
+            env=env,
+        )
+    else:
+        raise FlexibleConfigError(f"{path}: FC_ENGINE must be go or jinja2, not {engine!r}")
     out = _env_path(env, "FC_OUT")
     if out is not None:
         try:
