@@ -102,6 +102,18 @@ CASES: list[tuple[str, str, Any]] = [
         {"b": None, "a": [1, 2.5e21, 1e-7, "x&"]},
     ),
     ("{{marshal .f}}", "", {"f": float("nan")}),
+    # found by the differential test against Go 1.19 + Sprig 3.2.3
+    (
+        "{{slice .l 1}} {{slice .l 0 1}} {{slice .l}} {{slice .e}}",
+        "[2 3] [1] [1 2 3] <no value>",
+        {"l": [1, 2, 3], "e": []},
+    ),
+    (
+        '{{printf "%+v|%d|%5.1f|%x|%X" .l .m .m 1.5 0.0}}',
+        "[1 2 3]|map[%!d(string=a):<nil>]|map[%!f(string=    a):<nil>]|0x1.8p+00|0X0P+00",
+        {"l": [1, 2, 3], "m": {"a": None}},
+    ),
+    ("{{.z}} {{.l}}", "-0 [-0]", {"z": -0.0, "l": [-0.0]}),
 ]
 
 
@@ -128,13 +140,16 @@ ERRORS = [
         "error calling include: interface conversion: interface {} is int, not string",
     ),
     ("{{repeat .x `a`}}", "invalid value; expected int"),
+    ('{{slice "abc" 1}}', "error calling slice: list should be type of slice or array but string"),
+    ("{{slice .l 2 5}}", "error calling slice: reflect.Value.Slice: slice index out of bounds"),
+    ("{{keys .z}}", "wrong type for value; expected map[string]interface {}; got interface {}"),
 ]
 
 
 @pytest.mark.parametrize(("text", "part"), ERRORS)
 def test_sprig_errors(text: str, part: str) -> None:
     with pytest.raises(TemplateError) as caught:
-        config_template("c").parse(text).execute({"n": 1, "s": "s", "m": {}})
+        config_template("c").parse(text).execute({"n": 1, "s": "s", "m": {}, "l": [1], "z": None})
     assert str(caught.value).startswith("template: c:1:")
     assert part in str(caught.value)
 

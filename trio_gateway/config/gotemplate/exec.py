@@ -443,10 +443,11 @@ class _State:
                 return None  # a nil map
             raise self.errorf(f"invalid value; expected {_KIND_NAMES[kind]}")
         if kind != "any" and not _KIND_CHECKS[kind](value):
-            if kind == "dict" and value is None:
-                return None
+            # a nil held in interface{} (a JSON null) is no nil map: exec.go validateType
+            # unwraps only a non-nil interface, so `keys .null` fails
             raise self.errorf(
-                f"wrong type for value; expected {_KIND_NAMES[kind]}; got {go_type_name(value)}"
+                f"wrong type for value; expected {_KIND_NAMES[kind]}; "
+                f"got {'interface {}' if value is None else go_type_name(value)}"
             )
         return value
 

@@ -10,6 +10,7 @@ precision (also `*`), and Go's error forms `%!d(string=hi)`, `%!d(MISSING)`,
 from __future__ import annotations
 
 import math
+import sys
 from typing import Any
 
 from ...encoding.gostr import float64_text
@@ -180,7 +181,8 @@ def go_sprint_one(value: Any) -> str:
     if value is None:
         return "<nil>"
     if isinstance(value, float):
-        return float64_text(value)
+        # strconv keeps the sign of a negative zero (`-0`), which float64_text drops
+        return "-0" if value == 0 and math.copysign(1.0, value) < 0 else float64_text(value)
     if isinstance(value, complex):
         return _complex_text(value)
     if isinstance(value, list | tuple):
@@ -232,7 +234,12 @@ def _pad(text: str, spec: _Spec, numeric: bool = False) -> str:
 def _bad_verb(spec: _Spec, value: Any) -> str:
     if value is None:
         return f"%!{spec.verb}(<nil>)"
-    return f"%!{spec.verb}({go_type_name(value)}={go_sprint_one(value)})"
+    # fmt's badVerb: the value is printed with %v under the same flags, width and precision
+    as_v = _Spec()
+    for flag in _Spec.__slots__:
+        setattr(as_v, flag, getattr(spec, flag))
+    as_v.verb = "v"
+    return f"%!{spec.verb}({go_type_name(value)}={_fmt_value(value, as_v)})"
 
 
 def _sign(text: str, negative: bool, spec: _Spec) -> str:
@@ -323,6 +330,19 @@ def _fmt_float(value: float, spec: _Spec) -> str:
         )
         if verb == "G":
             digits = digits.upper()
+    elif (
+        verb in "xX"
+        and spec.precision is None
+        and (magnitude == 0 or magnitude >= sys.float_info.min)
+    ):
+        # strconv's 'x' format, shortest: `0x1.8p+00` (Python's hex pads the mantissa and
+        # writes one exponent digit); subnormals and an explicit precision are not modelled
+        mantissa, _, exponent = magnitude.hex().removeprefix("0x").partition("p")
+        mantissa = mantissa.rstrip("0").removesuffix(".")
+        sign, power = exponent[0], exponent[1:]
+        digits = f"0x{mantissa}p{sign}{int(power):02d}"
+        if verb == "X":
+            digits = digits.upper()
     else:
         return _bad_verb(spec, value)
     return _pad(_sign(digits, negative, spec), spec, numeric=True)
@@ -369,7 +389,8 @@ def _fmt_value(value: Any, spec: _Spec, depth: int = 0) -> str:
     if isinstance(value, str):
         return _fmt_str(value, spec)
     if value is None:
-        if verb == "v":
+        # fmt's printValue: a nil interface{} inside a slice or map is "<nil>" for any verb
+        if verb == "v" or depth > 0:
             return _pad("<nil>", spec)
         return _bad_verb(spec, value)
     if isinstance(value, list | tuple):
@@ -462,6 +483,8 @@ def go_sprintf(format_text: str, *args: Any) -> str:
             continue
         value = args[arg_index]
         arg_index += 1
+        if verb == "v" and spec.plus:
+            spec.plus = False  # fmt's printArg: %+v is plusV, which clears the plus flag
         if verb == "v" and spec.sharp:
             out.append(_pad(go_sprint_one(value), spec))  # Go syntax (%#v) is not modelled
             continue

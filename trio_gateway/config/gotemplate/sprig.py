@@ -127,6 +127,21 @@ def _initial(value: Any) -> Any:
     return items[:-1] if items else None
 
 
+def _slice(value: Any, *indices: Any) -> Any:
+    # list.go mustSlice: Sprig's `slice` replaces text/template's builtin in TxtFuncMap, so a
+    # string fails and an empty list gives nil; bounds past the list fail as reflect's panic
+    # does (Go checks against the capacity, which JSON decoding leaves unspecified).
+    if not isinstance(value, list | tuple):
+        raise FuncError(f"list should be type of slice or array but {_kind(value)}")
+    if not value:
+        return None
+    start = _to_int64(indices[0]) if indices else 0
+    end = _to_int64(indices[1]) if len(indices) > 1 else len(value)
+    if not 0 <= start <= end <= len(value):
+        raise FuncError(f"reflect.Value.Slice: slice index out of bounds [{start}:{end}]")
+    return list(value[start:end])
+
+
 def _append(value: Any, item: Any) -> list[Any]:
     return [*_list_of(value, "push"), item]
 
@@ -417,6 +432,7 @@ SPRIG: dict[str, GoFunc] = {
     "last": _f(_last, "any"),
     "rest": _f(_rest, "any"),
     "initial": _f(_initial, "any"),
+    "slice": _f(_slice, "any", variadic="any"),
     "append": _f(_append, "any", "any"),
     "push": _f(_append, "any", "any"),
     "prepend": _f(_prepend, "any", "any"),
