@@ -24,6 +24,13 @@ __all__ = ["main"]
 LOGGER = logging.getLogger("trio_gateway")
 
 
+def _indent(text: str) -> str:
+    """`check -i`: KrakenD prefixes its text dump; ours is JSON, so only whitespace keeps it so."""
+    if text.strip(" \t"):
+        raise argparse.ArgumentTypeError("the indentation must be spaces and tabs only")
+    return text
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="trio-gateway",
@@ -58,6 +65,12 @@ def _parser() -> argparse.ArgumentParser:
         action="count",
         default=0,
         help="print the effective configuration (defaults filled in) as JSON, alone on stdout",
+    )
+    check.add_argument(
+        "-i",
+        "--indent",
+        type=_indent,
+        help="indentation of the -d dump, per level (default: two spaces; e.g. -i $'\\t')",
     )
     check.add_argument(
         "-t",
@@ -173,6 +186,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
         args.config,
         strict=args.strict,
         dump=args.debug > 0,
+        indent=args.indent,
         out=sys.stdout,
         err=sys.stderr,
         env=os.environ,

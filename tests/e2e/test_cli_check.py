@@ -120,3 +120,22 @@ def test_strict_warnings_exit_1(tmp_path: Path) -> None:
     result = _cli("check", "--strict", "-c", str(path))
     assert result.returncode == 1
     assert result.stderr.splitlines()[0].startswith(f"{path}:1:16: error: $.nme: unknown key")
+
+
+@pytest.mark.parametrize("indent", ["\t", "    ", ""])
+def test_check_indent_sets_the_dumps_indentation_and_keeps_it_json(indent: str) -> None:
+    result = _cli("check", "-d", "-i", indent, "-c", GOOD)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert json.loads(result.stdout)["version"] == 3
+    if indent:
+        assert lines[1].startswith(indent + '"') and not lines[1].startswith(indent * 2)
+    else:
+        assert len(lines) > 3 and all(not line.startswith((" ", "\t")) for line in lines)
+
+
+def test_check_indent_that_would_break_the_json_is_a_usage_error() -> None:
+    result = _cli("check", "-d", "-i", "> ", "-c", GOOD)
+    assert result.returncode == 2
+    assert "the indentation must be spaces and tabs only" in result.stderr
+    assert result.stdout == ""

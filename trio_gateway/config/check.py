@@ -29,6 +29,7 @@ Output contract (stable, tested):
 from __future__ import annotations
 
 import importlib
+import json
 import os
 import re
 from collections.abc import Callable, Mapping, Sequence
@@ -64,6 +65,7 @@ def run_check(
     *,
     strict: bool = False,
     dump: bool = False,
+    indent: str | None = None,
     out: TextIO,
     err: TextIO,
     env: Mapping[str, str] | None = None,
@@ -78,6 +80,8 @@ def run_check(
         path: the configuration file.
         strict: treat warnings as errors.
         dump: print the effective configuration (derived defaults filled in) on success.
+        indent: the dump's indentation per level (`-i`, as `krakend check -i`); None: two
+            spaces. Only whitespace, so that the dump stays JSON.
         out: where the dump, the routes and the `OK` line go (see the module docstring).
         err: where diagnostics and the failure summary go.
         env: environment for `FC_*` and `KRAKEND_*` (`None` means `os.environ`).
@@ -125,7 +129,7 @@ def run_check(
         else:
             _print(_text(diagnostic, path), err)
     if effective is not None:
-        _print(orjson.dumps(effective, option=orjson.OPT_INDENT_2).decode(), out)
+        _print(_dump_text(effective, indent), out)
     for method, route in found:
         _print(f"{method} {route}", side)
     _print(summary, err if output == "github" or not ok else side)
@@ -149,6 +153,12 @@ def gin_routes(config: ServiceConfig, *, debug: bool = False) -> list[tuple[str,
         route = gin_path(clean_path(endpoint.endpoint), config.disable_rest).partition("?")[0]
         found.append((endpoint.method.upper(), route))
     return found
+
+
+def _dump_text(effective: dict[str, Any], indent: str | None) -> str:
+    if indent is None:
+        return orjson.dumps(effective, option=orjson.OPT_INDENT_2).decode()
+    return json.dumps(effective, indent=indent, ensure_ascii=False)
 
 
 def _summary(

@@ -593,7 +593,7 @@ ERRORS = [
     (
         "{{index .SI 10 10 10 10 10 10 10}}",
         TVAL,
-        'template: t:1:2: executing "t" at <index .SI 10 10 10 1...>: '
+        'template: t:1:2: executing "t" at <index .SI 10 10 10 10 10 10 10>: '
         "error calling index: index out of range: 10",
     ),
     (

@@ -92,7 +92,11 @@ class _State:
         self.tree = tree
         self.missing_key = missing_key
         self.node: Node | None = None
+        # [name, value, boxed]: boxed when the value is an element read out of a
+        # []interface{} or map[string]interface{} by `range` (Go's reflect.Value then has the
+        # static type interface {}, which error messages name); a pipeline's result is not.
         self.vars: list[list[Any]] = []
+        self.dot_boxed = False
         self.depth = 0
         self.out: list[str] = []
 
@@ -106,9 +110,8 @@ class _State:
         newline = text.rfind("\n")
         column = len(text[newline + 1 :].encode("utf-8", "surrogatepass"))
         line = 1 + text.count("\n")
+        # Go 1.19 and later print the whole node (older releases cut it at 20 bytes).
         context = str(self.node)
-        if len(context) > 20:
-            context = context[:20] + "..."
         location = f"{self.tree.parse_name}:{line}:{column}"
         return TemplateError(
             f"template: {location}: executing {_go_quote(name)} at <{context}>: {message}"
@@ -119,7 +122,7 @@ class _State:
 
     # variables
     def push(self, name: str, value: Any) -> None:
-        self.vars.append([name, value])
+        self.vars.append([name, value, False])
 
     def mark(self) -> int:
         return len(self.vars)
@@ -127,15 +130,21 @@ class _State:
     def pop(self, mark: int) -> None:
         del self.vars[mark:]
 
-    def set_var(self, name: str, value: Any) -> None:
+    def set_var(self, name: str, value: Any, boxed: bool = False) -> None:
         for entry in reversed(self.vars):
             if entry[0] == name:
-                entry[1] = value
+                entry[1], entry[2] = value, boxed
                 return
         raise self.errorf(f"undefined variable: {name}")
 
-    def set_top_var(self, n: int, value: Any) -> None:
-        self.vars[len(self.vars) - n][1] = value
+    def set_top_var(self, n: int, value: Any, boxed: bool = False) -> None:
+        self.vars[len(self.vars) - n][1:] = [value, boxed]
+
+    def var_boxed(self, name: str) -> bool:
+        for entry in reversed(self.vars):
+            if entry[0] == name:
+                return bool(entry[2])
+        return False
 
     def var_value(self, name: str) -> Any:
         for entry in reversed(self.vars):
@@ -176,8 +185,14 @@ class _State:
         mark = self.mark()
         try:
             value = self.eval_pipeline(dot, node.pipe)
-            if is_true(value):
-                self.walk(value if is_with else dot, node.body)
+            if is_true(value) and is_with:
+                boxed, self.dot_boxed = self.dot_boxed, False
+                try:
+                    self.walk(value, node.body)
+                finally:
+                    self.dot_boxed = boxed
+            elif is_true(value):
+                self.walk(dot, node.body)
             elif node.else_list is not None:
                 self.walk(dot, node.else_list)
         finally:
@@ -191,23 +206,28 @@ class _State:
             mark = self.mark()
             decl = node.pipe.decl
 
-            def one_iteration(index: Any, elem: Any) -> None:
+            def one_iteration(index: Any, elem: Any, boxed: bool = True) -> None:
                 if decl:
                     if node.pipe.is_assign:
-                        self.set_var(decl[0].ident[0], index if len(decl) > 1 else elem)
+                        if len(decl) > 1:
+                            self.set_var(decl[0].ident[0], index)
+                        else:
+                            self.set_var(decl[0].ident[0], elem, boxed)
                     else:
-                        self.set_top_var(1, elem)
+                        self.set_top_var(1, elem, boxed)
                 if len(decl) > 1:
                     if node.pipe.is_assign:
-                        self.set_var(decl[1].ident[0], elem)
+                        self.set_var(decl[1].ident[0], elem, boxed)
                     else:
                         self.set_top_var(2, index)
+                outer_boxed, self.dot_boxed = self.dot_boxed, boxed
                 try:
                     self.walk(elem, node.body)
                 except _Continue:
                     pass
                 finally:
                     self.pop(mark)
+                    self.dot_boxed = outer_boxed
 
             ran = False
             try:
@@ -226,7 +246,7 @@ class _State:
                         )
                     for index in range(max(value, 0)):
                         ran = True
-                        one_iteration(index, index)
+                        one_iteration(index, index, boxed=False)
                 elif value is not MISSING:
                     raise self.errorf(f"range can't iterate over {go_sprint_one(value)}")
             except _Break:
@@ -245,13 +265,15 @@ class _State:
             raise self.errorf(f"exceeded maximum template depth ({MAX_EXEC_DEPTH})")
         dot = self.eval_pipeline(dot, node.pipe) if node.pipe is not None else MISSING
         saved = (self.tree, self.vars, self.node)
-        self.tree, self.vars = tree, [["$", dot]]
+        self.tree, self.vars = tree, [["$", dot, False]]
         self.depth += 1
+        boxed, self.dot_boxed = self.dot_boxed, False
         try:
             self.walk(dot, tree.root)
         finally:
             self.depth -= 1
             self.tree, self.vars, self.node = saved
+            self.dot_boxed = boxed
 
     # evaluation
     def eval_pipeline(self, dot: Any, pipe: PipeNode) -> Any:
@@ -314,7 +336,9 @@ class _State:
 
     def eval_field_node(self, dot: Any, field: FieldNode, args: list[Node], final: Any) -> Any:
         self.at(field)
-        return self.eval_field_chain(dot, dot, field, field.ident, args, final, boxed=False)
+        return self.eval_field_chain(
+            dot, dot, field, field.ident, args, final, boxed=self.dot_boxed
+        )
 
     def eval_chain_node(self, dot: Any, chain: ChainNode, args: list[Node], final: Any) -> Any:
         self.at(chain)
@@ -331,8 +355,9 @@ class _State:
         if len(variable.ident) == 1:
             self.not_a_function(args, final)
             return value
+        boxed = self.var_boxed(variable.ident[0])
         return self.eval_field_chain(
-            dot, value, variable, variable.ident[1:], args, final, boxed=False
+            dot, value, variable, variable.ident[1:], args, final, boxed=boxed
         )
 
     def eval_field_chain(
@@ -518,7 +543,7 @@ def execute(
     if tree.root is None:
         raise state.errorf(f"{_go_quote(name)} is an incomplete or empty template")
     value = MISSING if data is None else data
-    state.vars = [["$", value]]
+    state.vars = [["$", value, False]]
     try:
         state.walk(value, tree.root)
     except RecursionError:
