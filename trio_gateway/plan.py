@@ -35,6 +35,7 @@ from trio_gateway.encoding import OUTPUT_ENCODINGS, RENDERERS, get_decoder
 from trio_gateway.proxy.backend import BackendCall
 from trio_gateway.proxy.flatmap import compile_flatmap
 from trio_gateway.proxy.formatter import Formatter, compile_formatter
+from trio_gateway.proxy.graphql import GraphQLConfig, compile_graphql
 from trio_gateway.proxy.request import ALL, HeaderForwarder, UrlTemplate, placeholder_key
 from trio_gateway.proxy.sequential import Replacement, replacements_for
 from trio_gateway.routing.clientip import ClientIPResolver
@@ -179,6 +180,10 @@ def _backend(
     }
     extra = backend.extra_config
     http = extra.backend_http
+    graphql_config = extra.get(GraphQLConfig)
+    graphql = compile_graphql(graphql_config, names) if graphql_config is not None else None
+    if graphql is not None:
+        method = graphql.method  # lura's GraphQL middleware sets the backend request's method
     formatter = None
     if encoding != "no-op":
         flatmap = _flatmap(extra.proxy.flatmap_filter if extra.proxy else ())
@@ -211,6 +216,7 @@ def _backend(
         concurrent_calls=max(endpoint.concurrent_calls, 1),
         keep_body=encoding == "no-op",
         extra=extra,
+        graphql=graphql,
     )
 
 

@@ -13,6 +13,7 @@ from trio_gateway.config.model import (
     RouterConfig,
 )
 from trio_gateway.namespace import Level, Namespace
+from trio_gateway.proxy import graphql
 
 __all__ = ["CORE_ATTRIBUTES", "CORE_NAMESPACES"]
 
@@ -42,6 +43,8 @@ CORE_NAMESPACES: tuple[Namespace[Any], ...] = (
         levels=frozenset({Level.BACKEND}),
         config=BackendHTTPClientConfig,
     ),
+    # lura's proxy/graphql.go: a core middleware, compiled into the backend call (plan.py)
+    graphql.NAMESPACE_ENTRY,
 )
 
 # canonical name -> the `ExtraConfig` field it is structured into

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from trio_gateway.encoding.gonumber import format_float_f
+
 __all__ = ["format_float_f", "parse_bool", "parse_int", "sprint"]
 
 _INT64_MIN = -(1 << 63)
@@ -116,14 +118,6 @@ def _digits(value: float) -> tuple[str, int]:
     digits = "".join(map(str, digit_tuple)) or "0"
     assert isinstance(exponent, int)
     return digits, len(digits) + exponent - 1
-
-
-def format_float_f(value: float) -> str:
-    """`strconv.FormatFloat(value, 'f', -1, 64)`: no exponent, shortest digits (`1e21` ->
-    `"1000000000000000000000"`, `1e-07` -> `"0.0000001"`, `3.0` -> `"3"`)."""
-    if value == 0:
-        return "-0" if str(value).startswith("-") else "0"
-    return format(Decimal(repr(value)).normalize(), "f")
 
 
 def sprint(value: object) -> str:

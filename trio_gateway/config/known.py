@@ -98,7 +98,6 @@ KNOWN: tuple[Known, ...] = (
     _k("backend/lambda", {_B}, _TODO, _GH + "krakend-lambda"),
     _k("backend/pubsub/publisher", {_B}, _TODO, _GH + "krakend-pubsub/publisher"),
     _k("backend/pubsub/subscriber", {_B}, _TODO, _GH + "krakend-pubsub/subscriber"),
-    _k("backend/graphql", {_B}, _TODO, _GH + "krakend/transport/http/client/graphql"),
     # KrakenD Enterprise only (krakend-components.md §28); levels are not checked for these
     *(
         _k(name, {_S, _E, _B}, _EE)

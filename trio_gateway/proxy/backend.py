@@ -11,7 +11,7 @@ import itertools
 import logging
 from collections.abc import Iterator
 from contextlib import AbstractAsyncContextManager
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import attrs
 
@@ -29,6 +29,9 @@ from trio_gateway.transport import (
     TransportError,
 )
 from trio_gateway.types import BodyStream, Headers, Request, Response
+
+if TYPE_CHECKING:
+    from trio_gateway.proxy.graphql import GraphQLCall
 
 __all__ = ["BackendCall", "BackendClient", "BackendProxy", "StreamingProxy"]
 
@@ -60,6 +63,8 @@ class BackendCall:
     # The backend's `extra_config`: its namespaces' layers read their configs from it
     # (trio_gateway/stack.py).
     extra: ExtraConfig = attrs.field(factory=ExtraConfig)
+    # `backend/graphql`: the body (or, for GET, the query) each call carries; `method` is its.
+    graphql: GraphQLCall | None = None
 
 
 class BackendClient(Protocol):
@@ -115,10 +120,13 @@ class BackendProxy:
         query = request.query
         if query and call.input_query_strings is not None:
             query = filter_query(query, call.input_query_strings)
+        if call.graphql is not None and call.graphql.method == "GET":
+            # added after the backend's own query filter, as lura's middleware order has it
+            query = [*query, *call.graphql.query_pairs(request)]
         return call.url.render(request.params, encode_query(query) if query else "")
 
-    def prepare(self, request: Request) -> tuple[Origin, bytes, Headers]:
-        """Pick the host and build the target and headers for one call."""
+    def prepare(self, request: Request) -> tuple[Origin, bytes, Headers, bytes]:
+        """Pick the host and build the target, headers and body of one call."""
         call = self._call
         if not call.origins:
             raise BackendUnavailable("no hosts available")
@@ -133,18 +141,22 @@ class BackendProxy:
             raise BackendError(exc.message(origin.base_url + prefix)) from None
         if prefix:
             target = prefix + target
-        return origin, target.encode("ascii"), headers
+        body = request.body
+        if call.graphql is not None:
+            body = b"" if call.graphql.method == "GET" else call.graphql.body(request)
+            headers = call.graphql.headers(headers, body)
+        return origin, target.encode("ascii"), headers, body
 
     async def send(self, request: Request) -> tuple[BackendResponse, Origin]:
         call = self._call
-        origin, target, headers = self.prepare(request)
+        origin, target, headers, body = self.prepare(request)
         try:
             answer = await self._client.request(
                 origin,
                 self._method,
                 target,
                 headers,
-                request.body,
+                body,
                 follow_redirects=call.follow_redirects,
             )
         except TransportError as exc:
@@ -203,9 +215,9 @@ class StreamingProxy(BackendProxy):
     __slots__ = ()
 
     async def __call__(self, request: Request) -> Response:
-        origin, target, headers = self.prepare(request)
+        origin, target, headers, body = self.prepare(request)
         context = self._client.stream(
-            origin, self._method, target, headers, request.body, follow_redirects=True
+            origin, self._method, target, headers, body, follow_redirects=True
         )
         try:
             stream = await context.__aenter__()

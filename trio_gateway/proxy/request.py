@@ -24,6 +24,7 @@ __all__ = [
     "encode_query",
     "filter_headers",
     "filter_query",
+    "param_lookup",
     "parse_query",
     "placeholder_key",
 ]
@@ -61,6 +62,17 @@ ALL = "*"
 def placeholder_key(name: str) -> str:
     """lura's parameter key: first character upper-cased (`{id}` and `{Id}` are the same)."""
     return name[:1].upper() + name[1:]
+
+
+def param_lookup(key: str, names: Mapping[str, str], written: str | None = None) -> str:
+    """The request-param name that fills lura's param `key`: endpoint params keep their
+    endpoint spelling (`names`), values the gateway puts in the params itself (sequential
+    `RespN_…`, `JWT.…`) are stored under lura's key, anything else under how it was written."""
+    if key in names:
+        return names[key]
+    if _GATEWAY_PARAM.match(key):
+        return key
+    return key if written is None else written
 
 
 class UrlTemplate:
@@ -104,7 +116,7 @@ class UrlTemplate:
             # keeps the rewritten `{{.Key}}`, which is then percent-encoded on the wire)
             # Endpoint params are looked up by their endpoint spelling; values the gateway puts in
             # the params itself (sequential `RespN_…`, `JWT.…`) by lura's key.
-            lookup = names.get(key) or (key if _GATEWAY_PARAM.match(key) else found.group(1))
+            lookup = param_lookup(key, names, found.group(1))
             parts.append((lookup, "{{." + key + "}}"))
             last = found.end()
         parts.append(text[last:])

@@ -5,11 +5,10 @@ in Go's form (`1e+21`, `1e-7`, otherwise no exponent)."""
 from __future__ import annotations
 
 import json
-import math
-from decimal import Decimal
 from typing import Any
 
-from ..gostrconv import format_float_f
+from trio_gateway.encoding.gonumber import go_json_float
+
 from .values import MISSING
 
 __all__ = ["UnsupportedValue", "go_json"]
@@ -37,17 +36,10 @@ def _string(text: str, escape_html: bool) -> str:
 
 
 def _float(value: float) -> str:
-    if math.isnan(value) or math.isinf(value):
-        raise UnsupportedValue(f"json: unsupported value: {value}")
-    magnitude = abs(value)
-    if magnitude != 0 and (magnitude < 1e-6 or magnitude >= 1e21):
-        sign, digit_tuple, exp = Decimal(repr(value)).normalize().as_tuple()
-        assert isinstance(exp, int)
-        digits = "".join(map(str, digit_tuple))
-        exponent = len(digits) + exp - 1
-        mantissa = digits[0] + ("." + digits[1:] if len(digits) > 1 else "")
-        return f"{'-' if sign else ''}{mantissa}e{'-' if exponent < 0 else '+'}{abs(exponent)}"
-    return format_float_f(value)
+    try:
+        return go_json_float(value)
+    except ValueError as exc:
+        raise UnsupportedValue(str(exc)) from None
 
 
 def go_json(
