@@ -51,7 +51,7 @@ CORE = {namespace.name for namespace in CORE_NAMESPACES}
 
 def test_the_registry_is_the_stack_plus_the_core() -> None:
     names = set(stack.REGISTRY.names)
-    assert CORE == {"router", "proxy", "backend/http", "backend/http/client", "backend/graphql"}
+    assert {"router", "proxy", "backend/http", "backend/http/client", "backend/graphql"} == CORE
     assert names == {
         *CORE,
         *(layer.namespace.name for layer in stack.layers() if layer.namespace is not None),
