@@ -9,9 +9,7 @@ Go fails, ours must fail too (the message is compared only where noted)."""
 from __future__ import annotations
 
 import json
-import os
 import re
-import shutil
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,11 +23,9 @@ from trio_gateway.config.flexible_go import _floats
 from trio_gateway.config.gotemplate import Template, TemplateError
 from trio_gateway.config.gotemplate.sprig import SPRIG
 
-GO = shutil.which("go")
-pytestmark = pytest.mark.skipif(
-    GO is None, reason="`go` is not on PATH (.ci/run installs golang-go and Sprig when it can)"
-)
-GORENDER = Path(__file__).parent / "gorender"
+from .gobuild import GO, SKIP_WITHOUT_GO, build
+
+pytestmark = SKIP_WITHOUT_GO
 
 
 class GoRenderer:
@@ -56,28 +52,7 @@ class GoRenderer:
 
 @pytest.fixture(scope="session")
 def gorender(tmp_path_factory: pytest.TempPathFactory) -> Iterator[GoRenderer]:
-    assert GO is not None
-    build = tmp_path_factory.mktemp("gorender")
-    env = {
-        **os.environ,
-        "GO111MODULE": "off",
-        "GOPATH": os.environ.get("GOPATH", "/usr/share/gocode"),
-        "GOCACHE": str(build / "cache"),
-        "GOFLAGS": "",
-    }
-    binary = build / "gorender"
-    built = subprocess.run(
-        [GO, "build", "-o", str(binary), "."],
-        cwd=GORENDER,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    if built.returncode != 0:
-        pytest.fail(
-            "cannot build gorender (Sprig is golang-github-masterminds-sprig-dev):\n" + built.stderr
-        )
+    binary = build("gorender", tmp_path_factory.mktemp("gorender"))
     renderer = GoRenderer(binary)
     yield renderer
     renderer.close()
