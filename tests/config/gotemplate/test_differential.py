@@ -212,6 +212,9 @@ TABLE: list[str] = [
     "{{index .s 1 2}}",
     '{{fail "boom"}}',
     '{{required "need it" .missing}}',
+    # Sprig's typed results: int64 math, nil slices
+    '{{printf "%s|%T" (add 1 1) (max 1 2)}}',
+    "{{rest .el}} {{initial .el}} {{toJson (rest .el)}}",
 ]
 
 
@@ -238,24 +241,8 @@ XFAILS = [
         ),
     ),
     pytest.param(
-        '{{printf "%s|%T" (add 1 1) (max 1 2)}}',
-        marks=pytest.mark.xfail(
-            reason="Sprig's integer math returns int64; our integers are all Go's int, so a "
-            "bad verb or %T names int (the generated templates leave Sprig's math out)",
-            strict=True,
-        ),
-    ),
-    pytest.param(
         '{{printf "%#v" .s}}',
         marks=pytest.mark.xfail(reason="fmt's %#v (Go syntax) is not modelled", strict=True),
-    ),
-    pytest.param(
-        "{{rest .el}} {{initial .el}}",
-        marks=pytest.mark.xfail(
-            reason="Sprig's rest/initial of an empty list return a nil []interface{} (prints "
-            "[], toJson null); we have no typed nil and return nil (prints <no value>)",
-            strict=True,
-        ),
     ),
 ]
 

@@ -14,6 +14,7 @@ import sys
 from typing import Any
 
 from ...encoding.gostr import float64_text
+from .gotypes import GoList, GoMap, GoObject, Int64
 
 __all__ = [
     "go_quote",
@@ -140,6 +141,8 @@ def go_type_name(value: Any) -> str:
         return "<nil>"
     if isinstance(value, bool):
         return "bool"
+    if isinstance(value, Int64):
+        return "int64"
     if isinstance(value, int):
         return "int"
     if isinstance(value, float):
@@ -148,6 +151,8 @@ def go_type_name(value: Any) -> str:
         return "complex128"
     if isinstance(value, str):
         return "string"
+    if isinstance(value, GoList | GoMap | GoObject):
+        return value.go_type
     if isinstance(value, list | tuple):
         return "[]interface {}"
     if isinstance(value, dict):
@@ -189,6 +194,8 @@ def go_sprint_one(value: Any) -> str:
         return "[" + " ".join(go_sprint_one(v) for v in value) + "]"
     if isinstance(value, dict):
         return "map[" + " ".join(f"{k}:{go_sprint_one(value[k])}" for k in sorted(value)) + "]"
+    if isinstance(value, GoObject):
+        return value.go_text()  # a fmt.Stringer
     return str(value)
 
 

@@ -10,6 +10,8 @@ from decimal import Decimal
 from typing import Any
 
 from ..gostrconv import format_float_f
+from .gofmt import go_sprint_one
+from .gotypes import GoObject, is_nil
 from .values import MISSING
 
 __all__ = ["UnsupportedValue", "go_json"]
@@ -38,7 +40,7 @@ def _string(text: str, escape_html: bool) -> str:
 
 def _float(value: float) -> str:
     if math.isnan(value) or math.isinf(value):
-        raise UnsupportedValue(f"json: unsupported value: {value}")
+        raise UnsupportedValue(f"json: unsupported value: {go_sprint_one(value)}")
     magnitude = abs(value)
     if magnitude != 0 and (magnitude < 1e-6 or magnitude >= 1e21):
         sign, digit_tuple, exp = Decimal(repr(value)).normalize().as_tuple()
@@ -58,8 +60,10 @@ def go_json(
     Raises:
         UnsupportedValue: NaN, infinities and complex numbers have no JSON form.
     """
-    if value is None or value is MISSING:
+    if value is None or value is MISSING or is_nil(value):
         return "null"
+    if isinstance(value, GoObject):
+        return go_json(value.json_value(), indent, escape_html, _level)  # its MarshalJSON
     if value is True:
         return "true"
     if value is False:
