@@ -240,10 +240,6 @@ XFAILS = [
             strict=True,
         ),
     ),
-    pytest.param(
-        '{{printf "%#v" .s}}',
-        marks=pytest.mark.xfail(reason="fmt's %#v (Go syntax) is not modelled", strict=True),
-    ),
 ]
 
 

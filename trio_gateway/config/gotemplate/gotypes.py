@@ -85,6 +85,10 @@ class GoObject:
     def go_text(self) -> str:
         raise NotImplementedError
 
+    def go_syntax(self) -> str:
+        """`%#v`."""
+        return self.go_text()
+
     def json_value(self) -> Any:
         return self.go_text()
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..funcs import GoFunc
+from ..gofmt import go_quote
 from ..gotypes import GoObject, Int64
 from ..values import FuncError
 from .conv import f
@@ -51,6 +52,14 @@ class Version(GoObject):
         if self.metadata:
             text += "+" + self.metadata
         return text
+
+    def go_syntax(self) -> str:
+        # `%#v` of a pointer to a struct: &, then the fields; uint64 in hexadecimal
+        return (
+            f"&semver.Version{{major:{self.major:#x}, minor:{self.minor:#x}, "
+            f"patch:{self.patch:#x}, pre:{go_quote(self.pre)}, "
+            f"metadata:{go_quote(self.metadata)}, original:{go_quote(self.original)}}}"
+        )
 
     def compare(self, other: Version) -> int:
         for mine, theirs in (
