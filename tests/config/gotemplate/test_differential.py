@@ -8,98 +8,19 @@ Go fails, ours must fail too (the message is compared only where noted)."""
 
 from __future__ import annotations
 
-import json
-import os
 import re
-import shutil
 import subprocess
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from trio_gateway.config.flexible_go import _floats
-from trio_gateway.config.gotemplate import Template, TemplateError
-from trio_gateway.config.gotemplate.sprig import SPRIG
+from tests.config.gotemplate.gorender_support import GO, GoRenderer, check
 
-GO = shutil.which("go")
 pytestmark = pytest.mark.skipif(
     GO is None, reason="`go` is not on PATH (.ci/run installs golang-go and Sprig when it can)"
 )
-GORENDER = Path(__file__).parent / "gorender"
-
-
-class GoRenderer:
-    def __init__(self, binary: Path) -> None:
-        self.proc = subprocess.Popen(
-            [str(binary)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
-        )
-
-    def render(self, template: str, data: Any) -> tuple[str, str]:
-        assert self.proc.stdin is not None and self.proc.stdout is not None
-        self.proc.stdin.write(json.dumps({"template": template, "data": data}) + "\n")
-        self.proc.stdin.flush()
-        line = self.proc.stdout.readline()
-        assert line, "gorender died"
-        answer = json.loads(line)
-        return answer["out"], answer["err"]
-
-    def close(self) -> None:
-        assert self.proc.stdin is not None and self.proc.stdout is not None
-        self.proc.stdin.close()
-        self.proc.wait(timeout=10)
-        self.proc.stdout.close()
-
-
-@pytest.fixture(scope="session")
-def gorender(tmp_path_factory: pytest.TempPathFactory) -> Iterator[GoRenderer]:
-    assert GO is not None
-    build = tmp_path_factory.mktemp("gorender")
-    env = {
-        **os.environ,
-        "GO111MODULE": "off",
-        "GOPATH": os.environ.get("GOPATH", "/usr/share/gocode"),
-        "GOCACHE": str(build / "cache"),
-        "GOFLAGS": "",
-    }
-    binary = build / "gorender"
-    built = subprocess.run(
-        [GO, "build", "-o", str(binary), "."],
-        cwd=GORENDER,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    if built.returncode != 0:
-        pytest.fail(
-            "cannot build gorender (Sprig is golang-github-masterminds-sprig-dev):\n" + built.stderr
-        )
-    renderer = GoRenderer(binary)
-    yield renderer
-    renderer.close()
-
-
-def ours(template: str, data: Any) -> tuple[str, str]:
-    try:
-        return Template("t", SPRIG).parse(template).execute(_floats(data)), ""
-    except TemplateError as exc:
-        return "", str(exc) or "error"
-
-
-def check(gorender: GoRenderer, template: str, data: Any, same_error: bool = False) -> None:
-    want_out, want_err = gorender.render(template, data)
-    got_out, got_err = ours(template, data)
-    if want_err:
-        assert got_err, f"Go fails with {want_err!r}, we render {got_out!r}"
-        if same_error:
-            assert got_err == want_err
-    else:
-        assert not got_err, f"Go renders {want_out!r}, we fail with {got_err!r}"
-        assert got_out == want_out
 
 
 DATA: dict[str, Any] = {

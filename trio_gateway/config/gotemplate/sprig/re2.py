@@ -15,44 +15,26 @@ Unicode scripts (`\\p{Greek}`) are refused as unsupported rather than guessed.""
 from __future__ import annotations
 
 import re
-import sys
-import unicodedata
 from dataclasses import dataclass, field
 from functools import cache
-from typing import Any
 
-from ..gounicode import to_lower, to_title, to_upper
+from .re2_classes import (
+    BOUNDARY,
+    CATEGORIES,
+    MAX_RUNE,
+    NO_BOUNDARY,
+    PERL,
+    POSIX,
+    SCRIPTS,
+    case_orbits,
+    category,
+    class_text,
+    complement,
+    fold,
+    literal,
+)
 
 __all__ = ["GoRegexpError", "Translated", "UnsupportedRegexp", "translate"]
-
-_MAX_RUNE = 0x10FFFF
-_DIGIT = [(0x30, 0x39)]
-_SPACE = [(0x09, 0x0A), (0x0C, 0x0D), (0x20, 0x20)]
-_WORD = [(0x30, 0x39), (0x41, 0x5A), (0x5F, 0x5F), (0x61, 0x7A)]
-_PERL = {"d": _DIGIT, "s": _SPACE, "w": _WORD}
-_POSIX = {
-    "alnum": [(0x30, 0x39), (0x41, 0x5A), (0x61, 0x7A)],
-    "alpha": [(0x41, 0x5A), (0x61, 0x7A)],
-    "ascii": [(0x00, 0x7F)],
-    "blank": [(0x09, 0x09), (0x20, 0x20)],
-    "cntrl": [(0x00, 0x1F), (0x7F, 0x7F)],
-    "digit": _DIGIT,
-    "graph": [(0x21, 0x7E)],
-    "lower": [(0x61, 0x7A)],
-    "print": [(0x20, 0x7E)],
-    "punct": [(0x21, 0x2F), (0x3A, 0x40), (0x5B, 0x60), (0x7B, 0x7E)],
-    "space": [(0x09, 0x0D), (0x20, 0x20)],
-    "upper": [(0x41, 0x5A)],
-    "word": _WORD,
-    "xdigit": [(0x30, 0x39), (0x41, 0x46), (0x61, 0x66)],
-}
-_W = "[0-9A-Za-z_]"
-_BOUNDARY = f"(?:(?<={_W})(?!{_W})|(?<!{_W})(?={_W}))"
-_NO_BOUNDARY = f"(?:(?<={_W})(?={_W})|(?<!{_W})(?!{_W}))"
-_CATEGORIES = {
-    "Lu", "Ll", "Lt", "Lm", "Lo", "Mn", "Mc", "Me", "Nd", "Nl", "No", "Pc", "Pd", "Ps", "Pe",
-    "Pi", "Pf", "Po", "Sm", "Sc", "Sk", "So", "Zs", "Zl", "Zp", "Cc", "Cf", "Cs", "Co",
-}  # fmt: skip
 
 
 class GoRegexpError(ValueError):
@@ -67,99 +49,7 @@ class UnsupportedRegexp(GoRegexpError):
 class Translated:
     pattern: re.Pattern[str]
     groups: int
-    names: dict[str, int] = field(default_factory=dict)
-
-
-def _negate(ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:
-    out: list[tuple[int, int]] = []
-    low = 0
-    for start, end in _merge(ranges):
-        if start > low:
-            out.append((low, start - 1))
-        low = end + 1
-    if low <= _MAX_RUNE:
-        out.append((low, _MAX_RUNE))
-    return out
-
-
-def _merge(ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:
-    out: list[tuple[int, int]] = []
-    for start, end in sorted(ranges):
-        if out and start <= out[-1][1] + 1:
-            out[-1] = (out[-1][0], max(out[-1][1], end))
-        else:
-            out.append((start, end))
-    return out
-
-
-@cache
-def _category(name: str) -> tuple[tuple[int, int], ...]:
-    ranges: list[tuple[int, int]] = []
-    for code in range(sys.maxunicode + 1):
-        category = unicodedata.category(chr(code))
-        if category.startswith(name) and category != "Cn":  # Go's C has no unassigned
-            if ranges and ranges[-1][1] == code - 1:
-                ranges[-1] = (ranges[-1][0], code)
-            else:
-                ranges.append((code, code))
-    return tuple(ranges)
-
-
-@cache
-def _orbits() -> dict[int, tuple[int, ...]]:
-    """unicode.SimpleFold's orbits: the runes equal under Go's (?i) (k, K and U+212A KELVIN
-    SIGN are one), from the simple case mappings."""
-    parent: dict[int, int] = {}
-
-    def find(code: int) -> int:
-        while parent.get(code, code) != code:
-            code = parent[code]
-        return code
-
-    for code in range(sys.maxunicode + 1):
-        char = chr(code)
-        for other in (to_upper(char), to_lower(char), to_title(char)):
-            if other != char:
-                a, b = find(code), find(ord(other))
-                if a != b:
-                    parent[max(a, b)] = min(a, b)
-    members: dict[int, list[int]] = {}
-    for code in parent:
-        members.setdefault(find(code), []).append(code)
-    orbits: dict[int, tuple[int, ...]] = {}
-    for root, codes in members.items():
-        orbit = tuple(sorted({root, *codes}))
-        for code in orbit:
-            orbits[code] = orbit
-    return orbits
-
-
-def _fold(ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:
-    """A class under (?i): every rune with its whole case orbit (Go folds, then negates)."""
-    orbits = _orbits()
-    out = list(ranges)
-    for low, high in ranges:
-        if high - low > len(orbits):
-            codes: Any = (c for c in orbits if low <= c <= high)
-        else:
-            codes = range(low, high + 1)
-        for code in codes:
-            for other in orbits.get(code, ()):
-                out.append((other, other))
-    return _merge(out)
-
-
-def _class_text(ranges: list[tuple[int, int]]) -> str:
-    merged = _merge(ranges)
-    if not merged:
-        return "(?!)"  # a class that matches nothing
-    parts = [f"\\U{a:08x}" if a == b else f"\\U{a:08x}-\\U{b:08x}" for a, b in merged]
-    return "[" + "".join(parts) + "]"
-
-
-def _literal(code: int) -> str:
-    char = chr(code)
-    return char if char.isascii() and char.isalnum() else f"\\U{code:08x}"
+    names: dict[str, list[int]] = field(default_factory=dict)
 
 
 @dataclass
@@ -190,7 +80,7 @@ class _Parser:
         self.text = text
         self.pos = 0
         self.groups = 0
-        self.names: dict[str, int] = {}
+        self.names: dict[str, list[int]] = {}
 
     def error(self, code: str, expr: str) -> GoRegexpError:
         return GoRegexpError(f"error parsing regexp: {code}: `{expr}`")
@@ -302,13 +192,13 @@ class _Parser:
         return self.literal(ord(char), flags)
 
     def literal(self, code: int, flags: dict[str, bool]) -> str:
-        if flags["i"] and code in _orbits():
-            return _class_text([(c, c) for c in _orbits()[code]])
-        return _literal(code)
+        if flags["i"] and code in case_orbits():
+            return class_text([(c, c) for c in case_orbits()[code]])
+        return literal(code)
 
     def ranges(self, ranges: list[tuple[int, int]], negate: bool, flags: dict[str, bool]) -> str:
-        folded = _fold(ranges) if flags["i"] else ranges
-        return _class_text(_negate(folded) if negate else folded)
+        folded = fold(ranges) if flags["i"] else ranges
+        return class_text(complement(folded) if negate else folded)
 
     def group(self, flags: dict[str, bool]) -> str:
         start = self.pos
@@ -325,7 +215,7 @@ class _Parser:
                     raise self.error("invalid named capture", self.text[start : end + 1])
                 self.pos = end + 1
                 self.groups += 1
-                self.names.setdefault(name, self.groups)  # Go 1.19 allows a name twice
+                self.names.setdefault(name, []).append(self.groups)  # Go 1.19 allows repeats
                 return self.close(start, inner, True)
             match = re.compile(r"\?([imsU]*)(?:-([imsU]*))?([:)])").match(self.text, self.pos)
             if match is None or (match[2] is not None and not match[2]):
@@ -376,7 +266,7 @@ class _Parser:
             hex_match = re.compile(r"\{([0-9A-Fa-f]+)\}|([0-9A-Fa-f]{2})").match(
                 self.text, self.pos
             )
-            if hex_match and (hex_match[2] or int(hex_match[1], 16) <= _MAX_RUNE):
+            if hex_match and (hex_match[2] or int(hex_match[1], 16) <= MAX_RUNE):
                 self.pos = hex_match.end()
                 return int(hex_match[1] or hex_match[2], 16)
         simple = {"a": 7, "f": 12, "n": 10, "r": 13, "t": 9, "v": 11}
@@ -404,12 +294,12 @@ class _Parser:
         if name.startswith("^"):
             negate, name = not negate, name[1:]
         if name == "Any":
-            ranges = [(0, _MAX_RUNE)]
-        elif name in _CATEGORIES or name in ("L", "M", "N", "P", "S", "Z", "C"):
-            ranges = list(_category(name))
-        elif re.fullmatch(r"[A-Z][A-Za-z_]*", name):
+            ranges = [(0, MAX_RUNE)]
+        elif name in CATEGORIES or name in ("L", "M", "N", "P", "S", "Z", "C"):
+            ranges = list(category(name))
+        elif name in SCRIPTS:
             raise UnsupportedRegexp(
-                f"regexp: Unicode script or property \\p{{{name}}} is not supported here"
+                f"regexp: the Unicode script \\p{{{name}}} is not supported here"
             )
         else:
             raise self.error("invalid character class range", self.text[start : self.pos])
@@ -417,7 +307,7 @@ class _Parser:
 
     def escape(self, flags: dict[str, bool]) -> str:
         following = self.peek(1)
-        simple = {"A": "\\A", "z": "\\Z", "b": _BOUNDARY, "B": _NO_BOUNDARY}
+        simple = {"A": "\\A", "z": "\\Z", "b": BOUNDARY, "B": NO_BOUNDARY}
         if following in simple:
             self.pos += 2
             return simple[following]
@@ -426,9 +316,9 @@ class _Parser:
         if following in ("p", "P"):
             ranges, negate = self.unicode_class()
             return self.ranges(ranges, negate, flags)
-        if following.lower() in _PERL:
+        if following.lower() in PERL:
             self.pos += 2
-            return self.ranges(_PERL[following.lower()], following.isupper(), flags)
+            return self.ranges(PERL[following.lower()], following.isupper(), flags)
         return self.literal(self.escape_rune(), flags)
 
     def quoted(self, flags: dict[str, bool]) -> list[str]:
@@ -455,21 +345,21 @@ class _Parser:
                 if end >= 0:
                     name = self.text[self.pos + 2 : end]
                     positive = name.removeprefix("^")
-                    if positive not in _POSIX:
+                    if positive not in POSIX:
                         raise self.error(
                             "invalid character class range", self.text[self.pos : end + 2]
                         )
-                    group = _POSIX[positive]
-                    ranges += _negate(group) if name.startswith("^") else group
+                    group = POSIX[positive]
+                    ranges += complement(group) if name.startswith("^") else group
                     self.pos = end + 2
                     continue
             if self.peek() == "\\" and self.peek(1) in ("p", "P"):
                 group, negated = self.unicode_class()
-                ranges += _negate(group) if negated else group
+                ranges += complement(group) if negated else group
                 continue
-            if self.peek() == "\\" and self.peek(1).lower() in _PERL:
-                group = _PERL[self.peek(1).lower()]
-                ranges += group if self.peek(1).islower() else _negate(group)
+            if self.peek() == "\\" and self.peek(1).lower() in PERL:
+                group = PERL[self.peek(1).lower()]
+                ranges += group if self.peek(1).islower() else complement(group)
                 self.pos += 2
                 continue
             low = self.class_char(start)

@@ -119,8 +119,10 @@ def _expand(template: str, match: re.Match[str], compiled: Translated) -> str:
             number = int(name)
             if number <= compiled.groups:
                 out.append(match[number] or "")
-        elif name in compiled.names:
-            out.append(match[compiled.names[name]] or "")
+        else:  # the first group of that name that took part (names may repeat)
+            out.append(
+                next((match[i] for i in compiled.names.get(name, ()) if match.start(i) >= 0), "")
+            )
     return "".join(out)
 
 
