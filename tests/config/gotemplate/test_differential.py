@@ -230,7 +230,10 @@ def _call(args: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
         ]
     )  # fmt: skip
     return st.one_of(
-        st.builds(lambda f, a: f"({f} {a})", unary, args),
+        # Go's maps iterate in random order: keys are sorted before anything sees them
+        st.builds(
+            lambda f, a: f"({f} {a})" if f != "keys" else f"(sortAlpha (keys {a}))", unary, args
+        ),
         st.builds(lambda f, a, b: f"({f} {a} {b})", binary, args, args),
         st.builds(
             lambda v, a: f'(printf "{v}" {a})',

@@ -81,6 +81,7 @@ class GoObject:
     the methods a template may call on it (`{{(semver "1.2.3").Major}}`)."""
 
     go_type = "struct {}"
+    go_kind = "ptr"  # reflect.Kind's name: Sprig hands out pointers
 
     def go_text(self) -> str:
         raise NotImplementedError

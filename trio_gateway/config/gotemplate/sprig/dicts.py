@@ -111,6 +111,12 @@ def deep_copy(value: Any) -> Any:
     return value
 
 
+def _deep_copy(value: Any) -> Any:
+    if value is None:  # copystructure walks reflect.ValueOf(nil), which panics
+        raise FuncError("reflect: call of reflect.Value.Type on zero Value")
+    return deep_copy(value)
+
+
 def _assert(value: Any, want: str) -> Any:
     """A Go type assertion `value.(want)` on an interface{}; failing it panics."""
     held = "nil" if value is None else go_type_name(value)
@@ -150,7 +156,7 @@ DICTS: dict[str, GoFunc] = {
     "mustMerge": f(_merge(False), "dict", variadic="dict"),
     "mustMergeOverwrite": f(_merge(True), "dict", variadic="dict"),
     "values": f(lambda m: list((m or {}).values()), "dict"),
-    "deepCopy": f(deep_copy, "any"),
-    "mustDeepCopy": f(deep_copy, "any"),
+    "deepCopy": f(_deep_copy, "any"),
+    "mustDeepCopy": f(_deep_copy, "any"),
     "dig": f(_dig, variadic="any"),
 }

@@ -39,24 +39,30 @@ def go_string(data: bytes) -> str:
 
 def abbreviate_full(text: str, offset: int, max_width: int) -> str | None:
     """AbbreviateFull; None where goutils returns an error (Sprig then gives "")."""
-    data = text.encode()
-    if not data:
+    if not text:
         return ""
+    result = _abbreviate(text.encode(), offset, max_width)
+    return None if result is None else go_string(result)
+
+
+def _abbreviate(data: bytes, offset: int, max_width: int) -> bytes | None:
+    # on bytes all the way: a cut character stays cut bytes until the end, as in Go
+    if not data:
+        return b""
     if max_width < 4:
         return None
     if len(data) <= max_width:
-        return text
+        return data
     offset = min(offset, len(data))
     if len(data) - offset < max_width - 3:
         offset = len(data) - (max_width - 3)
     if offset <= 4:
-        return go_string(data[: max_width - 3]) + "..."
+        return data[: max_width - 3] + b"..."
     if max_width < 7:
         return None
     if offset + max_width - 3 < len(data):
-        tail = abbreviate_full(go_string(data[offset:]), 0, max_width - 3)
-        return "..." + (tail or "")
-    return "..." + go_string(data[len(data) - (max_width - 3) :])
+        return b"..." + (_abbreviate(data[offset:], 0, max_width - 3) or b"")
+    return b"..." + data[len(data) - (max_width - 3) :]
 
 
 def delete_white_space(text: str) -> str:

@@ -115,25 +115,26 @@ def _mod(a: Any, b: Any) -> Int64:
     return wrap64(remainder if dividend >= 0 else -remainder)
 
 
+def go_floor(number: float) -> float:
+    """math.Floor: ±0, ±Inf and NaN are themselves."""
+    if number == 0 or math.isinf(number) or math.isnan(number):
+        return number
+    return float(math.floor(number))
+
+
+def go_ceil(number: float) -> float:
+    """math.Ceil is -Floor(-x): Ceil(-0.5) is -0."""
+    return -go_floor(-number)
+
+
 def _round(value: Any, places: int, *round_on: float) -> float:
     # numeric.go round: Modf's fraction decides between Ceil and Floor
     threshold = round_on[0] if round_on else 0.5
     number = to_float64(value)
     power = math.pow(10, float(places))
     digit = power * number
-    fraction = math.modf(digit)[0] if not math.isinf(digit) else 0.0
-    rounded = math.ceil(digit) if fraction >= threshold else math.floor(digit)
-    return rounded / power if not math.isinf(digit) and not math.isnan(digit) else digit / power
-
-
-def _floor(value: Any) -> float:
-    number = to_float64(value)
-    return number if math.isinf(number) or math.isnan(number) else float(math.floor(number))
-
-
-def _ceil(value: Any) -> float:
-    number = to_float64(value)
-    return number if math.isinf(number) or math.isnan(number) else float(math.ceil(number))
+    fraction = math.modf(digit)[0] if math.isfinite(digit) else 0.0
+    return (go_ceil(digit) if fraction >= threshold else go_floor(digit)) / power
 
 
 def _atoi(text: str) -> int:
@@ -235,7 +236,7 @@ NUMERIC: dict[str, GoFunc] = {
     "min": f(_min, "any", variadic="any"),
     "maxf": f(_maxf, "any", variadic="any"),
     "minf": f(_minf, "any", variadic="any"),
-    "ceil": f(_ceil, "any"),
-    "floor": f(_floor, "any"),
+    "ceil": f(lambda v: go_ceil(to_float64(v)), "any"),
+    "floor": f(lambda v: go_floor(to_float64(v)), "any"),
     "round": f(_round, "any", "int", variadic="float"),
 }

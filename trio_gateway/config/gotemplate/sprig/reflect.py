@@ -7,6 +7,7 @@ from typing import Any
 
 from ..funcs import GoFunc
 from ..gofmt import go_type_name
+from ..gotypes import GoObject
 from .conv import deep_equal, f
 
 __all__ = ["REFLECT", "kind_of"]
@@ -24,6 +25,8 @@ def kind_of(value: Any) -> str:
         return "map"
     if isinstance(value, list | tuple):
         return "slice"
+    if isinstance(value, GoObject):
+        return value.go_kind
     return go_type_name(value)  # bool, int, int64, float64, string: kind and type agree
 
 
