@@ -348,3 +348,10 @@ def test_generated_merges(
     check(gorender, "{{toJson (merge .a .b .c)}}", data)
     check(gorender, "{{toJson (mergeOverwrite .a .b .c)}}", data)
     check(gorender, '{{toJson (dig "a" "b" "none" .a)}} {{toJson (pluck "a" .a .b .c)}}', data)
+
+
+@SETTINGS
+@given(text=st.text("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567abcxyz+/=\n\r!é", max_size=18))
+def test_generated_decoding(gorender: GoRenderer, text: str) -> None:
+    # Go's decoders, with their error offsets (Sprig returns err.Error() as the result)
+    check(gorender, "{{b64dec .s}}|{{b32dec .s}}|{{b32dec (upper .s)}}", {"s": text})
