@@ -11,8 +11,18 @@ from ..gofmt import go_quote
 from ..gotypes import string_list, string_map
 from ..gounicode import go_lower, go_title_case, go_trim_space, go_upper
 from ..values import FuncError
-from . import goutils, xstrings
 from .conv import f, strslice, strval
+from .goutils import (
+    abbreviate_full,
+    delete_white_space,
+    go_string,
+    initials,
+    random_string,
+    swap_case,
+    uncapitalize,
+    wrap_custom,
+)
+from .xstrings import shuffle, to_camel_case, to_kebab_case, to_snake_case
 
 __all__ = ["STRINGS", "go_split"]
 
@@ -68,22 +78,22 @@ def _substr(start: int, end: int, text: str) -> str:
     if start < 0:
         if not 0 <= end <= len(data):
             raise FuncError(_bounds(None, end, len(data)))
-        return goutils.go_string(data[:end])
+        return go_string(data[:end])
     if end < 0 or end > len(data):
         if start > len(data):
             raise FuncError(_bounds(start, None, len(data)))
-        return goutils.go_string(data[start:])
+        return go_string(data[start:])
     if start > end:
         raise FuncError(_bounds(start, end, len(data)))
-    return goutils.go_string(data[start:end])
+    return go_string(data[start:end])
 
 
 def _trunc(count: int, text: str) -> str:
     data = text.encode()
     if count < 0 and len(data) + count > 0:
-        return goutils.go_string(data[len(data) + count :])
+        return go_string(data[len(data) + count :])
     if count >= 0 and len(data) > count:
-        return goutils.go_string(data[:count])
+        return go_string(data[:count])
     return text
 
 
@@ -95,13 +105,13 @@ def _indent(spaces: int, text: str) -> str:
 def _abbrev(width: int, text: str) -> str:
     if width < 4:
         return text
-    return goutils.abbreviate_full(text, 0, width) or ""
+    return abbreviate_full(text, 0, width) or ""
 
 
 def _abbrevboth(left: int, right: int, text: str) -> str:
     if right < 4 or (left > 0 and right < 7):
         return text
-    return goutils.abbreviate_full(text, left, right) or ""
+    return abbreviate_full(text, left, right) or ""
 
 
 def _cat(*values: Any) -> str:
@@ -116,27 +126,27 @@ STRINGS: dict[str, GoFunc] = {
     "upper": f(go_upper, "string"),
     "lower": f(go_lower, "string"),
     "title": f(go_title_case, "string"),
-    "untitle": f(goutils.uncapitalize, "string"),
+    "untitle": f(uncapitalize, "string"),
     "substr": f(_substr, "int", "int", "string"),
     "repeat": f(_repeat, "int", "string"),
     "trimall": f(lambda cut, s: s.strip(cut), "string", "string"),
     "trimAll": f(lambda cut, s: s.strip(cut), "string", "string"),
     "trimSuffix": f(lambda p, s: s.removesuffix(p), "string", "string"),
     "trimPrefix": f(lambda p, s: s.removeprefix(p), "string", "string"),
-    "nospace": f(goutils.delete_white_space, "string"),
-    "initials": f(goutils.initials, "string"),
-    "randAlphaNum": f(lambda n: goutils.random_string(n, "alphanum"), "int"),
-    "randAlpha": f(lambda n: goutils.random_string(n, "alpha"), "int"),
-    "randAscii": f(lambda n: goutils.random_string(n, "ascii"), "int"),
-    "randNumeric": f(lambda n: goutils.random_string(n, "numeric"), "int"),
-    "swapcase": f(goutils.swap_case, "string"),
-    "shuffle": f(xstrings.shuffle, "string"),
-    "snakecase": f(xstrings.to_snake_case, "string"),
-    "camelcase": f(xstrings.to_camel_case, "string"),
-    "kebabcase": f(xstrings.to_kebab_case, "string"),
-    "wrap": f(lambda n, s: goutils.wrap_custom(s, n, "", False), "int", "string"),
+    "nospace": f(delete_white_space, "string"),
+    "initials": f(initials, "string"),
+    "randAlphaNum": f(lambda n: random_string(n, "alphanum"), "int"),
+    "randAlpha": f(lambda n: random_string(n, "alpha"), "int"),
+    "randAscii": f(lambda n: random_string(n, "ascii"), "int"),
+    "randNumeric": f(lambda n: random_string(n, "numeric"), "int"),
+    "swapcase": f(swap_case, "string"),
+    "shuffle": f(shuffle, "string"),
+    "snakecase": f(to_snake_case, "string"),
+    "camelcase": f(to_camel_case, "string"),
+    "kebabcase": f(to_kebab_case, "string"),
+    "wrap": f(lambda n, s: wrap_custom(s, n, "", False), "int", "string"),
     "wrapWith": f(
-        lambda n, sep, s: goutils.wrap_custom(s, n, sep, True), "int", "string", "string"
+        lambda n, sep, s: wrap_custom(s, n, sep, True), "int", "string", "string"
     ),
     "contains": f(lambda sub, s: sub in s, "string", "string"),
     "hasPrefix": f(lambda p, s: s.startswith(p), "string", "string"),
