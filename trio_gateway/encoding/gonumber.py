@@ -25,7 +25,9 @@ def go_json_float(value: float) -> str:
         ValueError: NaN and the infinities have no JSON form (`json: unsupported value`).
     """
     if math.isnan(value) or math.isinf(value):
-        raise ValueError(f"json: unsupported value: {value}")
+        # Go's %v of the value: NaN, +Inf, -Inf.
+        text = "NaN" if math.isnan(value) else ("+Inf" if value > 0 else "-Inf")
+        raise ValueError(f"json: unsupported value: {text}")
     magnitude = abs(value)
     if magnitude != 0 and (magnitude < 1e-6 or magnitude >= 1e21):
         sign, digit_tuple, exp = Decimal(repr(value)).normalize().as_tuple()

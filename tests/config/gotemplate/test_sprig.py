@@ -128,7 +128,7 @@ ERRORS = [
     ('{{first "s"}}', "error calling first: Cannot find first on type string"),
     ('{{append "s" 1}}', "error calling append: Cannot push on type string"),
     ("{{div 1 0}}", "error calling div: runtime error: integer divide by zero"),
-    ("{{divf 1 0}}", "error calling divf: decimal division by zero"),
+    ("{{divf 1 0}}", "error calling divf: decimal division by 0"),
     ("{{first .m}}", "error calling first: Cannot find first on type map"),
     ("{{has 1 .n}}", "error calling has: Cannot find has on type int"),
     ("{{repeat -1 `a`}}", "error calling repeat: strings: negative Repeat count"),

@@ -11,6 +11,7 @@ from typing import Any
 from .errors import TemplateError
 from .funcs import BUILTINS, GoFunc
 from .gofmt import go_sprint_one, go_type_name
+from .gotypes import GoMap, GoObject, Int64
 from .nodes import (
     ActionNode,
     BoolNode,
@@ -55,10 +56,11 @@ _KIND_NAMES = {
 }
 _KIND_CHECKS = {
     "string": lambda v: isinstance(v, str),
-    "int": lambda v: isinstance(v, int) and not isinstance(v, bool),
+    # an int64 (Sprig's math) is not assignable to int, nor a map[string]string to a map
+    "int": lambda v: isinstance(v, int) and not isinstance(v, bool | Int64),
     "bool": lambda v: isinstance(v, bool),
     "float": lambda v: isinstance(v, float),
-    "dict": lambda v: isinstance(v, dict),
+    "dict": lambda v: isinstance(v, dict) and not isinstance(v, GoMap),
 }
 
 
@@ -371,12 +373,19 @@ class _State:
         boxed: bool,
     ) -> Any:
         for name in ident[:-1]:
-            receiver = self.eval_field(name, node, [], NO_FINAL, receiver, boxed)
+            receiver = self.eval_field(dot, name, node, [], NO_FINAL, receiver, boxed)
             boxed = True
-        return self.eval_field(ident[-1], node, args, final, receiver, boxed)
+        return self.eval_field(dot, ident[-1], node, args, final, receiver, boxed)
 
     def eval_field(
-        self, name: str, node: Node, args: list[Node], final: Any, receiver: Any, boxed: bool
+        self,
+        dot: Any,
+        name: str,
+        node: Node,
+        args: list[Node],
+        final: Any,
+        receiver: Any,
+        boxed: bool,
     ) -> Any:
         if receiver is MISSING:
             if self.missing_key == "error":
@@ -392,6 +401,9 @@ class _State:
             if self.missing_key == "error":
                 raise self.errorf(f"map has no entry for key {_go_quote(name)}")
             return MISSING
+        if isinstance(receiver, GoObject) and name in receiver.go_methods():
+            # exec.go evalField: a method of the value is called with the arguments
+            return self.eval_call(dot, receiver.go_methods()[name], False, node, name, args, final)
         raise self.errorf(f"can't evaluate field {name} in type {_type_name(receiver, boxed)}")
 
     def eval_function(

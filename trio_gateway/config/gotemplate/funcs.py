@@ -8,7 +8,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from .gofmt import go_sprint, go_sprintf, go_sprintln, go_type_name
+from .gofmt import go_sprint, go_sprintln, go_type_name
+from .goprintf import go_sprintf
 from .values import MISSING, FuncError, basic_kind, is_true
 
 __all__ = ["BUILTINS", "GoFunc", "value_type_name"]

@@ -3,8 +3,8 @@ template handles: JSON values (dict, list, str, int, float, bool, None).
 
 Port of the parts of `src/fmt/print.go` and `format.go` that such values reach: the verbs
 `%v %d %s %q %t %x %X %o %O %b %c %U %e %E %f %F %g %G`, the flags `+ - # 0 space`, width and
-precision (also `*`), and Go's error forms `%!d(string=hi)`, `%!d(MISSING)`,
-`%!(EXTRA int=1)`, `%!(NOVERB)`. Floats are float64: `%v` is the shortest `%g`.
+precision, and the bad-verb form `%!d(string=hi)`. Floats are float64: `%v` is the shortest
+`%g`. Sprintf itself (argument indexes, `*`, `%#v`) is goprintf.
 """
 
 from __future__ import annotations
@@ -14,15 +14,18 @@ import sys
 from typing import Any
 
 from ...encoding.gostr import float64_text
+from .gotypes import GoList, GoMap, GoObject, Int64
 
 __all__ = [
+    "Spec",
+    "fmt_value",
     "go_quote",
     "go_quote_rune",
     "go_sprint",
-    "go_sprintf",
     "go_sprintln",
     "go_type_name",
     "go_unquote",
+    "pad",
 ]
 
 _ESCAPES = {
@@ -140,6 +143,8 @@ def go_type_name(value: Any) -> str:
         return "<nil>"
     if isinstance(value, bool):
         return "bool"
+    if isinstance(value, Int64):
+        return "int64"
     if isinstance(value, int):
         return "int"
     if isinstance(value, float):
@@ -148,6 +153,8 @@ def go_type_name(value: Any) -> str:
         return "complex128"
     if isinstance(value, str):
         return "string"
+    if isinstance(value, GoList | GoMap | GoObject):
+        return value.go_type
     if isinstance(value, list | tuple):
         return "[]interface {}"
     if isinstance(value, dict):
@@ -189,6 +196,8 @@ def go_sprint_one(value: Any) -> str:
         return "[" + " ".join(go_sprint_one(v) for v in value) + "]"
     if isinstance(value, dict):
         return "map[" + " ".join(f"{k}:{go_sprint_one(value[k])}" for k in sorted(value)) + "]"
+    if isinstance(value, GoObject):
+        return value.go_text()  # a fmt.Stringer
     return str(value)
 
 
@@ -207,7 +216,7 @@ def go_sprintln(*args: Any) -> str:
     return " ".join(go_sprint_one(a) for a in args) + "\n"
 
 
-class _Spec:
+class Spec:
     __slots__ = ("minus", "plus", "precision", "sharp", "space", "verb", "width", "zero")
 
     def __init__(self) -> None:
@@ -217,7 +226,7 @@ class _Spec:
         self.verb = ""
 
 
-def _pad(text: str, spec: _Spec, numeric: bool = False) -> str:
+def pad(text: str, spec: Spec, numeric: bool = False) -> str:
     if spec.width is None or len(text) >= spec.width:
         return text
     fill = spec.width - len(text)
@@ -231,18 +240,18 @@ def _pad(text: str, spec: _Spec, numeric: bool = False) -> str:
     return " " * fill + text
 
 
-def _bad_verb(spec: _Spec, value: Any) -> str:
+def _bad_verb(spec: Spec, value: Any) -> str:
     if value is None:
         return f"%!{spec.verb}(<nil>)"
     # fmt's badVerb: the value is printed with %v under the same flags, width and precision
-    as_v = _Spec()
-    for flag in _Spec.__slots__:
+    as_v = Spec()
+    for flag in Spec.__slots__:
         setattr(as_v, flag, getattr(spec, flag))
     as_v.verb = "v"
-    return f"%!{spec.verb}({go_type_name(value)}={_fmt_value(value, as_v)})"
+    return f"%!{spec.verb}({go_type_name(value)}={fmt_value(value, as_v)})"
 
 
-def _sign(text: str, negative: bool, spec: _Spec) -> str:
+def _sign(text: str, negative: bool, spec: Spec) -> str:
     if negative:
         return "-" + text
     if spec.plus:
@@ -252,17 +261,17 @@ def _sign(text: str, negative: bool, spec: _Spec) -> str:
     return text
 
 
-def _fmt_int(value: int, spec: _Spec) -> str:
+def _fmt_int(value: int, spec: Spec) -> str:
     verb = spec.verb
     if verb == "c":
-        return _pad(chr(value) if 0 <= value <= 0x10FFFF else "\ufffd", spec)
+        return pad(chr(value) if 0 <= value <= 0x10FFFF else "\ufffd", spec)
     if verb == "q":
-        return _pad(go_quote_rune(value), spec)
+        return pad(go_quote_rune(value), spec)
     if verb == "U":
         text = f"U+{value:04X}" if value >= 0 else f"U+{value & 0xFFFFFFFFFFFFFFFF:04X}"
         if spec.sharp and 0 <= value <= 0x10FFFF and chr(value).isprintable():
             text += f" '{chr(value)}'"
-        return _pad(text, spec)
+        return pad(text, spec)
     if verb in "eEfFgG":
         return _bad_verb(spec, value)
     magnitude = abs(value)
@@ -294,10 +303,10 @@ def _fmt_int(value: int, spec: _Spec) -> str:
         elif verb == "b":
             digits = "0b" + digits
     text = _sign(digits, value < 0, spec)
-    return _pad(text, spec, numeric=spec.precision is None)
+    return pad(text, spec, numeric=spec.precision is None)
 
 
-def _fmt_float(value: float, spec: _Spec) -> str:
+def _fmt_float(value: float, spec: Spec) -> str:
     verb = spec.verb
     special = _float_special(value, spec.plus)
     if special is not None:
@@ -309,7 +318,7 @@ def _fmt_float(value: float, spec: _Spec) -> str:
             text = special
         saved, spec.zero = spec.zero, False
         try:
-            return _pad(text, spec)
+            return pad(text, spec)
         finally:
             spec.zero = saved
     negative = math.copysign(1.0, value) < 0
@@ -345,19 +354,19 @@ def _fmt_float(value: float, spec: _Spec) -> str:
             digits = digits.upper()
     else:
         return _bad_verb(spec, value)
-    return _pad(_sign(digits, negative, spec), spec, numeric=True)
+    return pad(_sign(digits, negative, spec), spec, numeric=True)
 
 
-def _fmt_str(value: str, spec: _Spec) -> str:
+def _fmt_str(value: str, spec: Spec) -> str:
     verb = spec.verb
     if spec.precision is not None and verb in ("s", "v", "q"):
         value = value[: spec.precision]
     if verb in ("s", "v"):
-        return _pad(value, spec)
+        return pad(value, spec)
     if verb == "q":
         if spec.sharp and "`" not in value and all(c == "\t" or c.isprintable() for c in value):
-            return _pad("`" + value + "`", spec)  # %#q: a raw string when it can be one
-        return _pad(go_quote(value), spec)
+            return pad("`" + value + "`", spec)  # %#q: a raw string when it can be one
+        return pad(go_quote(value), spec)
     if verb in ("x", "X"):
         data = value.encode("utf-8", "surrogatepass")
         if spec.precision is not None:
@@ -368,15 +377,15 @@ def _fmt_str(value: str, spec: _Spec) -> str:
             text = " ".join(prefix + p for p in parts)
         else:
             text = prefix + "".join(parts) if parts else ""
-        return _pad(text, spec)
+        return pad(text, spec)
     return _bad_verb(spec, value)
 
 
-def _fmt_value(value: Any, spec: _Spec, depth: int = 0) -> str:
+def fmt_value(value: Any, spec: Spec, depth: int = 0) -> str:
     verb = spec.verb
     if isinstance(value, bool):
         if verb in ("t", "v"):
-            return _pad("true" if value else "false", spec)
+            return pad("true" if value else "false", spec)
         return _bad_verb(spec, value)
     if isinstance(value, int):
         return _fmt_int(value, spec)
@@ -384,118 +393,23 @@ def _fmt_value(value: Any, spec: _Spec, depth: int = 0) -> str:
         return _fmt_float(value, spec)
     if isinstance(value, complex):
         if verb in "vgGeEfF":
-            return _pad(_complex_text(value), spec)
+            return pad(_complex_text(value), spec)
         return _bad_verb(spec, value)
     if isinstance(value, str):
         return _fmt_str(value, spec)
+    if isinstance(value, GoObject) and verb in "vsxXq":
+        return _fmt_str(value.go_text(), spec)  # handleMethods: a Stringer
     if value is None:
         # fmt's printValue: a nil interface{} inside a slice or map is "<nil>" for any verb
         if verb == "v" or depth > 0:
-            return _pad("<nil>", spec)
+            return pad("<nil>", spec)
         return _bad_verb(spec, value)
     if isinstance(value, list | tuple):
-        return "[" + " ".join(_fmt_value(v, spec, depth + 1) for v in value) + "]"
+        return "[" + " ".join(fmt_value(v, spec, depth + 1) for v in value) + "]"
     if isinstance(value, dict):
         pairs = (
-            f"{_fmt_value(k, spec, depth + 1)}:{_fmt_value(value[k], spec, depth + 1)}"
+            f"{fmt_value(k, spec, depth + 1)}:{fmt_value(value[k], spec, depth + 1)}"
             for k in sorted(value)
         )
         return "map[" + " ".join(pairs) + "]"
-    return _pad(str(value), spec)
-
-
-def go_sprintf(format_text: str, *args: Any) -> str:
-    """`fmt.Sprintf`."""
-    out: list[str] = []
-    arg_index = 0
-    index = 0
-    end = len(format_text)
-    while index < end:
-        percent = format_text.find("%", index)
-        if percent < 0:
-            out.append(format_text[index:])
-            break
-        out.append(format_text[index:percent])
-        index = percent + 1
-        spec = _Spec()
-        while index < end and format_text[index] in "#0+- ":
-            flag = format_text[index]
-            if flag == "#":
-                spec.sharp = True
-            elif flag == "0":
-                spec.zero = not spec.minus
-            elif flag == "+":
-                spec.plus = True
-            elif flag == "-":
-                spec.minus = True
-                spec.zero = False
-            else:
-                spec.space = True
-            index += 1
-        if index < end and format_text[index] == "*":
-            index += 1
-            if (
-                arg_index < len(args)
-                and isinstance(args[arg_index], int)
-                and not isinstance(args[arg_index], bool)
-            ):
-                spec.width = args[arg_index]
-                if spec.width < 0:
-                    spec.minus, spec.zero, spec.width = True, False, -spec.width
-            else:
-                out.append("%!(BADWIDTH)")
-            arg_index += 1
-        else:
-            start = index
-            while index < end and format_text[index].isdigit():
-                index += 1
-            if index > start:
-                spec.width = int(format_text[start:index])
-        if index < end and format_text[index] == ".":
-            index += 1
-            if index < end and format_text[index] == "*":
-                index += 1
-                if (
-                    arg_index < len(args)
-                    and isinstance(args[arg_index], int)
-                    and not isinstance(args[arg_index], bool)
-                ):
-                    spec.precision = args[arg_index] if args[arg_index] >= 0 else None
-                else:
-                    out.append("%!(BADPREC)")
-                arg_index += 1
-            else:
-                start = index
-                while index < end and format_text[index].isdigit():
-                    index += 1
-                spec.precision = int(format_text[start:index] or "0")
-        if index >= end:
-            out.append("%!(NOVERB)")
-            break
-        verb = format_text[index]
-        index += 1
-        spec.verb = verb
-        if verb == "%":
-            out.append("%")
-            continue
-        if arg_index >= len(args):
-            out.append(f"%!{verb}(MISSING)")
-            continue
-        value = args[arg_index]
-        arg_index += 1
-        if verb == "v" and spec.plus:
-            spec.plus = False  # fmt's printArg: %+v is plusV, which clears the plus flag
-        if verb == "v" and spec.sharp:
-            out.append(_pad(go_sprint_one(value), spec))  # Go syntax (%#v) is not modelled
-            continue
-        if verb in ("T",):
-            out.append(_pad(go_type_name(value), spec))
-            continue
-        out.append(_fmt_value(value, spec))
-    if arg_index < len(args):
-        extra = ", ".join(
-            "<nil>" if a is None else f"{go_type_name(a)}={go_sprint_one(a)}"
-            for a in args[arg_index:]
-        )
-        out.append(f"%!(EXTRA {extra})")
-    return "".join(out)
+    return pad(str(value), spec)

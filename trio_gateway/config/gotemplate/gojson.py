@@ -9,6 +9,7 @@ from typing import Any
 
 from trio_gateway.encoding.gonumber import go_json_float
 
+from .gotypes import GoObject, is_nil
 from .values import MISSING
 
 __all__ = ["UnsupportedValue", "go_json"]
@@ -50,8 +51,10 @@ def go_json(
     Raises:
         UnsupportedValue: NaN, infinities and complex numbers have no JSON form.
     """
-    if value is None or value is MISSING:
+    if value is None or value is MISSING or is_nil(value):
         return "null"
+    if isinstance(value, GoObject):
+        return go_json(value.json_value(), indent, escape_html, _level)  # its MarshalJSON
     if value is True:
         return "true"
     if value is False:
