@@ -107,7 +107,9 @@ class Namespace(Generic[C]):
 class Slot(enum.Enum):
     """The places a layer can take in a request's stack (see stack.py for the order)."""
 
+    SERVICE = "service"  # a background task as long as the app lives (stats listener, pushes)
     SERVICE_GUARD = "service guard"  # before routing, every request
+    HANDLER_WRAPPER = "handler wrapper"  # around an endpoint's whole handler (router metrics)
     ENDPOINT_GUARD = "endpoint guard"  # after routing, before the body is read
     RESPONDER = "responder"  # replaces KrakenD's rendering of the endpoint's answer
     ENDPOINT_LAYER = "endpoint layer"  # around the merge of the backends

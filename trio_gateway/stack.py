@@ -5,7 +5,9 @@ Each tuple below is one slot, outermost first; each entry is one line naming a `
 namespace module (or, for KrakenD core behaviour, this module) declares. A layer whose namespace
 is absent builds nothing, so a request pays only for what its configuration asks for.
 
+    services (background tasks, once per app)            SERVICES
     service guards (before routing, every request)       SERVICE_GUARDS
+     handler wrappers (around the endpoint's handler)    HANDLER_WRAPPERS
       endpoint guards (after routing, before the body)   ENDPOINT_GUARDS
         responder (instead of KrakenD's rendering)       RESPONDERS, else the output encoding
           endpoint layers (around the merge)             ENDPOINT_LAYERS
@@ -19,6 +21,9 @@ backend's answer instead of decoding and manipulating it), and the Python hooks 
 see no stream: `check` warns).
 
 Slot signatures (each `Layer.build`; `context` is the `BuildContext`):
+    SERVICE:        build(extra: ExtraConfig, context) -> an object with `async run(task_status)`
+                    | None; kept in `context.components[namespace]` for the layers to use
+    HANDLER_WRAPPER: build(plan: EndpointPlan, context) -> (handler -> handler) | None
     SERVICE_GUARD:  build(extra: ExtraConfig, context) -> ServiceGuard | None
     ENDPOINT_GUARD: build(plan: EndpointPlan, context) -> EndpointGuard | None
     RESPONDER:      build(plan: EndpointPlan, context) -> a responder (edge/endpoint.py) | None
@@ -60,6 +65,7 @@ from trio_gateway.proxy.shadow import Background, ShadowProxy
 from trio_gateway.proxy.static import StaticProxy
 from trio_gateway.qos import circuit_breaker, http_cache, ratelimit_proxy, ratelimit_router
 from trio_gateway.security import bot_detector, cors, http
+from trio_gateway.telemetry import influx, stats
 from trio_gateway.types import ProxyFunction
 
 if TYPE_CHECKING:
@@ -74,14 +80,17 @@ __all__ = [
     "CLIENT_WRAPPERS",
     "ENDPOINT_GUARDS",
     "ENDPOINT_LAYERS",
+    "HANDLER_WRAPPERS",
     "REGISTRY",
     "RESPONDERS",
+    "SERVICES",
     "SERVICE_GUARDS",
     "BuildContext",
     "EndpointStack",
     "build_backend_proxy",
     "build_endpoint",
     "build_service_guards",
+    "build_services",
     "layers",
 ]
 
@@ -130,6 +139,12 @@ _CONCURRENT = Layer(
 )
 
 # ---- THE ORDER (outermost first) -------------------------------------------------------------
+# krakend-ce executor.go MetricsAndTraces.Register: the metrics collector, then influx (which
+# pushes the collector's snapshots), started with the gateway and stopped with it.
+SERVICES: tuple[Layer, ...] = (
+    stats.SERVICE,
+    influx.SERVICE,
+)
 # krakend-ce router_engine.go: CORS wraps the router; security/http and the bot detector are
 # gin middlewares registered after the health route.
 SERVICE_GUARDS: tuple[Layer, ...] = (
@@ -137,6 +152,8 @@ SERVICE_GUARDS: tuple[Layer, ...] = (
     http.GUARD,
     bot_detector.SERVICE_GUARD,
 )
+# krakend-ce handler_factory.go: the metrics handler wraps the validator and all inside it.
+HANDLER_WRAPPERS: tuple[Layer, ...] = (stats.HANDLER_WRAPPER,)
 # krakend-ce handler_factory.go: bot detector outside the JWT validator, the router rate limit
 # inside it (a rejected token spends no token of the bucket).
 ENDPOINT_GUARDS: tuple[Layer, ...] = (
@@ -148,6 +165,7 @@ ENDPOINT_GUARDS: tuple[Layer, ...] = (
 RESPONDERS: tuple[Layer, ...] = (signing.RESPONDER,)
 # lura proxy/factory.go + krakend-ce proxy_factory.go, around the merge.
 ENDPOINT_LAYERS: tuple[Layer, ...] = (
+    stats.ENDPOINT_LAYER,  # metrics("pipe"), around lua/cel/jsonschema/shadow
     python.ENDPOINT_LAYER,
     _SHADOW,
     _STATIC,
@@ -156,7 +174,8 @@ ENDPOINT_LAYERS: tuple[Layer, ...] = (
 # krakend-ce backend_factory.go, around one backend's call.
 BACKEND_LAYERS: tuple[Layer, ...] = (
     python.BACKEND_LAYER,
-    _CONCURRENT,
+    _CONCURRENT,  # lura newStack: concurrent_calls wraps the backend factory's proxy
+    stats.BACKEND_LAYER,  # metrics("backend"), around the circuit breaker
     circuit_breaker.LAYER,
     ratelimit_proxy.LAYER,
 )
@@ -168,7 +187,9 @@ CLIENT_WRAPPERS: tuple[Layer, ...] = (http_cache.WRAPPER,)
 def layers() -> tuple[Layer, ...]:
     """Every layer, in slot order then stack order (for docs and the order test)."""
     return (
+        *SERVICES,
         *SERVICE_GUARDS,
+        *HANDLER_WRAPPERS,
         *ENDPOINT_GUARDS,
         *RESPONDERS,
         *ENDPOINT_LAYERS,
@@ -197,6 +218,8 @@ class BuildContext:
     client_ip: ClientIPResolver
     # One httpx client for work off the request path (JWK sets), made on first use.
     httpx: Callable[[], httpx.AsyncClient]
+    # What SERVICES built, by namespace name (the metrics collector the metrics layers fill).
+    components: dict[str, Any] = attrs.field(factory=dict)
 
 
 @attrs.frozen(kw_only=True)
@@ -206,6 +229,14 @@ class EndpointStack:
     guards: tuple[EndpointGuard, ...]
     responder: Any  # a RESPONDERS build result, or None for the output encoding's rendering
     proxy: ProxyFunction
+    # HANDLER_WRAPPERS build results, outermost first: the edge wraps its handler in them.
+    wrappers: tuple[Callable[[Any], Any], ...] = ()
+
+    def wrap(self, handler: Any) -> Any:
+        """`handler` inside the endpoint's handler wrappers."""
+        for wrapper in reversed(self.wrappers):
+            handler = wrapper(handler)
+        return handler
 
 
 def _fold(entries: Sequence[Layer], inner: Any, *args: Any) -> Any:
@@ -221,6 +252,19 @@ def build_service_guards(extra: ExtraConfig, context: Any = None) -> tuple[Servi
     """The service guards the configuration asks for, in order (often none)."""
     built = (entry.build(extra, context) for entry in SERVICE_GUARDS)
     return tuple(guard for guard in built if guard is not None)
+
+
+def build_services(extra: ExtraConfig, context: BuildContext) -> tuple[Any, ...]:
+    """The service components the configuration asks for, in order; each is also kept in
+    `context.components` under its namespace's name, for the layers built after."""
+    built = []
+    for entry in SERVICES:
+        component = entry.build(extra, context)
+        if component is not None:
+            assert entry.namespace is not None
+            context.components[entry.namespace.name] = component
+            built.append(component)
+    return tuple(built)
 
 
 def build_backend_proxy(call: BackendCall, plan: EndpointPlan, context: BuildContext) -> Any:
@@ -253,8 +297,10 @@ def build_endpoint(plan: EndpointPlan, context: BuildContext) -> EndpointStack:
         # the guards (krakend-jose nests its signer inside the validator).
         guards.append(RejectAll(responder))
         responder = None
+    wrappers = (entry.build(plan, context) for entry in HANDLER_WRAPPERS)
     return EndpointStack(
         guards=tuple(guards),
         responder=responder,
         proxy=_fold(ENDPOINT_LAYERS, merged, plan, context),
+        wrappers=tuple(w for w in wrappers if w is not None),
     )
