@@ -11,6 +11,7 @@ collects its own metrics and serves them on the configured port plus its index (
 from __future__ import annotations
 
 import logging
+import socket
 from typing import TYPE_CHECKING, Any
 
 import trio
@@ -95,15 +96,13 @@ async def _send(
 
 
 class _Started:
-    """Passes `started` on once, and remembers whether it was."""
+    """hypercorn's task status: records where /__stats is served, then passes it on."""
 
     def __init__(self, task_status: trio.TaskStatus[list[str]], metrics: Metrics) -> None:
         self.task_status = task_status
         self.metrics = metrics
-        self.done = False
 
     def started(self, value: Any = None) -> None:
-        self.done = True
         self.metrics.stats_urls = list(value or ())
         if value:
             LOGGER.debug("[SERVICE: Stats] /__stats on %s", ", ".join(value))
@@ -118,21 +117,29 @@ async def serve_stats(
     if port:
         port += metrics.worker_index
     host = host or "0.0.0.0"  # Go's ":8090": every interface
+    address = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    try:
+        # Bound here, so that a taken port is one clear error (hypercorn's own bind would fail
+        # inside its nursery, as an exception group).
+        sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except BaseException:
+            sock.close()
+            raise
+    except OSError as exc:
+        LOGGER.error("[SERVICE: Stats] cannot listen on %s: %s", address, exc)
+        task_status.started([])
+        return
     config = HypercornConfig()
-    config.bind = [f"[{host}]:{port}" if ":" in host else f"{host}:{port}"]
+    config.bind = [f"fd://{sock.detach()}"]  # hypercorn owns (and closes) it from here
     config.accesslog = None
     config.errorlog = LOGGER
     config.include_server_header = False
-    started = _Started(task_status, metrics)
-    try:
-        await hypercorn_serve(
-            StatsApp(metrics),  # type: ignore[arg-type]
-            config,
-            mode="asgi",
-            task_status=started,
-        )
-    except OSError as exc:
-        LOGGER.error("[SERVICE: Stats] cannot listen on %s: %s", config.bind[0], exc)
-        if not started.done:
-            started.started()
-        return
+    await hypercorn_serve(
+        StatsApp(metrics),  # type: ignore[arg-type]
+        config,
+        mode="asgi",
+        task_status=_Started(task_status, metrics),
+    )
