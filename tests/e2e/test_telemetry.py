@@ -205,9 +205,87 @@ async def test_a_taken_stats_port_is_logged_and_the_gateway_serves(
     try:
         gateway = await start_gateway(_metrics_config(backend_url, port))
         assert (await client.get(f"{gateway}/users/1")).status_code == 200
-        assert "[SERVICE: Stats] cannot listen on 127.0.0.1:%d" % port in caplog.text
+        assert f"[SERVICE: Stats] cannot listen on 127.0.0.1:{port}" in caplog.text
     finally:
         holder.close()
+
+
+def _stats_file(tmp_path: Path, backend_url: str, stats_port: int) -> Path:
+    config = _metrics_config(backend_url, stats_port, collection_time="1h")
+    config["listen_ip"] = "127.0.0.1"
+    path = tmp_path / "krakend.json"
+    path.write_text(json.dumps(config))
+    return path
+
+
+async def _get_until(url: str, proc: trio.Process) -> httpx.Response:
+    async with httpx.AsyncClient(timeout=5) as client:
+        with trio.fail_after(30):
+            while True:
+                assert proc.returncode is None, "the server exited"
+                try:
+                    return await client.get(url)
+                except httpx.TransportError:
+                    await trio.sleep(0.1)
+
+
+async def test_each_worker_serves_its_stats_on_port_plus_its_index(
+    tmp_path: Path, backend_url: str
+) -> None:
+    port, stats_port = free_port(), free_port()
+    while stats_port + 1 == port:  # worker 1 takes stats_port + 1
+        stats_port = free_port()
+    config = _stats_file(tmp_path, backend_url, stats_port)
+    command = [sys.executable, "-m", "trio_gateway", "run", "-c", str(config), "-p", str(port)]
+    proc = await trio.lowlevel.open_process([*command, "--workers", "2"], cwd=ROOT)
+    try:
+        await wait_until_serving(port, proc)
+        async with httpx.AsyncClient(timeout=10) as client:
+            for i in range(6):
+                await client.get(f"http://127.0.0.1:{port}/users/{i}")
+        answers = [
+            await _get_until(f"http://127.0.0.1:{stats_port + i}/__stats", proc) for i in (0, 1)
+        ]
+        key = "krakend.router.response./users/:id.status.200.count"
+        counts = [answer.json().get(key, 0) for answer in answers]
+        assert sum(counts) == 6  # each worker counts what it served
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        with trio.move_on_after(20):
+            await proc.wait()
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()
+    assert proc.returncode == 0
+
+
+async def test_hypercorn_lifespan_starts_and_stops_the_stats_listener(
+    tmp_path: Path, backend_url: str
+) -> None:
+    port, stats_port = free_port(), free_port()
+    config = _stats_file(tmp_path, backend_url, stats_port)
+    env = dict(os.environ, TRIO_GATEWAY_CONFIG=str(config))
+    command = [sys.executable, "-m", "hypercorn", "trio_gateway:app", "--worker-class", "trio"]
+    proc = await trio.lowlevel.open_process(
+        [*command, "--bind", f"127.0.0.1:{port}"], cwd=ROOT, env=env
+    )
+    try:
+        await wait_until_serving(port, proc)
+        async with httpx.AsyncClient(timeout=10) as client:
+            assert (await client.get(f"http://127.0.0.1:{port}/users/1")).status_code == 200
+            assert (await client.get(f"http://127.0.0.1:{port}/__ready")).status_code == 200
+        stats = (await _get_until(f"http://127.0.0.1:{stats_port}/__stats", proc)).json()
+        assert stats["krakend.router.response./users/:id.status.200.count"] == 1
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        with trio.move_on_after(20):
+            await proc.wait()
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()
+    with pytest.raises(httpx.ConnectError):  # stopped with the app
+        async with httpx.AsyncClient(timeout=5) as client:
+            await client.get(f"http://127.0.0.1:{stats_port}/__stats")
 
 
 # ---- telemetry/influx -------------------------------------------------------------------------
@@ -285,7 +363,7 @@ async def _start_receiver(nursery: trio.Nursery, receiver: InfluxReceiver) -> st
 
 async def _until(condition: Callable[[], bool], seconds: float = 10) -> None:
     with trio.fail_after(seconds):
-        while not condition():
+        while not condition():  # noqa: ASYNC110 - state kept by servers in other tasks
             await trio.sleep(0.02)
 
 
