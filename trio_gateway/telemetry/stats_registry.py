@@ -115,6 +115,13 @@ class Histogram:
         self.count = 0
         self.values = []
 
+    def snapshot(self) -> Histogram:
+        """A copy to read (go-metrics' `Histogram.Snapshot`): the statistics of one moment,
+        whatever the request path records meanwhile (the stats dump runs in a thread)."""
+        copy = Histogram(self.size)
+        copy.count, copy.values = self.count, list(self.values)
+        return copy
+
     def min(self) -> int:
         return min(self.values) if self.values else 0
 
@@ -224,28 +231,30 @@ class Registry:
         return found
 
     def items(self) -> Iterator[tuple[str, Metric]]:
-        return iter(sorted(self._metrics.items()))
+        # list() copies in one step under the GIL: safe while the loop registers more
+        return iter(sorted(list(self._metrics.items())))
 
     def take_snapshot(self, now_ns: int) -> Snapshot:
         """krakend-metrics TakeSnapshot: every value, histograms summarised then cleared."""
         counters: dict[str, int] = {}
         gauges: dict[str, int] = {}
         histograms: dict[str, HistogramData] = {}
-        for name, metric in self._metrics.items():
+        for name, metric in list(self._metrics.items()):
             if isinstance(metric, Counter):
                 counters[name] = metric.count
             elif isinstance(metric, Gauge):
                 gauges[name] = metric.value
             else:
-                histograms[name] = HistogramData(
-                    max=metric.max(),
-                    min=metric.min(),
-                    mean=metric.mean(),
-                    stddev=metric.std_dev(),
-                    variance=metric.variance(),
-                    percentiles=tuple(metric.percentiles(SNAPSHOT_PERCENTILES)),
-                )
+                kept = metric.snapshot()
                 metric.clear()
+                histograms[name] = HistogramData(
+                    max=kept.max(),
+                    min=kept.min(),
+                    mean=kept.mean(),
+                    stddev=kept.std_dev(),
+                    variance=kept.variance(),
+                    percentiles=tuple(kept.percentiles(SNAPSHOT_PERCENTILES)),
+                )
         return Snapshot(now_ns, counters, gauges, histograms)
 
 
@@ -287,6 +296,7 @@ def _exp_values(name: str, metric: Metric) -> Iterator[tuple[str, str]]:
     elif isinstance(metric, Gauge):
         yield name, str(metric.value)
     else:
+        metric = metric.snapshot()
         yield name + ".count", str(metric.count)
         yield name + ".min", go_float(float(metric.min()))
         yield name + ".max", go_float(float(metric.max()))
