@@ -111,6 +111,7 @@ class GatewayApp:
         # Background components (the stats listener, the influx pusher): started in the
         # lifespan's nursery, stopped with it.
         self._services: tuple[Any, ...] = ()
+        self._services_scope = trio.CancelScope()
         # `/__ready`: 503 until started, and again once the server starts draining.
         self.readiness = readiness if readiness is not None else builtins.Readiness()
 
@@ -177,9 +178,17 @@ class GatewayApp:
     async def start_services(self, nursery: trio.Nursery) -> None:
         """Start the background components (each logs its own failure and lets the gateway
         serve on, as KrakenD does), then report ready."""
-        for service in self._services:
-            await nursery.start(service.run)
+        if self._services:
+            await nursery.start(self._run_services)
         self.readiness.set_ready()
+
+    async def _run_services(self, task_status: trio.TaskStatus[None]) -> None:
+        # One cancel scope for all: `shutdown` stops them before it closes the clients they use.
+        with self._services_scope:
+            async with trio.open_nursery() as nursery:
+                for service in self._services:
+                    await nursery.start(service.run)
+                task_status.started()
 
     def _httpx_client(self) -> httpx.AsyncClient:
         """One httpx client for everything off the request path (JWK sets), made on demand."""
@@ -191,6 +200,7 @@ class GatewayApp:
 
     async def shutdown(self) -> None:
         self.readiness.set_draining()
+        self._services_scope.cancel()
         if self._client is not None and self._owns_client:
             self._client.close()
         if self._httpx is not None:
