@@ -109,7 +109,6 @@ class Slot(enum.Enum):
 
     SERVICE = "service"  # a background task as long as the app lives (stats listener, pushes)
     SERVICE_GUARD = "service guard"  # before routing, every request
-    HANDLER_WRAPPER = "handler wrapper"  # around an endpoint's whole handler (router metrics)
     ENDPOINT_GUARD = "endpoint guard"  # after routing, before the body is read
     RESPONDER = "responder"  # replaces KrakenD's rendering of the endpoint's answer
     ENDPOINT_LAYER = "endpoint layer"  # around the merge of the backends
@@ -149,6 +148,11 @@ class Admission:
     params: dict[str, str]
     # the service's client-IP rules (routing/clientip.py), applied only when a guard asks
     resolver: Any
+    # The ASGI send everything after the guard writes through (later guards' rejections
+    # included): a guard that observes the answer (the router metrics) replaces it, and adds
+    # to `finishers`, called once the request is over, however it ended.
+    send: Any = None
+    finishers: list[Callable[[], None]] = attrs.field(factory=list)
 
     def client_ip(self) -> str:
         """The client's IP as gin resolves it (trusted proxies, forwarded headers)."""

@@ -7,7 +7,6 @@ is absent builds nothing, so a request pays only for what its configuration asks
 
     services (background tasks, once per app)            SERVICES
     service guards (before routing, every request)       SERVICE_GUARDS
-     handler wrappers (around the endpoint's handler)    HANDLER_WRAPPERS
       endpoint guards (after routing, before the body)   ENDPOINT_GUARDS
         responder (instead of KrakenD's rendering)       RESPONDERS, else the output encoding
           endpoint layers (around the merge)             ENDPOINT_LAYERS
@@ -23,7 +22,6 @@ see no stream: `check` warns).
 Slot signatures (each `Layer.build`; `context` is the `BuildContext`):
     SERVICE:        build(extra: ExtraConfig, context) -> an object with `async run(task_status)`
                     | None; kept in `context.components[namespace]` for the layers to use
-    HANDLER_WRAPPER: build(plan: EndpointPlan, context) -> (handler -> handler) | None
     SERVICE_GUARD:  build(extra: ExtraConfig, context) -> ServiceGuard | None
     ENDPOINT_GUARD: build(plan: EndpointPlan, context) -> EndpointGuard | None
     RESPONDER:      build(plan: EndpointPlan, context) -> a responder (edge/endpoint.py) | None
@@ -80,7 +78,6 @@ __all__ = [
     "CLIENT_WRAPPERS",
     "ENDPOINT_GUARDS",
     "ENDPOINT_LAYERS",
-    "HANDLER_WRAPPERS",
     "REGISTRY",
     "RESPONDERS",
     "SERVICES",
@@ -152,12 +149,11 @@ SERVICE_GUARDS: tuple[Layer, ...] = (
     http.GUARD,
     bot_detector.SERVICE_GUARD,
 )
-# krakend-ce handler_factory.go: the metrics handler wraps the validator and all inside it.
-HANDLER_WRAPPERS: tuple[Layer, ...] = (stats.HANDLER_WRAPPER,)
-# krakend-ce handler_factory.go: bot detector outside the JWT validator, the router rate limit
-# inside it (a rejected token spends no token of the bucket).
+# krakend-ce handler_factory.go: bot detector outside the metrics, the metrics outside the JWT
+# validator, the router rate limit inside it (a rejected token spends no token of the bucket).
 ENDPOINT_GUARDS: tuple[Layer, ...] = (
     bot_detector.ENDPOINT_GUARD,
+    stats.ENDPOINT_GUARD,  # metrics' router handler: watches the answer of all after it
     validator.GUARD,
     ratelimit_router.GUARD,
 )
@@ -189,7 +185,6 @@ def layers() -> tuple[Layer, ...]:
     return (
         *SERVICES,
         *SERVICE_GUARDS,
-        *HANDLER_WRAPPERS,
         *ENDPOINT_GUARDS,
         *RESPONDERS,
         *ENDPOINT_LAYERS,
@@ -229,14 +224,6 @@ class EndpointStack:
     guards: tuple[EndpointGuard, ...]
     responder: Any  # a RESPONDERS build result, or None for the output encoding's rendering
     proxy: ProxyFunction
-    # HANDLER_WRAPPERS build results, outermost first: the edge wraps its handler in them.
-    wrappers: tuple[Callable[[Any], Any], ...] = ()
-
-    def wrap(self, handler: Any) -> Any:
-        """`handler` inside the endpoint's handler wrappers."""
-        for wrapper in reversed(self.wrappers):
-            handler = wrapper(handler)
-        return handler
 
 
 def _fold(entries: Sequence[Layer], inner: Any, *args: Any) -> Any:
@@ -297,10 +284,8 @@ def build_endpoint(plan: EndpointPlan, context: BuildContext) -> EndpointStack:
         # the guards (krakend-jose nests its signer inside the validator).
         guards.append(RejectAll(responder))
         responder = None
-    wrappers = (entry.build(plan, context) for entry in HANDLER_WRAPPERS)
     return EndpointStack(
         guards=tuple(guards),
         responder=responder,
         proxy=_fold(ENDPOINT_LAYERS, merged, plan, context),
-        wrappers=tuple(w for w in wrappers if w is not None),
     )

@@ -124,6 +124,36 @@ async def test_stats_show_krakend_metrics_names_and_counts(
     assert not any("nowhere" in key for key in stats)
 
 
+async def test_router_metrics_sit_where_krakend_ce_puts_them(
+    backend_url: str, start_gateway: StartGateway, client: httpx.AsyncClient, jwk_file: str
+) -> None:
+    # handler_factory.go: bot detector -> metrics -> JWT validator -> ... ; gin's paramChecker
+    # runs before any handler. So a bot's 403 and a bad path param's 400 are not counted, a
+    # missing token's 401 is.
+    stats_port = free_port()
+    config = _metrics_config(backend_url, stats_port)
+    config["endpoints"] = [
+        {
+            "endpoint": "/guarded/{id}",
+            "extra_config": {
+                "security/bot-detector": {"deny": ["BadBot"]},
+                "auth/validator": {"alg": "HS256", "jwk_local_path": jwk_file},
+            },
+            "backend": [{"url_pattern": "/param_forwarding/{id}"}],
+        }
+    ]
+    gateway = await start_gateway(config)
+    bot = await client.get(f"{gateway}/guarded/1", headers={"user-agent": "BadBot"})
+    assert bot.status_code == 403
+    assert (await client.get(f"{gateway}/guarded/%2541")).status_code == 400
+    assert (await client.get(f"{gateway}/guarded/1")).status_code == 401
+    stats = (await client.get(f"http://127.0.0.1:{stats_port}/__stats")).json()
+    prefix = "krakend.router.response./guarded/:id.status."
+    assert {k: v for k, v in stats.items() if k.startswith(prefix)} == {prefix + "401.count": 1}
+    assert stats["krakend.router.connected"] == 1
+    assert stats["krakend.router.disconnected"] == 1
+
+
 async def test_the_stats_listener_is_a_gin_engine_with_one_route(
     backend_url: str, start_gateway: StartGateway, client: httpx.AsyncClient
 ) -> None:

@@ -145,8 +145,7 @@ class GatewayApp:
         router: Router[EndpointHandler] = Router(options=plan.router)
         for endpoint in plan.endpoints:
             stack = build_endpoint(endpoint, context)
-            handler = stack.wrap(_handler(endpoint, stack, options))
-            router.add(endpoint.method, endpoint.path, handler)
+            router.add(endpoint.method, endpoint.path, _handler(endpoint, stack, options))
         self._guards = ServiceGuards.of(build_service_guards(plan.extra, context))
         if plan.health_path:
             self._builtins[plan.health_path] = builtins.health

@@ -2,7 +2,8 @@
 the request path and serves as JSON on its own listener (`GET /__stats`).
 
 Where it counts (krakend-ce's factories, one wrapper each):
-  * router (`handler_factory.go`: `metricCollector.NewHTTPHandlerFactory`, gin/metrics.go): per
+  * router (`handler_factory.go`: `metricCollector.NewHTTPHandlerFactory`, gin/metrics.go, an
+    endpoint guard after the bot detector that watches the answer): per
     request `krakend.router.connected` (+1 on entry) and `.disconnected` (+1 when done), then
     `krakend.router.response.<endpoint>.status.<code>.count` and the `.size` and `.time`
     histograms (bytes, nanoseconds). `<endpoint>` is lura's name for the endpoint: the path with
@@ -28,7 +29,6 @@ import logging
 import os
 import sys
 import time
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar, Final
 
 import attrs
@@ -36,7 +36,7 @@ import trio
 
 from trio_gateway.config.model import Seconds
 from trio_gateway.config.placeholders import PLACEHOLDER
-from trio_gateway.namespace import Layer, Level, Namespace, Slot, Where
+from trio_gateway.namespace import Admission, Layer, Level, Namespace, Slot, Where
 from trio_gateway.telemetry.stats_registry import Counter, Histogram, Registry, Snapshot
 from trio_gateway.telemetry.stats_server import listen_address, serve_stats
 from trio_gateway.types import ProxyFunction, Request, Response
@@ -51,8 +51,8 @@ __all__ = [
     "BACKEND_LAYER",
     "DEFAULT_COLLECTION_TIME",
     "DEFAULT_LISTEN_ADDRESS",
+    "ENDPOINT_GUARD",
     "ENDPOINT_LAYER",
-    "HANDLER_WRAPPER",
     "NAMESPACE",
     "SERVICE",
     "WORKER_INDEX_ENV",
@@ -69,8 +69,6 @@ DEFAULT_COLLECTION_TIME: Final = 60.0  # metrics.go ConfigGetter: time.Minute
 DEFAULT_LISTEN_ADDRESS: Final = ":8090"  # metrics.go defaultListenAddr
 # `run --workers N` sets it in each worker (0..N-1): worker i serves /__stats on port + i.
 WORKER_INDEX_ENV: Final = "TRIO_GATEWAY_WORKER_INDEX"
-
-Handler = Callable[..., Any]  # an edge endpoint handler: (scope, receive, send, params)
 
 
 @attrs.frozen(kw_only=True)
@@ -180,17 +178,41 @@ def backend_name(call: BackendCall) -> str:
     )
 
 
-# ---- the router: around the endpoint's whole handler ----------------------------------------
+# ---- the router: an endpoint guard that watches the answer -----------------------------------
+
+
+class _Answer:
+    """One request's answer as gin's ResponseWriter sees it: status (200 until written) and body
+    size (-1, gin's `noWritten`, until a body byte is written)."""
+
+    __slots__ = ("_send", "begin", "size", "status")
+
+    def __init__(self, send: Any) -> None:
+        self._send = send
+        self.begin = time.perf_counter_ns()
+        self.status = 200
+        self.size = -1
+
+    async def send(self, message: dict[str, Any]) -> None:
+        kind = message["type"]
+        if kind == "http.response.start":
+            self.status = message["status"]
+        elif kind == "http.response.body":
+            body = message.get("body", b"")
+            if body:
+                self.size = len(body) if self.size < 0 else self.size + len(body)
+        await self._send(message)
 
 
 class RouterStats:
-    """gin/metrics.go `NewHTTPHandlerFactory` around one endpoint's handler."""
+    """gin/metrics.go `NewHTTPHandlerFactory`, as an endpoint guard in the handler factory's
+    place (inside the bot detector, around the JWT validator and all after it): it admits every
+    request and records its answer once the request is over."""
 
-    __slots__ = ("_handler", "_metrics", "_prefix", "_size", "_statuses", "_time")
+    __slots__ = ("_metrics", "_prefix", "_size", "_statuses", "_time")
 
-    def __init__(self, handler: Handler, name: str, metrics: Metrics) -> None:
+    def __init__(self, name: str, metrics: Metrics) -> None:
         registry = metrics.registry
-        self._handler = handler
         self._metrics = metrics
         self._prefix = "krakend.router.response." + name
         # router.go RegisterResponseWriterMetrics: these exist before the first request.
@@ -199,44 +221,30 @@ class RouterStats:
         self._time = registry.histogram(self._prefix + ".time")
         self._statuses: dict[int, Counter] = {}
 
-    async def __call__(self, scope: Any, receive: Any, send: Any, params: Any) -> None:
-        metrics = self._metrics
-        metrics.connected.count += 1
-        begin = time.perf_counter_ns()
-        status = 200  # gin's default when nothing was written
-        size = -1  # gin's `noWritten`: a handler that wrote no body reports -1
+    async def __call__(self, admission: Admission) -> None:
+        self._metrics.connected.count += 1
+        answer = _Answer(admission.send)
+        admission.send = answer.send
+        admission.finishers.append(lambda: self._end(answer))
 
-        async def observed(message: dict[str, Any]) -> None:
-            nonlocal status, size
-            kind = message["type"]
-            if kind == "http.response.start":
-                status = message["status"]
-            elif kind == "http.response.body":
-                body = message.get("body", b"")
-                if body:
-                    size = len(body) if size < 0 else size + len(body)
-            await send(message)
-
-        try:
-            await self._handler(scope, receive, observed, params)
-        finally:
-            counter = self._statuses.get(status)
-            if counter is None:
-                counter = self._statuses[status] = metrics.registry.counter(
-                    f"{self._prefix}.status.{status}.count"
-                )
-            counter.count += 1
-            self._size.update(size)
-            self._time.update(time.perf_counter_ns() - begin)
-            metrics.disconnected.count += 1
+    def _end(self, answer: _Answer) -> None:
+        """ginResponseWriter.end, then rm.Disconnection()."""
+        counter = self._statuses.get(answer.status)
+        if counter is None:
+            counter = self._statuses[answer.status] = self._metrics.registry.counter(
+                f"{self._prefix}.status.{answer.status}.count"
+            )
+        counter.count += 1
+        self._size.update(answer.size)
+        self._time.update(time.perf_counter_ns() - answer.begin)
+        self._metrics.disconnected.count += 1
 
 
-def _handler_wrapper(plan: EndpointPlan, context: Any) -> Callable[[Handler], Handler] | None:
+def _router_guard(plan: EndpointPlan, context: Any) -> RouterStats | None:
     metrics = context.components.get(NAMESPACE.name)
     if metrics is None or metrics.config.router_disabled:
         return None
-    name = endpoint_name(plan)
-    return lambda handler: RouterStats(handler, name, metrics)
+    return RouterStats(endpoint_name(plan), metrics)
 
 
 # ---- the pipe and the backends ---------------------------------------------------------------
@@ -301,11 +309,11 @@ def _service(extra: ExtraConfig, context: Any) -> Metrics | None:
 
 
 SERVICE = Layer(name=NAMESPACE.name, namespace=NAMESPACE, slot=Slot.SERVICE, build=_service)
-HANDLER_WRAPPER = Layer(
+ENDPOINT_GUARD = Layer(
     name=NAMESPACE.name + " (router)",
     namespace=NAMESPACE,
-    slot=Slot.HANDLER_WRAPPER,
-    build=_handler_wrapper,
+    slot=Slot.ENDPOINT_GUARD,
+    build=_router_guard,
 )
 ENDPOINT_LAYER = Layer(
     name=NAMESPACE.name + " (pipe)",
