@@ -5,6 +5,9 @@ Scenarios (one gateway process, or `--workers N`):
   size-1k/20k/200k   one backend, a 1 KB / 20 KB / 200 KB JSON document decoded and re-encoded
   sequential         a 3-step sequential chain ({resp0_id} in the next URL)
   noop               `no-op` passthrough of the 20 KB document
+  stats              `GET /__stats` on the `telemetry/metrics` listener (with `--metrics` only)
+With `--metrics` the gateway runs with `telemetry/metrics` (every layer counted): run a scenario
+with and without it to see what the counters cost per request.
 Each scenario gets a 2 s warm-up at full load, then is measured: req/s, p50/p99 latency, the
 gateway's CPU time per request (steadier than req/s on a shared machine) and its RSS. Then: the
 cost of each additional backend call (least-squares fits over b1/b3/b10, of 1/throughput and of
@@ -14,6 +17,7 @@ gateway's RSS sampled every 10 s over S seconds of full load on b3.
 Usage (from the repository root, after the README's install; needs wrk and nginx, which it
 installs with apt-get when missing and run as root):
     .venv/bin/python benchmarks/run.py [--duration 8] [--workers 1] [--only b1,b3] [--soak 300]
+        [--metrics]
 """
 
 from __future__ import annotations
@@ -34,6 +38,7 @@ from pathlib import Path
 
 NGINX_PORT = 19201
 GATEWAY_PORT = 18201
+STATS_PORT = 18290  # telemetry/metrics' listener under --metrics
 
 SMALL = {"id": 42, "name": "Alice", "email": "a@example.com", "active": True}
 
@@ -67,7 +72,7 @@ http {{
 """
 
 
-def gateway_config() -> dict[str, object]:
+def gateway_config(metrics: bool = False) -> dict[str, object]:
     host = [f"http://127.0.0.1:{NGINX_PORT}"]
 
     def fan(n: int) -> list[dict[str, object]]:
@@ -135,13 +140,18 @@ def gateway_config() -> dict[str, object]:
             "backend": [{"url_pattern": "/doc/20k.json"}],
         }
     )
-    return {
+    config: dict[str, object] = {
         "version": 3,
         "port": GATEWAY_PORT,
         "timeout": "5s",
         "host": host,
         "endpoints": endpoints,
     }
+    if metrics:
+        config["extra_config"] = {
+            "telemetry/metrics": {"listen_address": f"127.0.0.1:{STATS_PORT}"}
+        }
+    return config
 
 
 SCENARIOS = {
@@ -156,6 +166,7 @@ SCENARIOS = {
     "b1-ratelimit": "/limited/1",
     "b1-breaker": "/breaker/1",
     "b1-cached": "/cached/1",
+    "stats": f"http://127.0.0.1:{STATS_PORT}/__stats",
 }
 
 
@@ -226,7 +237,7 @@ def wrk(path: str, duration: int, connections: int) -> dict[str, float]:
             f"-c{connections}",
             f"-d{duration}s",
             "--latency",
-            f"http://127.0.0.1:{GATEWAY_PORT}{path}",
+            path if path.startswith("http") else f"http://127.0.0.1:{GATEWAY_PORT}{path}",
         ],
         capture_output=True,
         text=True,
@@ -289,6 +300,9 @@ def main() -> None:
         "--soak", type=int, default=0, help="seconds of soak on b3 (RSS every 10 s)"
     )
     parser.add_argument("--json", help="write the results here")
+    parser.add_argument(
+        "--metrics", action="store_true", help="run the gateway with telemetry/metrics"
+    )
     args = parser.parse_args()
     ensure_tools()
     work = Path(tempfile.mkdtemp(prefix="gw-own-bench-"))
@@ -299,7 +313,7 @@ def main() -> None:
     (work / "nginx.conf").write_text(
         NGINX_CONF.format(dir=work, port=NGINX_PORT, small=json.dumps(SMALL))
     )
-    (work / "gateway.json").write_text(json.dumps(gateway_config()))
+    (work / "gateway.json").write_text(json.dumps(gateway_config(args.metrics)))
     nginx = subprocess.Popen(
         [
             shutil.which("nginx") or "/usr/sbin/nginx",
@@ -324,10 +338,16 @@ def main() -> None:
         ],
         env=dict(os.environ),
     )
-    results: dict[str, object] = {"workers": args.workers, "duration": args.duration}
+    results: dict[str, object] = {
+        "workers": args.workers,
+        "duration": args.duration,
+        "metrics": args.metrics,
+    }
     try:
         wait_for(f"http://127.0.0.1:{GATEWAY_PORT}/__health")
         names = args.only.split(",") if args.only else list(SCENARIOS)
+        if not args.metrics and "stats" in names:
+            names.remove("stats")  # no listener without telemetry/metrics
         print(
             f"{'scenario':12} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'CPU µs/req':>10}"
             f" {'RSS MiB':>8}",
@@ -335,7 +355,8 @@ def main() -> None:
         )
         for name in names:
             path = SCENARIOS[name]
-            urllib.request.urlopen(f"http://127.0.0.1:{GATEWAY_PORT}{path}").read()
+            url = path if path.startswith("http") else f"http://127.0.0.1:{GATEWAY_PORT}{path}"
+            urllib.request.urlopen(url).read()
             # Warm-up at full load, as compare.py does: the backend pools fill up to the
             # concurrency of the run before anything is measured.
             wrk(path, 2, args.connections)

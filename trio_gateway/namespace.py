@@ -107,6 +107,7 @@ class Namespace(Generic[C]):
 class Slot(enum.Enum):
     """The places a layer can take in a request's stack (see stack.py for the order)."""
 
+    SERVICE = "service"  # a background task as long as the app lives (stats listener, pushes)
     SERVICE_GUARD = "service guard"  # before routing, every request
     ENDPOINT_GUARD = "endpoint guard"  # after routing, before the body is read
     RESPONDER = "responder"  # replaces KrakenD's rendering of the endpoint's answer
@@ -147,6 +148,11 @@ class Admission:
     params: dict[str, str]
     # the service's client-IP rules (routing/clientip.py), applied only when a guard asks
     resolver: Any
+    # The ASGI send everything after the guard writes through (later guards' rejections
+    # included): a guard that observes the answer (the router metrics) replaces it, and adds
+    # to `finishers`, called once the request is over, however it ended.
+    send: Any = None
+    finishers: list[Callable[[], None]] = attrs.field(factory=list)
 
     def client_ip(self) -> str:
         """The client's IP as gin resolves it (trusted proxies, forwarded headers)."""

@@ -5,6 +5,7 @@ Each tuple below is one slot, outermost first; each entry is one line naming a `
 namespace module (or, for KrakenD core behaviour, this module) declares. A layer whose namespace
 is absent builds nothing, so a request pays only for what its configuration asks for.
 
+    services (background tasks, once per app)            SERVICES
     service guards (before routing, every request)       SERVICE_GUARDS
       endpoint guards (after routing, before the body)   ENDPOINT_GUARDS
         responder (instead of KrakenD's rendering)       RESPONDERS, else the output encoding
@@ -19,6 +20,8 @@ backend's answer instead of decoding and manipulating it), and the Python hooks 
 see no stream: `check` warns).
 
 Slot signatures (each `Layer.build`; `context` is the `BuildContext`):
+    SERVICE:        build(extra: ExtraConfig, context) -> an object with `async run(task_status)`
+                    | None; kept in `context.components[namespace]` for the layers to use
     SERVICE_GUARD:  build(extra: ExtraConfig, context) -> ServiceGuard | None
     ENDPOINT_GUARD: build(plan: EndpointPlan, context) -> EndpointGuard | None
     RESPONDER:      build(plan: EndpointPlan, context) -> a responder (edge/endpoint.py) | None
@@ -60,6 +63,7 @@ from trio_gateway.proxy.shadow import Background, ShadowProxy
 from trio_gateway.proxy.static import StaticProxy
 from trio_gateway.qos import circuit_breaker, http_cache, ratelimit_proxy, ratelimit_router
 from trio_gateway.security import bot_detector, cors, http
+from trio_gateway.telemetry import influx, stats
 from trio_gateway.types import ProxyFunction
 
 if TYPE_CHECKING:
@@ -76,12 +80,14 @@ __all__ = [
     "ENDPOINT_LAYERS",
     "REGISTRY",
     "RESPONDERS",
+    "SERVICES",
     "SERVICE_GUARDS",
     "BuildContext",
     "EndpointStack",
     "build_backend_proxy",
     "build_endpoint",
     "build_service_guards",
+    "build_services",
     "layers",
 ]
 
@@ -130,6 +136,12 @@ _CONCURRENT = Layer(
 )
 
 # ---- THE ORDER (outermost first) -------------------------------------------------------------
+# krakend-ce executor.go MetricsAndTraces.Register: the metrics collector, then influx (which
+# pushes the collector's snapshots), started with the gateway and stopped with it.
+SERVICES: tuple[Layer, ...] = (
+    stats.SERVICE,
+    influx.SERVICE,
+)
 # krakend-ce router_engine.go: CORS wraps the router; security/http and the bot detector are
 # gin middlewares registered after the health route.
 SERVICE_GUARDS: tuple[Layer, ...] = (
@@ -137,10 +149,11 @@ SERVICE_GUARDS: tuple[Layer, ...] = (
     http.GUARD,
     bot_detector.SERVICE_GUARD,
 )
-# krakend-ce handler_factory.go: bot detector outside the JWT validator, the router rate limit
-# inside it (a rejected token spends no token of the bucket).
+# krakend-ce handler_factory.go: bot detector outside the metrics, the metrics outside the JWT
+# validator, the router rate limit inside it (a rejected token spends no token of the bucket).
 ENDPOINT_GUARDS: tuple[Layer, ...] = (
     bot_detector.ENDPOINT_GUARD,
+    stats.ENDPOINT_GUARD,  # metrics' router handler: watches the answer of all after it
     validator.GUARD,
     ratelimit_router.GUARD,
 )
@@ -148,6 +161,7 @@ ENDPOINT_GUARDS: tuple[Layer, ...] = (
 RESPONDERS: tuple[Layer, ...] = (signing.RESPONDER,)
 # lura proxy/factory.go + krakend-ce proxy_factory.go, around the merge.
 ENDPOINT_LAYERS: tuple[Layer, ...] = (
+    stats.ENDPOINT_LAYER,  # metrics("pipe"), around lua/cel/jsonschema/shadow
     python.ENDPOINT_LAYER,
     _SHADOW,
     _STATIC,
@@ -156,7 +170,8 @@ ENDPOINT_LAYERS: tuple[Layer, ...] = (
 # krakend-ce backend_factory.go, around one backend's call.
 BACKEND_LAYERS: tuple[Layer, ...] = (
     python.BACKEND_LAYER,
-    _CONCURRENT,
+    _CONCURRENT,  # lura newStack: concurrent_calls wraps the backend factory's proxy
+    stats.BACKEND_LAYER,  # metrics("backend"), around the circuit breaker
     circuit_breaker.LAYER,
     ratelimit_proxy.LAYER,
 )
@@ -168,6 +183,7 @@ CLIENT_WRAPPERS: tuple[Layer, ...] = (http_cache.WRAPPER,)
 def layers() -> tuple[Layer, ...]:
     """Every layer, in slot order then stack order (for docs and the order test)."""
     return (
+        *SERVICES,
         *SERVICE_GUARDS,
         *ENDPOINT_GUARDS,
         *RESPONDERS,
@@ -197,6 +213,8 @@ class BuildContext:
     client_ip: ClientIPResolver
     # One httpx client for work off the request path (JWK sets), made on first use.
     httpx: Callable[[], httpx.AsyncClient]
+    # What SERVICES built, by namespace name (the metrics collector the metrics layers fill).
+    components: dict[str, Any] = attrs.field(factory=dict)
 
 
 @attrs.frozen(kw_only=True)
@@ -221,6 +239,19 @@ def build_service_guards(extra: ExtraConfig, context: Any = None) -> tuple[Servi
     """The service guards the configuration asks for, in order (often none)."""
     built = (entry.build(extra, context) for entry in SERVICE_GUARDS)
     return tuple(guard for guard in built if guard is not None)
+
+
+def build_services(extra: ExtraConfig, context: BuildContext) -> tuple[Any, ...]:
+    """The service components the configuration asks for, in order; each is also kept in
+    `context.components` under its namespace's name, for the layers built after."""
+    built = []
+    for entry in SERVICES:
+        component = entry.build(extra, context)
+        if component is not None:
+            assert entry.namespace is not None
+            context.components[entry.namespace.name] = component
+            built.append(component)
+    return tuple(built)
 
 
 def build_backend_proxy(call: BackendCall, plan: EndpointPlan, context: BuildContext) -> Any:

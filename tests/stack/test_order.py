@@ -11,19 +11,24 @@ from trio_gateway.config.known import KNOWN
 from trio_gateway.namespace import Slot
 
 ORDER = [
+    (Slot.SERVICE, "telemetry/metrics"),
+    (Slot.SERVICE, "telemetry/influx"),
     (Slot.SERVICE_GUARD, "security/cors"),
     (Slot.SERVICE_GUARD, "security/http"),
     (Slot.SERVICE_GUARD, "security/bot-detector"),
     (Slot.ENDPOINT_GUARD, "security/bot-detector"),
+    (Slot.ENDPOINT_GUARD, "telemetry/metrics (router)"),
     (Slot.ENDPOINT_GUARD, "auth/validator"),
     (Slot.ENDPOINT_GUARD, "qos/ratelimit/router"),
     (Slot.RESPONDER, "auth/signer"),
+    (Slot.ENDPOINT_LAYER, "telemetry/metrics (pipe)"),
     (Slot.ENDPOINT_LAYER, "modifier/python"),
     (Slot.ENDPOINT_LAYER, "proxy: shadow backends"),
     (Slot.ENDPOINT_LAYER, "proxy: static"),
     (Slot.ENDPOINT_LAYER, "proxy: endpoint flatmap_filter"),
     (Slot.BACKEND_LAYER, "modifier/python"),
     (Slot.BACKEND_LAYER, "concurrent_calls"),
+    (Slot.BACKEND_LAYER, "telemetry/metrics (backend)"),
     (Slot.BACKEND_LAYER, "qos/circuit-breaker"),
     (Slot.BACKEND_LAYER, "qos/ratelimit/proxy"),
     (Slot.CLIENT_WRAPPER, "qos/http-cache"),
@@ -36,6 +41,7 @@ def test_the_order() -> None:
 
 def test_each_tuple_holds_its_slot_only() -> None:
     for slot, entries in (
+        (Slot.SERVICE, stack.SERVICES),
         (Slot.SERVICE_GUARD, stack.SERVICE_GUARDS),
         (Slot.ENDPOINT_GUARD, stack.ENDPOINT_GUARDS),
         (Slot.RESPONDER, stack.RESPONDERS),

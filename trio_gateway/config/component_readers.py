@@ -176,6 +176,31 @@ READERS: Mapping[str, Reader] = {
             "flatmap_filter": Read.FLATMAP,
         },
     ),
+    # krakend-metrics metrics.go ConfigGetter: `collectionTime.(string)` unchecked (a number
+    # panics), an invalid duration keeps the default; listen_address and the flags checked.
+    "telemetry/metrics": Reader(
+        "krakend-metrics",
+        {
+            "collection_time": Read.DURATION_OR_PANIC,
+            "listen_address": Read.STRING,
+            "proxy_disabled": Read.BOOL,
+            "router_disabled": Read.BOOL,
+            "backend_disabled": Read.BOOL,
+            "endpoint_disabled": Read.BOOL,
+        },
+    ),
+    # krakend-influx config.go configGetter: strings checked; an invalid `ttl` is an error
+    # (left to the strict converter); `buffer_size` read as a number (see telemetry/influx.py).
+    "telemetry/influx": Reader(
+        "krakend-influx",
+        {
+            "address": Read.STRING,
+            "username": Read.STRING,
+            "password": Read.STRING,
+            "db": Read.STRING,
+            "buffer_size": Read.INT,
+        },
+    ),
     # lura transport/http/client/status.go GetHTTPStatusHandler.
     "backend/http": Reader(
         "lura's HTTP client",

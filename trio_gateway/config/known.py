@@ -82,14 +82,7 @@ KNOWN: tuple[Known, ...] = (
     _k("telemetry/logging", {_S}, _TODO, _GHU + "krakend-gologging"),
     _k("telemetry/gelf", {_S}, _TODO, _GHU + "krakend-gelf"),
     _k("telemetry/logstash", {_S}, _TODO, _GHU + "krakend-logstash"),
-    _k("telemetry/metrics", {_S}, _TODO, _GHU + "krakend-metrics"),
-    _k(
-        "telemetry/influx",
-        {_S},
-        _TODO,
-        "github_com/letgoapp/krakend-influx",
-        _GHU + "krakend-influx",
-    ),
+    # telemetry/metrics and telemetry/influx: implemented (trio_gateway/telemetry/)
     _k("telemetry/opencensus", {_S}, _TODO, _GHU + "krakend-opencensus"),
     _k("telemetry/opentelemetry", {_S}, _TODO),
     _k("async/amqp", {_A}, _TODO, _GH + "krakend-amqp/agent"),

@@ -39,7 +39,13 @@ from trio_gateway.edge.websocket import PlainGet, refuse
 from trio_gateway.plan import EndpointPlan, GatewayPlan
 from trio_gateway.proxy.shadow import Background
 from trio_gateway.routing.router import Match, MethodNotAllowed, NotFound, Redirect, Router
-from trio_gateway.stack import BuildContext, EndpointStack, build_endpoint, build_service_guards
+from trio_gateway.stack import (
+    BuildContext,
+    EndpointStack,
+    build_endpoint,
+    build_service_guards,
+    build_services,
+)
 from trio_gateway.transport import HTTPClient
 from trio_gateway.transport.tls import backend_ssl_context
 
@@ -89,6 +95,7 @@ class GatewayApp:
         *,
         client: HTTPClient | None = None,
         on_startup: Callable[[trio.Nursery | None, GatewayPlan], None] | None = None,
+        readiness: builtins.Readiness | None = None,
     ) -> None:
         self._plan = plan
         self._on_startup = on_startup
@@ -101,6 +108,12 @@ class GatewayApp:
         self._access_log: AccessLog | None = None
         self._guards: ServiceGuards | None = None
         self._httpx: httpx.AsyncClient | None = None
+        # Background components (the stats listener, the influx pusher): started in the
+        # lifespan's nursery, stopped with it.
+        self._services: tuple[Any, ...] = ()
+        self._services_scope = trio.CancelScope()
+        # `/__ready`: 503 until started, and again once the server starts draining.
+        self.readiness = readiness if readiness is not None else builtins.Readiness()
 
     @property
     def plan(self) -> GatewayPlan:
@@ -128,6 +141,7 @@ class GatewayApp:
             client_ip=plan.client_ip,
             httpx=self._httpx_client,
         )
+        self._services = build_services(plan.extra, context)
         router: Router[EndpointHandler] = Router(options=plan.router)
         for endpoint in plan.endpoints:
             stack = build_endpoint(endpoint, context)
@@ -135,6 +149,7 @@ class GatewayApp:
         self._guards = ServiceGuards.of(build_service_guards(plan.extra, context))
         if plan.health_path:
             self._builtins[plan.health_path] = builtins.health
+        self._add_readiness(plan)
         self._router = router
         # Decided once: logging every request costs, so it is skipped when nobody listens.
         if not plan.disable_access_log and ACCESS_LOGGER.isEnabledFor(logging.INFO):
@@ -142,6 +157,37 @@ class GatewayApp:
         LOGGER.info("serving %d endpoint(s)", len(plan.endpoints))
         if self._on_startup is not None:
             self._on_startup(self._background.nursery, plan)
+        if self._background.nursery is None:
+            # No lifespan (the first request built the app): nothing runs the services, and
+            # serving requests is all there is to be ready for.
+            if self._services:
+                LOGGER.warning("no ASGI lifespan: the telemetry listeners and pushes do not run")
+            self.readiness.set_ready()
+
+    def _add_readiness(self, plan: GatewayPlan) -> None:
+        """`/__ready`, unless the configuration has an endpoint there (KrakenD reserves only
+        `/__health`, `/__debug` and `/__echo`: a user's `/__ready` wins)."""
+        path = builtins.READY_PATH
+        if any(endpoint.path == path for endpoint in plan.endpoints):
+            LOGGER.warning("an endpoint is configured at %s: no readiness endpoint", path)
+            return
+        if path != plan.health_path:
+            self._builtins[path] = self.readiness.serve
+
+    async def start_services(self, nursery: trio.Nursery) -> None:
+        """Start the background components (each logs its own failure and lets the gateway
+        serve on, as KrakenD does), then report ready."""
+        if self._services:
+            await nursery.start(self._run_services)
+        self.readiness.set_ready()
+
+    async def _run_services(self, task_status: trio.TaskStatus[None]) -> None:
+        # One cancel scope for all: `shutdown` stops them before it closes the clients they use.
+        with self._services_scope:
+            async with trio.open_nursery() as nursery:
+                for service in self._services:
+                    await nursery.start(service.run)
+                task_status.started()
 
     def _httpx_client(self) -> httpx.AsyncClient:
         """One httpx client for everything off the request path (JWK sets), made on demand."""
@@ -152,6 +198,8 @@ class GatewayApp:
         return self._httpx
 
     async def shutdown(self) -> None:
+        self.readiness.set_draining()
+        self._services_scope.cancel()
         if self._client is not None and self._owns_client:
             self._client.close()
         if self._httpx is not None:
@@ -210,6 +258,7 @@ class GatewayApp:
                             reason = _startup_failure(exc)
                             await send({"type": "lifespan.startup.failed", "message": reason})
                             return
+                        await self.start_services(nursery)
                         await send({"type": "lifespan.startup.complete"})
                     elif message["type"] == "lifespan.shutdown":
                         await self.shutdown()

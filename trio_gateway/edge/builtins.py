@@ -1,4 +1,13 @@
-"""KrakenD's built-in endpoints: `/__health`, `/__echo/`, `/__debug/` (reference §7.1–7.2)."""
+"""KrakenD's built-in endpoints: `/__health`, `/__echo/`, `/__debug/` (reference §7.1–7.2), and
+trio-gateway's readiness endpoint, `/__ready`.
+
+`/__health` is KrakenD's liveness answer: 200 for as long as the process serves HTTP, even while
+it drains. KrakenD has no readiness endpoint (its docs: the health endpoint has no status but
+200); `/__ready` adds one for load balancers and Kubernetes readiness probes: 200
+`{"status":"ready"}` once the gateway serves, 503 `{"status":"starting"}` before and 503
+`{"status":"draining"}` from the stop signal on (serving/server.py), while in-flight requests
+finish.
+"""
 
 from __future__ import annotations
 
@@ -13,7 +22,7 @@ from trio_gateway.edge.responses import ASGIReceive, ASGISend, read_body, send_r
 from trio_gateway.encoding.render import JSON_CONTENT_TYPE, dumps_go
 from trio_gateway.proxy.request import canonical_header
 
-__all__ = ["debug", "echo", "health"]
+__all__ = ["READY_PATH", "Readiness", "debug", "echo", "health"]
 
 LOGGER = logging.getLogger(__name__)
 
@@ -28,6 +37,34 @@ async def health(scope: dict[str, Any], receive: ASGIReceive, send: ASGISend) ->
     """200 `{"agents":{},"now":…,"status":"ok"}`; no X-Krakend headers, as in KrakenD."""
     body = dumps_go({"agents": {}, "now": _now(), "status": "ok"})
     await send_response(send, 200, [(b"content-type", JSON_CONTENT_TYPE)], body)
+
+
+READY_PATH = "/__ready"
+
+
+class Readiness:
+    """Whether the gateway wants new traffic: starting -> ready -> draining (never back)."""
+
+    __slots__ = ("state",)
+
+    def __init__(self) -> None:
+        self.state = "starting"
+
+    @property
+    def ready(self) -> bool:
+        return self.state == "ready"
+
+    def set_ready(self) -> None:
+        if self.state == "starting":
+            self.state = "ready"
+
+    def set_draining(self) -> None:
+        self.state = "draining"
+
+    async def serve(self, scope: dict[str, Any], receive: ASGIReceive, send: ASGISend) -> None:
+        body = b'{"status":"%s"}' % self.state.encode("ascii")
+        headers = [(b"content-type", JSON_CONTENT_TYPE), (b"cache-control", b"no-store")]
+        await send_response(send, 200 if self.ready else 503, headers, body)
 
 
 # Credentials never reach a log, not even at DEBUG.

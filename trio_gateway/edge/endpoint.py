@@ -129,15 +129,35 @@ class EndpointHandler:
             if problem is not None:
                 await send_response(send, 400, [(b"content-type", TEXT_PLAIN_UTF8)], problem)
                 return
-        client_headers: Headers = scope["headers"]
-        if self._guards:
-            admission = Admission(scope, client_headers, params, options.client_ip)
+        if not self._guards:
+            await self._admitted(scope, receive, send, params, scope["headers"])
+            return
+        admission = Admission(scope, scope["headers"], params, options.client_ip, send)
+        try:
             for guard in self._guards:
                 rejection = await guard(admission)
                 if rejection is not None:
-                    await send_response(send, rejection.status, rejection.headers, rejection.body)
+                    await send_response(
+                        admission.send, rejection.status, rejection.headers, rejection.body
+                    )
                     return
-            client_headers, params = admission.headers, admission.params
+            await self._admitted(
+                scope, receive, admission.send, admission.params, admission.headers
+            )
+        finally:
+            for finish in admission.finishers:
+                finish()
+
+    async def _admitted(
+        self,
+        scope: dict[str, Any],
+        receive: ASGIReceive,
+        send: ASGISend,
+        params: dict[str, str],
+        client_headers: Headers,
+    ) -> None:
+        """The request past its guards: the body, the proxy, the answer."""
+        options = self._options
         try:
             body, disconnected = await read_body(receive, options.max_body)
         except BodyTooLarge:

@@ -7,6 +7,7 @@ addresses); `run()` is what `trio-gateway run` calls.
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import socket
 import ssl
@@ -17,15 +18,53 @@ from hypercorn.config import Config as HypercornConfig
 from hypercorn.trio import serve as hypercorn_serve
 
 from trio_gateway.edge.app import GatewayApp, make_client
+from trio_gateway.edge.builtins import Readiness
 from trio_gateway.plan import GatewayPlan
 from trio_gateway.serving import http1
 from trio_gateway.serving import hypercorn as hypercorn_tuning
 from trio_gateway.serving.limits import EdgeLimits
 from trio_gateway.serving.tuning import tune_serving_process
 
-__all__ = ["hypercorn_config", "reuse_port_socket", "run", "serve", "stop_signals"]
+__all__ = [
+    "DRAIN_ENV",
+    "drain_seconds",
+    "draining",
+    "hypercorn_config",
+    "reuse_port_socket",
+    "run",
+    "serve",
+    "stop_signals",
+]
 
 LOGGER = logging.getLogger(__name__)
+
+# Seconds between the stop signal and the listener closing: `/__ready` answers 503 and requests
+# are still accepted, so that a load balancer (a Kubernetes readiness probe) sees the gateway
+# leave before it stops taking connections. Then the graceful shutdown: in-flight requests get
+# `max_shutdown_wait_time`. Default 0: KrakenD stops listening at once.
+DRAIN_ENV = "TRIO_GATEWAY_DRAIN_SECONDS"
+
+
+def drain_seconds() -> float:
+    """`$TRIO_GATEWAY_DRAIN_SECONDS` (a number of seconds, default 0), or ValueError."""
+    raw = os.environ.get(DRAIN_ENV, "").strip()
+    if not raw:
+        return 0.0
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not 0 <= value <= 3600:
+        raise ValueError(f"{DRAIN_ENV}={raw!r}: expected a number of seconds from 0 to 3600")
+    return value
+
+
+async def draining(readiness: Readiness, seconds: float) -> None:
+    """The drain before the graceful shutdown: readiness goes 503, the gateway serves on."""
+    readiness.set_draining()
+    if seconds > 0:
+        LOGGER.info("draining for %gs before closing the listener (%s)", seconds, DRAIN_ENV)
+        await trio.sleep(seconds)
 
 
 def hypercorn_config(host: str, port: int, plan: GatewayPlan | None = None) -> HypercornConfig:
@@ -64,6 +103,7 @@ async def serve(
     shutdown_trigger: Any = None,
     sock: socket.socket | None = None,
     tune_gc: bool = False,
+    readiness: Readiness | None = None,
     task_status: trio.TaskStatus[list[str]] = trio.TASK_STATUS_IGNORED,
 ) -> None:
     """Serve `plan` until cancelled (or until `shutdown_trigger` returns).
@@ -75,6 +115,8 @@ async def serve(
             worker process).
         tune_gc: the process is this server's: tune its garbage collector too
             (`serving/gc.py`), at the app's lifespan startup.
+        readiness: what `/__ready` answers from; the caller sets it draining on its stop
+            signal (`draining`).
         task_status: started with the list of bound URLs, e.g. `["http://127.0.0.1:40123"]`.
     """
     # Every server (run, --workers, Gateway.serve) tunes hypercorn's trio worker, checked against
@@ -83,7 +125,12 @@ async def serve(
     # The client is ours, not the app's: hypercorn skips lifespan shutdown when it is cancelled,
     # and pooled sockets must be closed either way.
     client = make_client(plan)
-    app = GatewayApp(plan, client=client, on_startup=tune_serving_process if tune_gc else None)
+    app = GatewayApp(
+        plan,
+        client=client,
+        on_startup=tune_serving_process if tune_gc else None,
+        readiness=readiness,
+    )
     config = hypercorn_config(
         host or plan.listen_ip or "0.0.0.0", plan.port if port is None else port, plan
     )
@@ -102,7 +149,12 @@ async def serve(
 
 def run(plan: GatewayPlan, *, sock: socket.socket | None = None) -> None:
     """Serve until SIGINT/SIGTERM (one process; `trio_gateway.serving.workers` runs several)."""
-    trio.run(_run, plan, sock)
+    try:
+        drain = drain_seconds()
+    except ValueError as exc:
+        LOGGER.error("%s", exc)
+        raise SystemExit(2) from None
+    trio.run(_run, plan, sock, drain)
 
 
 def reuse_port_socket(host: str, port: int) -> socket.socket:
@@ -128,21 +180,29 @@ def stop_signals() -> tuple[signal.Signals, ...]:
     return (signal.SIGINT, signal.SIGTERM, *hup)
 
 
-async def _run(plan: GatewayPlan, sock: socket.socket | None) -> None:
+async def _run(plan: GatewayPlan, sock: socket.socket | None, drain: float = 0.0) -> None:
     # The receiver stays open for the whole drain: a second signal must not kill the process
     # (the default action) while in-flight requests finish.
     with trio.open_signal_receiver(*stop_signals()) as signals:
         stop = trio.Event()
+        readiness = Readiness()
 
         async def watch_signals() -> None:
             async for signum in signals:
                 name = signal.Signals(signum).name
-                if stop.is_set():
+                if stopping:
                     LOGGER.info("signal %s intercepted: already shutting down", name)
                     continue
                 reload = " (trio-gateway does not reload)" if signum == signal.SIGHUP else ""
                 LOGGER.info("signal %s intercepted: shutting down%s", name, reload)
-                stop.set()
+                stopping.append(signum)
+                nursery.start_soon(drain_then_stop)
+
+        async def drain_then_stop() -> None:
+            await draining(readiness, drain)
+            stop.set()
+
+        stopping: list[int] = []
 
         async with trio.open_nursery() as nursery:
 
@@ -152,6 +212,7 @@ async def _run(plan: GatewayPlan, sock: socket.socket | None) -> None:
                     shutdown_trigger=stop.wait,
                     sock=sock,
                     tune_gc=True,
+                    readiness=readiness,
                     task_status=task_status,
                 )
                 nursery.cancel_scope.cancel()  # the signal watcher

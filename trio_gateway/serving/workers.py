@@ -39,9 +39,17 @@ from types import FrameType
 
 import trio
 
+from trio_gateway.edge.builtins import Readiness
 from trio_gateway.plan import GatewayPlan
 from trio_gateway.serving.load import load_plan, setup_logging
-from trio_gateway.serving.server import reuse_port_socket, serve, stop_signals
+from trio_gateway.serving.server import (
+    drain_seconds,
+    draining,
+    reuse_port_socket,
+    serve,
+    stop_signals,
+)
+from trio_gateway.telemetry.stats import WORKER_INDEX_ENV
 
 __all__ = ["GRACE_SECONDS", "run_workers", "stop_signals"]
 
@@ -98,20 +106,33 @@ async def _until_stopped(
 
 
 async def _serve_worker(
-    plan: GatewayPlan, sock: socket.socket, supervisor_fd: int, supervisor_pid: int
+    plan: GatewayPlan, sock: socket.socket, supervisor_fd: int, supervisor_pid: int, drain: float
 ) -> None:
     # The receiver stays open until the server has stopped: a second signal during the graceful
     # shutdown (PR_SET_PDEATHSIG's SIGTERM right after the pipe's EOF) must not kill the worker.
     with trio.open_signal_receiver(*stop_signals()) as signals:
-        trigger = partial(_until_stopped, signals, supervisor_fd, supervisor_pid)
+        readiness = Readiness()
+
+        async def trigger() -> None:
+            await _until_stopped(signals, supervisor_fd, supervisor_pid)
+            await draining(readiness, drain)
+
         async with trio.open_nursery() as nursery:
             binds = await nursery.start(
-                partial(serve, plan, shutdown_trigger=trigger, sock=sock, tune_gc=True)
+                partial(
+                    serve,
+                    plan,
+                    shutdown_trigger=trigger,
+                    sock=sock,
+                    tune_gc=True,
+                    readiness=readiness,
+                )
             )
             LOGGER.info("listening on %s", ", ".join(binds))
 
 
 def _worker(
+    index: int,
     config_path: str,
     host: str,
     port: int,
@@ -122,11 +143,18 @@ def _worker(
 ) -> None:
     setup_logging(log_level)
     _exit_with_supervisor(supervisor_pid)
+    # telemetry/metrics: worker i serves /__stats on the configured port + i.
+    os.environ[WORKER_INDEX_ENV] = str(index)
     plan = load_plan(config_path, debug=debug, port=port)
     if plan is None:
         raise SystemExit(1)
+    try:
+        drain = drain_seconds()
+    except ValueError as exc:
+        LOGGER.error("%s", exc)
+        raise SystemExit(2) from None
     sock = reuse_port_socket(host, port)
-    trio.run(_serve_worker, plan, sock, supervisor.fileno(), supervisor_pid)
+    trio.run(_serve_worker, plan, sock, supervisor.fileno(), supervisor_pid, drain)
 
 
 # ---- the supervisor ------------------------------------------------------------------------
@@ -136,6 +164,11 @@ def run_workers(
     config_path: str, *, workers: int, host: str, port: int, debug: bool, log_level: str
 ) -> int:
     """Run `workers` processes until a signal (exit 0) or a worker's death (exit 1)."""
+    try:
+        drain = drain_seconds()  # each worker drains this long before its graceful shutdown
+    except ValueError as exc:
+        LOGGER.error("%s", exc)
+        return 2
     reserved = reuse_port_socket(host, port)  # held, never listening: it receives nothing
     port = reserved.getsockname()[1]
     context = multiprocessing.get_context("spawn")
@@ -145,7 +178,7 @@ def run_workers(
     processes = [
         context.Process(
             target=_worker,
-            args=(config_path, host, port, debug, log_level, watched, os.getpid()),
+            args=(i, config_path, host, port, debug, log_level, watched, os.getpid()),
             name=f"trio-gateway-worker-{i}",
         )
         for i in range(workers)
@@ -173,7 +206,7 @@ def run_workers(
         for process in processes:
             if process.is_alive() and process.pid is not None:
                 process.terminate()  # SIGTERM: the worker shuts down gracefully
-        deadline = time.monotonic() + GRACE_SECONDS
+        deadline = time.monotonic() + drain + GRACE_SECONDS
         for process in processes:
             process.join(max(0.0, deadline - time.monotonic()))
             if process.is_alive():

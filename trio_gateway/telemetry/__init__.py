@@ -1,0 +1,1 @@
+"""KrakenD's `telemetry/*` namespaces: metrics, exporters and logging, one module family each."""
