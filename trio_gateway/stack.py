@@ -60,6 +60,7 @@ from trio_gateway.proxy.shadow import Background, ShadowProxy
 from trio_gateway.proxy.static import StaticProxy
 from trio_gateway.qos import circuit_breaker, http_cache, ratelimit_proxy, ratelimit_router
 from trio_gateway.security import bot_detector, cors, http
+from trio_gateway.telemetry import gelf, gologging, logstash
 from trio_gateway.types import ProxyFunction
 
 if TYPE_CHECKING:
@@ -77,6 +78,7 @@ __all__ = [
     "REGISTRY",
     "RESPONDERS",
     "SERVICE_GUARDS",
+    "TELEMETRY",
     "BuildContext",
     "EndpointStack",
     "build_backend_proxy",
@@ -163,6 +165,13 @@ BACKEND_LAYERS: tuple[Layer, ...] = (
 # Under the call: krakend-httpcache is the HTTP client's transport.
 CLIENT_WRAPPERS: tuple[Layer, ...] = (http_cache.WRAPPER,)
 # -----------------------------------------------------------------------------------------------
+# Namespaces with no place in a request's stack: they configure the serving process (its logs,
+# traces, metrics: krakend-ce executor.go's LoggerBuilder and MetricsAndTraces).
+TELEMETRY: tuple[Namespace[Any], ...] = (
+    gologging.NAMESPACE,
+    gelf.NAMESPACE,
+    logstash.NAMESPACE,
+)
 
 
 def layers() -> tuple[Layer, ...]:
@@ -185,7 +194,7 @@ def _namespaces(entries: Iterable[Layer]) -> list[Namespace[Any]]:
     return list(found.values())
 
 
-REGISTRY = Registry([*CORE_NAMESPACES, *_namespaces(layers())])
+REGISTRY = Registry([*CORE_NAMESPACES, *_namespaces(layers()), *TELEMETRY])
 
 
 @attrs.define(kw_only=True)

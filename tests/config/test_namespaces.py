@@ -83,6 +83,9 @@ def test_implemented_namespaces() -> None:
         "security/http",
         "security/bot-detector",
         "modifier/python",
+        "telemetry/logging",
+        "telemetry/gelf",
+        "telemetry/logstash",
     }
     assert set(IMPLEMENTED) == implemented
     # the unknown-key walker knows the keys of each (proxy has per-level keys)

@@ -116,7 +116,7 @@ def _worker(
     host: str,
     port: int,
     debug: bool,
-    log_level: str,
+    log_level: str | None,
     supervisor: Connection,
     supervisor_pid: int,
 ) -> None:
@@ -125,6 +125,7 @@ def _worker(
     plan = load_plan(config_path, debug=debug, port=port)
     if plan is None:
         raise SystemExit(1)
+    setup_logging(log_level, plan)  # the same set-up as `run`, in each worker
     sock = reuse_port_socket(host, port)
     trio.run(_serve_worker, plan, sock, supervisor.fileno(), supervisor_pid)
 
@@ -133,7 +134,13 @@ def _worker(
 
 
 def run_workers(
-    config_path: str, *, workers: int, host: str, port: int, debug: bool, log_level: str
+    config_path: str,
+    *,
+    workers: int,
+    host: str,
+    port: int,
+    debug: bool,
+    log_level: str | None,
 ) -> int:
     """Run `workers` processes until a signal (exit 0) or a worker's death (exit 1)."""
     reserved = reuse_port_socket(host, port)  # held, never listening: it receives nothing
