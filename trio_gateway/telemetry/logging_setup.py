@@ -105,14 +105,13 @@ class _SyslogFormatter(logging.Formatter):
 
 
 def _syslog_address() -> str | tuple[str, int] | None:
-    """The address to send syslog lines to: $TRIO_GATEWAY_SYSLOG_ADDRESS, else the first local
-    socket that accepts a connection (Go tries unixgram, then unix, on each path)."""
+    """The address to send syslog lines to: $TRIO_GATEWAY_SYSLOG_ADDRESS (`host:port`: UDP),
+    else the first local socket that accepts a connection (Go tries unixgram, then unix, on
+    `/dev/log`, `/var/run/syslog`, `/var/run/log`)."""
     configured = os.environ.get(SYSLOG_ADDRESS_ENV)
-    if configured:
-        if configured.startswith("/"):
-            return configured
+    if configured and not configured.startswith("/"):
         return split_address(configured)
-    for path in _SYSLOG_SOCKETS:
+    for path in (configured,) if configured else _SYSLOG_SOCKETS:
         for kind in (socket.SOCK_DGRAM, socket.SOCK_STREAM):
             try:
                 with socket.socket(socket.AF_UNIX, kind) as probe:
@@ -244,7 +243,12 @@ def configure_logging(extra: ExtraConfig | None, *, level: str | None = None) ->
     if access_handler is None:
         access_handler = LineHandler(1, _access_formatter(config, logstash))
     root = logging.getLogger()
-    root.setLevel(python_level(wanted) or logging.INFO)
+    threshold = python_level(wanted) or logging.INFO
+    root.setLevel(threshold)
+    for handler in handlers:
+        # On the handlers too: records of loggers with a level of their own (hypercorn's) that
+        # reach the root must not pass below it.
+        handler.setLevel(threshold)
     # No backend at all: nowhere (go-logging's empty MultiLogger), not Python's lastResort.
     _install(root, handlers or [logging.NullHandler()])
     access = logging.getLogger(ACCESS_LOGGER_NAME)
