@@ -21,6 +21,7 @@ from trio_gateway.telemetry.gologging import LoggingConfig
 from trio_gateway.telemetry.logging_setup import (
     ACCESS_LOGGER_NAME,
     SYSLOG_ADDRESS_ENV,
+    LineHandler,
     configure_logging,
 )
 from trio_gateway.telemetry.logstash import LogstashConfig
@@ -254,3 +255,44 @@ def test_gelf_tcp() -> None:
     first, second = (_gelf_json(frame) for frame in received)
     assert (first["short_message"], first["level"]) == ("over tcp", 3)
     assert (second["short_message"], second["level"]) == ("second", 6)
+
+
+# ---- one line, one write ---------------------------------------------------------------------
+
+
+def test_lines_from_several_writers_never_interleave() -> None:
+    """What `run --workers` relies on: each line is one write(2), which a pipe keeps whole (up to
+    PIPE_BUF, 4096 bytes). Three writers (threads with a handler each, so no lock is shared:
+    as far as write(2) goes, processes sharing a pipe are the same) of 3 kB lines, one pipe."""
+    read_end, write_end = os.pipe()
+    records = {
+        tag: [logging.makeLogRecord({"msg": tag * 3000 + f" {n}"}) for n in range(300)]
+        for tag in "abc"
+    }
+
+    def write(tag: str) -> None:
+        handler = LineHandler(write_end, logging.Formatter("%(message)s"))
+        for record in records[tag]:
+            handler.handle(record)
+
+    chunks: list[bytes] = []
+
+    def read() -> None:
+        while chunk := os.read(read_end, 1 << 16):
+            chunks.append(chunk)
+
+    reader = threading.Thread(target=read)
+    reader.start()
+    writers = [threading.Thread(target=write, args=(tag,)) for tag in records]
+    for writer in writers:
+        writer.start()
+    for writer in writers:
+        writer.join(30)
+    os.close(write_end)
+    reader.join(30)
+    os.close(read_end)
+    lines = b"".join(chunks).decode().splitlines()
+    assert len(lines) == 900
+    for line in lines:
+        body, _, number = line.rpartition(" ")
+        assert body in ("a" * 3000, "b" * 3000, "c" * 3000) and 0 <= int(number) < 300
