@@ -86,11 +86,20 @@ async def test_the_fields_and_no_credentials(
             assert SECRET not in text and "Bearer" not in text and "session" not in text
 
 
+def _listeners(port: int) -> int:
+    """How many sockets listen on 127.0.0.1:`port` (each `--workers` process has its own)."""
+    rows = Path("/proc/net/tcp").read_text().splitlines()[1:]
+    return sum(
+        1 for row in rows if row.split()[1] == f"0100007F:{port:04X}" and row.split()[3] == "0A"
+    )
+
+
 @asynccontextmanager
 async def _gateway(
-    command: list[str], port: int, env: dict[str, str]
+    command: list[str], port: int, env: dict[str, str], *, listeners: int = 1
 ) -> AsyncIterator[list[bytes]]:
-    """Run the gateway until the block ends; then the list holds its stdout and stderr."""
+    """Run the gateway until the block ends (once `listeners` sockets listen on `port`); then the
+    list holds its stdout and stderr."""
     output: list[bytes] = []
     proc = await trio.lowlevel.open_process(
         command, env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE
@@ -107,6 +116,11 @@ async def _gateway(
         nursery.start_soon(drain, proc.stderr, chunks["err"])
         try:
             await wait_until_serving(port, proc)
+            for _ in range(600):  # bounded: 30 s
+                if _listeners(port) >= listeners:
+                    break
+                await trio.sleep(0.05)
+            assert _listeners(port) >= listeners
             yield output
         finally:
             proc.send_signal(signal.SIGTERM)
@@ -149,7 +163,7 @@ async def test_json_logging_is_the_same_everywhere(
     # `Connection: close`: a new connection each, so that under --workers both serve some
     headers = {"Authorization": f"Bearer {SECRET}", "User-Agent": "e2e", "Connection": "close"}
     async with (
-        _gateway(command, port, env) as output,
+        _gateway(command, port, env, listeners=2 if mode == "workers" else 1) as output,
         httpx.AsyncClient(timeout=10, headers=headers) as client,
     ):
         for n in range(requests):
