@@ -44,6 +44,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     run.add_argument(
         "--log-level",
+        type=_log_level,
         help="DEBUG, INFO, WARNING, ERROR, CRITICAL (default: telemetry/logging level, else INFO)",
     )
 
@@ -97,13 +98,24 @@ def _parser() -> argparse.ArgumentParser:
 
     demo = commands.add_parser("demo", help="serve the demo config with its demo backends")
     demo.add_argument("-p", "--port", type=int, default=8080, help="gateway port (default 8080)")
-    demo.add_argument("--log-level")
+    demo.add_argument("--log-level", type=_log_level)
 
     commands.add_parser(
         "schema", help="print the JSON Schema of the configuration (for editors: `$schema`)"
     )
     commands.add_parser("version", help="print the version")
     return parser
+
+
+def _log_level(text: str) -> str:
+    """A go-logging level name, as `telemetry/logging.level` takes it (any case)."""
+    from trio_gateway.telemetry.gologging import LEVELS
+
+    if text.upper() not in LEVELS:
+        raise argparse.ArgumentTypeError(
+            f"unknown log level {text!r} (DEBUG, INFO, WARNING, ERROR, CRITICAL)"
+        )
+    return text.upper()
 
 
 def _add_audit(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

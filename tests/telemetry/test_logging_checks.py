@@ -121,3 +121,15 @@ def test_logging_is_read_at_the_service_level_only() -> None:
     }
     loaded = load_config_data(config)
     assert any("telemetry/logging" in str(w) for w in loaded.warnings)
+
+
+@pytest.mark.parametrize("level", ["foo", "TRACE", ""])
+def test_a_bad_log_level_flag_is_a_usage_error(
+    level: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from trio_gateway.cli import main
+
+    with pytest.raises(SystemExit) as exit_:
+        main(["run", "-c", "krakend.json", "--log-level", level])
+    assert exit_.value.code == 2
+    assert "unknown log level" in capsys.readouterr().err
