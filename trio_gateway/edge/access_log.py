@@ -20,7 +20,6 @@ the query as it came: trio-gateway keeps credentials out of log stores on purpos
 
 from __future__ import annotations
 
-import datetime
 import logging
 import re
 import sys
@@ -33,7 +32,6 @@ from trio_gateway.config.durations import format_duration_ns
 from trio_gateway.edge.responses import ASGIReceive, ASGISend
 from trio_gateway.headers import first
 from trio_gateway.routing.gourl import go_quote
-from trio_gateway.telemetry.gotime import go_format
 
 if TYPE_CHECKING:
     from trio_gateway.routing.clientip import ClientIPResolver
@@ -50,6 +48,19 @@ _SENSITIVE = re.compile(
     re.IGNORECASE,
 )
 _MINUTE_NS = 60 * 1_000_000_000
+# What Go's strconv.Quote leaves as it is: printable ASCII but `"` and `\`.
+_PLAIN = re.compile(r"[ !#-\[\]-~]*")
+_last_stamp: tuple[int, str] = (0, "")
+
+
+def _stamp() -> str:
+    """gin's `2006/01/02 - 15:04:05` in local time, made once a second."""
+    global _last_stamp
+    second = int(time.time())
+    if _last_stamp[0] != second:
+        _last_stamp = (second, time.strftime("%Y/%m/%d - %H:%M:%S", time.localtime(second)))
+    return _last_stamp[1]
+
 
 App = Callable[[dict[str, Any], ASGIReceive, ASGISend], Awaitable[None]]
 
@@ -127,8 +138,8 @@ class AccessLog:
         method = scope["method"]
         # gin: latencies over a minute are truncated to the second.
         latency = elapsed_ns - elapsed_ns % 1_000_000_000 if elapsed_ns > _MINUTE_NS else elapsed_ns
-        now = go_format(datetime.datetime.now().astimezone(), "2006/01/02 - 15:04:05")
-        quoted = go_quote(path.encode("utf-8", "surrogateescape"))
+        now = _stamp()
+        quoted = f'"{path}"' if _PLAIN.fullmatch(path) else go_quote(path.encode("utf-8"))
         line = (
             f"[GIN] {now} | {status:3d} | {format_duration_ns(latency):>13} | {ip:>15} |"
             f" {method:<7}  {quoted}"

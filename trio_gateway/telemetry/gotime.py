@@ -7,6 +7,8 @@ A port of the chunking of Go's `src/time/format.go` (`nextStdChunk`): the refere
 from __future__ import annotations
 
 import datetime
+import functools
+from collections.abc import Callable
 
 __all__ = ["go_format"]
 
@@ -131,14 +133,65 @@ def _token(layout: str, i: int, when: datetime.datetime) -> tuple[str, int] | No
 
 def go_format(when: datetime.datetime, layout: str) -> str:
     """`when.Format(layout)` as Go writes it."""
-    out: list[str] = []
+    return "".join(piece if type(piece) is str else piece(when) for piece in _compile(layout))  # type: ignore[operator]
+
+
+_Piece = str | Callable[[datetime.datetime], str]
+
+
+@functools.lru_cache(maxsize=64)
+def _compile(layout: str) -> tuple[_Piece, ...]:
+    """The layout as literal runs and one function per std chunk (found once per layout: whether
+    a chunk is std does not depend on the time)."""
+    probe = datetime.datetime(2006, 1, 2, 15, 4, 5, tzinfo=datetime.UTC)
+    pieces: list[_Piece] = []
+    literal: list[str] = []
     i = 0
     while i < len(layout):
-        found = _token(layout, i, when)
+        found = _token(layout, i, probe)
         if found is None:
-            out.append(layout[i])
+            literal.append(layout[i])
             i += 1
-        else:
-            out.append(found[0])
-            i += found[1]
-    return "".join(out)
+            continue
+        if literal:
+            pieces.append("".join(literal))
+            literal = []
+        chunk = layout[i : i + found[1]]
+        pieces.append(_FIELDS.get(chunk) or functools.partial(_chunk, chunk))
+        i += found[1]
+    if literal:
+        pieces.append("".join(literal))
+    return tuple(pieces)
+
+
+def _chunk(chunk: str, when: datetime.datetime) -> str:
+    found = _token(chunk, 0, when)
+    assert found is not None
+    return found[0]
+
+
+def _hour12(when: datetime.datetime) -> int:
+    return (when.hour % 12) or 12
+
+
+# The fixed-width std chunks, formatted directly (the others go through `_token`).
+_FIELDS: dict[str, Callable[[datetime.datetime], str]] = {
+    "2006": lambda w: f"{w.year:04d}",
+    "06": lambda w: f"{w.year % 100:02d}",
+    "01": lambda w: f"{w.month:02d}",
+    "1": lambda w: str(w.month),
+    "Jan": lambda w: _MONTHS[w.month - 1][:3],
+    "January": lambda w: _MONTHS[w.month - 1],
+    "02": lambda w: f"{w.day:02d}",
+    "2": lambda w: str(w.day),
+    "_2": lambda w: f"{w.day:>2d}",
+    "15": lambda w: f"{w.hour:02d}",
+    "03": lambda w: f"{_hour12(w):02d}",
+    "3": lambda w: str(_hour12(w)),
+    "04": lambda w: f"{w.minute:02d}",
+    "4": lambda w: str(w.minute),
+    "05": lambda w: f"{w.second:02d}",
+    "5": lambda w: str(w.second),
+    "Mon": lambda w: _DAYS[w.weekday()][:3],
+    "Monday": lambda w: _DAYS[w.weekday()],
+}
