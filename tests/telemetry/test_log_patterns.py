@@ -119,6 +119,9 @@ def test_logstash_pattern_and_record() -> None:
         "message": "Starting the KrakenD instance",
         "module": "KRAKEND",
     }
+    quoted = _record(msg='Get "http://b/x": refused\n\tat line 2')
+    escaped = GoLoggingFormatter(LOGSTASH_PATTERN, json_escape=True).format(quoted)
+    assert json.loads(escaped)["message"] == 'Get "http://b/x": refused\n\tat line 2'
     record = json.loads(MessageFormatter(logstash_module="[GW]").format(_record()))
     assert set(record) == {"@version", "@timestamp", "module", "host", "message", "level"}
     assert (record["module"], record["level"], record["@version"]) == ("[GW]", "INFO", 1)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime
 import itertools
+import json
 import logging
 import os
 import re
@@ -105,11 +106,21 @@ class GoLoggingFormatter(logging.Formatter):
     """A go-logging pattern, behind a `log.Logger` prefix; with `logstash_module`, the message
     is first made krakend-logstash's JSON object (whose `module` it is)."""
 
-    def __init__(self, pattern: str, *, prefix: str = "", logstash_module: str | None = None):
+    def __init__(
+        self,
+        pattern: str,
+        *,
+        prefix: str = "",
+        logstash_module: str | None = None,
+        json_escape: bool = False,
+    ):
         super().__init__()
         self._parts = parse_pattern(pattern)
         self._prefix = prefix
         self._logstash = logstash_module
+        # The logstash pattern puts the message inside a JSON string: escaped here (KrakenD
+        # inserts it raw, and a message with a quote breaks the object).
+        self._json_escape = json_escape
         self._program = os.path.basename(sys.argv[0]) if sys.argv else ""
 
     def format(self, record: logging.LogRecord) -> str:
@@ -118,6 +129,8 @@ class GoLoggingFormatter(logging.Formatter):
         message = _message(record, self)
         if self._logstash is not None:
             message = logstash_record(level, message, self._logstash, when)
+        if self._json_escape:
+            message = json.dumps(message, ensure_ascii=False)[1:-1]
         out = [self._prefix]
         for part in self._parts:
             verb, layout = part.verb, part.layout

@@ -184,7 +184,7 @@ def _application_formatter(config: LoggingConfig, logstash: bool) -> logging.For
     if config.format == "json":
         return JsonLineFormatter(prefix=prefix)
     if config.format == "logstash":  # gologging: the logstash pattern drops the prefix
-        return GoLoggingFormatter(LOGSTASH_PATTERN, logstash_module=module)
+        return GoLoggingFormatter(LOGSTASH_PATTERN, logstash_module=module, json_escape=True)
     if config.format == "custom":
         return GoLoggingFormatter(config.custom_format, logstash_module=module)
     return GoLoggingFormatter(DEFAULT_PATTERN, prefix=prefix, logstash_module=module)
