@@ -137,7 +137,7 @@ async def test_access_log(
     await client.get(f"{gw}/__health")
     lines = [r.getMessage() for r in caplog.records if r.name == "trio_gateway.access"]
     assert len(lines) == 1
-    # gin's line: `[GIN] 2006/01/02 - 15:04:05 | 200 |     4.529µs |       127.0.0.1 | GET      "/..."`
+    # gin's line: `[GIN] 2006/01/02 - 15:04:05 | 200 |  4.529µs |  127.0.0.1 | GET      "/..."`
     assert lines[0].startswith("[GIN] ")
     assert "| 200 |" in lines[0] and '| GET      "/static?x=1"' in lines[0]
 
