@@ -56,7 +56,7 @@ def test_only_a_serving_app_tunes(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_the_hypercorn_entry_point_is_a_serving_app() -> None:
-    assert trio_gateway.app._on_startup is tuning.tune_serving_process
+    assert trio_gateway.app._on_startup is tuning.start_entry_point
 
 
 async def test_collect_periodically_young_then_full(

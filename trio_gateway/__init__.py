@@ -32,7 +32,7 @@ from trio_gateway.library import GatewayResponse as GatewayResponse
 from trio_gateway.library import aggregate as aggregate
 from trio_gateway.library import open_gateway as open_gateway
 from trio_gateway.library import validate_config as validate_config
-from trio_gateway.serving.tuning import tune_serving_process as _tune_serving_process
+from trio_gateway.serving.tuning import start_entry_point as _start_entry_point
 
 __all__ = [
     "AggregateResult",
@@ -59,6 +59,6 @@ __all__ = [
     "validate_config",
 ]
 
-# Built now, loaded and tuned at its lifespan startup: importing trio_gateway changes nothing in
-# hypercorn (the serving process tunes it: trio_gateway/serving/tuning.py).
-app = GatewayApp(on_startup=_tune_serving_process)
+# Built now, loaded, tuned and its logging set up at its lifespan startup: importing trio_gateway
+# changes nothing in hypercorn or in logging (the serving process does: serving/tuning.py).
+app = GatewayApp(on_startup=_start_entry_point)

@@ -49,7 +49,11 @@ def _parser() -> argparse.ArgumentParser:
         default=1,
         help="worker processes, each with its own SO_REUSEPORT socket (default 1)",
     )
-    run.add_argument("--log-level", default="INFO", help="DEBUG, INFO, WARNING, ERROR")
+    run.add_argument(
+        "--log-level",
+        type=_log_level,
+        help="DEBUG, INFO, WARNING, ERROR, CRITICAL (default: telemetry/logging level, else INFO)",
+    )
 
     check = commands.add_parser(
         "check",
@@ -107,13 +111,24 @@ def _parser() -> argparse.ArgumentParser:
 
     demo = commands.add_parser("demo", help="serve the demo config with its demo backends")
     demo.add_argument("-p", "--port", type=int, default=8080, help="gateway port (default 8080)")
-    demo.add_argument("--log-level", default="INFO")
+    demo.add_argument("--log-level", type=_log_level)
 
     commands.add_parser(
         "schema", help="print the JSON Schema of the configuration (for editors: `$schema`)"
     )
     commands.add_parser("version", help="print the version")
     return parser
+
+
+def _log_level(text: str) -> str:
+    """A go-logging level name, as `telemetry/logging.level` takes it (any case)."""
+    from trio_gateway.telemetry.gologging import LEVELS
+
+    if text.upper() not in LEVELS:
+        raise argparse.ArgumentTypeError(
+            f"unknown log level {text!r} (DEBUG, INFO, WARNING, ERROR, CRITICAL)"
+        )
+    return text.upper()
 
 
 def _add_audit(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -161,7 +176,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
     plan = load_plan(args.config, debug=args.debug, port=args.port)
     if plan is None:
         return 1
-    if args.workers > 1:
+    setup_logging(args.log_level, plan)
+    if args.workers > 1:  # each worker sets its logging up the same way, from the plan it loads
         return run_workers(
             args.config,
             workers=args.workers,
@@ -205,6 +221,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     plan = load_plan(str(DEMO_CONFIG), port=args.port)
     if plan is None:
         return 1
+    setup_logging(args.log_level, plan)
     return _serving(lambda p: trio.run(run_demo, p), plan)
 
 

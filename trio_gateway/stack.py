@@ -63,7 +63,7 @@ from trio_gateway.proxy.shadow import Background, ShadowProxy
 from trio_gateway.proxy.static import StaticProxy
 from trio_gateway.qos import circuit_breaker, http_cache, ratelimit_proxy, ratelimit_router
 from trio_gateway.security import bot_detector, cors, http
-from trio_gateway.telemetry import influx, stats
+from trio_gateway.telemetry import gelf, gologging, influx, logstash, stats
 from trio_gateway.types import ProxyFunction
 
 if TYPE_CHECKING:
@@ -82,6 +82,7 @@ __all__ = [
     "RESPONDERS",
     "SERVICES",
     "SERVICE_GUARDS",
+    "TELEMETRY",
     "BuildContext",
     "EndpointStack",
     "build_backend_proxy",
@@ -178,6 +179,13 @@ BACKEND_LAYERS: tuple[Layer, ...] = (
 # Under the call: krakend-httpcache is the HTTP client's transport.
 CLIENT_WRAPPERS: tuple[Layer, ...] = (http_cache.WRAPPER,)
 # -----------------------------------------------------------------------------------------------
+# Namespaces with no place in a request's stack: they configure the serving process (its logs,
+# traces, metrics: krakend-ce executor.go's LoggerBuilder and MetricsAndTraces).
+TELEMETRY: tuple[Namespace[Any], ...] = (
+    gologging.NAMESPACE,
+    gelf.NAMESPACE,
+    logstash.NAMESPACE,
+)
 
 
 def layers() -> tuple[Layer, ...]:
@@ -201,7 +209,7 @@ def _namespaces(entries: Iterable[Layer]) -> list[Namespace[Any]]:
     return list(found.values())
 
 
-REGISTRY = Registry([*CORE_NAMESPACES, *_namespaces(layers())])
+REGISTRY = Registry([*CORE_NAMESPACES, *_namespaces(layers()), *TELEMETRY])
 
 
 @attrs.define(kw_only=True)

@@ -155,7 +155,7 @@ CASES: list[tuple[str, dict[str, Any], dict[str, Any]]] = [
     ("4.2.1", otel({"otlp": [{"name": "o", "disable_traces": True}]}), otel({"otlp": [{"name": "o"}]})),  # noqa: E501
     ("4.2.1", service(), service(**sc("telemetry/opencensus", {}))),
     ("4.3.1", service(), service(**sc("telemetry/logging", {"level": "INFO"}))),
-    ("4.3.1", service(), service(**sc("telemetry/gelf", {}))),
+    ("4.3.1", service(), service(**sc("telemetry/gelf", {"address": "127.0.0.1:12201"}))),
     ("5.1.1", service(disable_rest=True), service()),
     ("5.1.2", service(debug_endpoint=True), service()),
     ("5.1.3", service(echo_endpoint=True), service()),

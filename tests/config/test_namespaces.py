@@ -86,6 +86,9 @@ def test_implemented_namespaces() -> None:
         "backend/graphql",
         "telemetry/metrics",
         "telemetry/influx",
+        "telemetry/logging",
+        "telemetry/gelf",
+        "telemetry/logstash",
     }
     assert set(IMPLEMENTED) == implemented
     # the unknown-key walker knows the keys of each (proxy has per-level keys)

@@ -61,6 +61,7 @@ def test_the_registry_is_the_stack_plus_the_core() -> None:
     assert names == {
         *CORE,
         *(layer.namespace.name for layer in stack.layers() if layer.namespace is not None),
+        *(namespace.name for namespace in stack.TELEMETRY),
     }
     # implemented and "not implemented" never overlap
     assert not names & {known.name for known in KNOWN}
@@ -74,6 +75,10 @@ def test_each_component_namespace_is_declared_in_one_module() -> None:
     # One module owns each namespace: its config class is defined where its Namespace is.
     for namespace in stack.REGISTRY:
         if namespace.name in CORE:  # lura's own: compiled into the plan, no layer
+            continue
+        if namespace in stack.TELEMETRY:  # no layer: its check is where its config class is
+            assert namespace.check is not None, namespace.name
+            assert namespace.check.__module__ == namespace.config.__module__, namespace.name
             continue
         layers = [lay for lay in stack.layers() if lay.namespace is namespace]
         modules = {lay.build.__module__ for lay in layers}

@@ -79,10 +79,7 @@ KNOWN: tuple[Known, ...] = (
     _k("modifier/lua-proxy", {_E}, _TODO, _GH + "krakend-lua/proxy"),
     _k("modifier/lua-backend", {_B}, _TODO, _GH + "krakend-lua/proxy/backend"),
     _k("modifier/martian", {_B}, _TODO, _GH + "krakend-martian"),
-    _k("telemetry/logging", {_S}, _TODO, _GHU + "krakend-gologging"),
-    _k("telemetry/gelf", {_S}, _TODO, _GHU + "krakend-gelf"),
-    _k("telemetry/logstash", {_S}, _TODO, _GHU + "krakend-logstash"),
-    # telemetry/metrics and telemetry/influx: implemented (trio_gateway/telemetry/)
+    # telemetry/logging, gelf, logstash, metrics and influx: implemented (trio_gateway/telemetry/)
     _k("telemetry/opencensus", {_S}, _TODO, _GHU + "krakend-opencensus"),
     _k("telemetry/opentelemetry", {_S}, _TODO),
     _k("async/amqp", {_A}, _TODO, _GH + "krakend-amqp/agent"),

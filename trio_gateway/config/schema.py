@@ -63,6 +63,7 @@ from trio_gateway.config.unknown_keys import _CLIENT_TLS, _PLUGIN, _PROXY_BY_LEV
 from trio_gateway.config.validate_extra import FLATMAP_TYPES
 from trio_gateway.namespace import Level
 from trio_gateway.stack import REGISTRY
+from trio_gateway.telemetry.gologging import FORMATS, LoggingConfig
 
 __all__ = ["SCHEMA_FILE", "generate_schema", "lint", "schema_text"]
 
@@ -100,6 +101,7 @@ _CONSTRAINTS: Mapping[tuple[type, str], Mapping[str, Any]] = {
     (ServiceConfig, "port"): {"minimum": 0, "maximum": 65535},
     (EndpointConfig, "method"): {"enum": list(SUPPORTED_METHODS)},
     (FlatmapOperation, "type"): {"enum": list(FLATMAP_TYPES)},
+    (LoggingConfig, "format"): {"enum": list(FORMATS)},
 }
 _LEVEL_OF: Mapping[type, Level] = {
     ServiceConfig: Level.SERVICE,

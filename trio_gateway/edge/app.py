@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import trio
 
 from trio_gateway.edge import builtins
-from trio_gateway.edge.access_log import ACCESS_LOGGER, AccessLog
+from trio_gateway.edge.access_log import ACCESS_LOGGER, ENDPOINT_KEY, AccessLog
 from trio_gateway.edge.endpoint import EdgeOptions, EndpointHandler
 from trio_gateway.edge.guards import ServiceGuards
 from trio_gateway.edge.noop import NoOpHandler
@@ -85,7 +85,8 @@ class GatewayApp:
         client: the backend HTTP client; one is made (and closed at shutdown) when not given.
         on_startup: called once after the router is built, with the lifespan's background
             nursery (None without a lifespan) and the plan: the serving layer tunes the process
-            and takes the plan's server limits there
+            and takes the plan's server limits there, and the `hypercorn trio_gateway:app` entry
+            point sets its logging up (before the access log is decided)
             (`trio_gateway.serving`), so that importing or embedding the app changes nothing.
     """
 
@@ -151,12 +152,13 @@ class GatewayApp:
             self._builtins[plan.health_path] = builtins.health
         self._add_readiness(plan)
         self._router = router
-        # Decided once: logging every request costs, so it is skipped when nobody listens.
-        if not plan.disable_access_log and ACCESS_LOGGER.isEnabledFor(logging.INFO):
-            self._access_log = AccessLog(plan.logger_skip_paths)
-        LOGGER.info("serving %d endpoint(s)", len(plan.endpoints))
+        # First: the `hypercorn trio_gateway:app` entry point sets its logging up there.
         if self._on_startup is not None:
             self._on_startup(self._background.nursery, plan)
+        # Decided once: logging every request costs, so it is skipped when nobody listens.
+        if not plan.disable_access_log and ACCESS_LOGGER.isEnabledFor(logging.INFO):
+            self._access_log = AccessLog(plan.logger_skip_paths, plan.client_ip)
+        LOGGER.info("serving %d endpoint(s)", len(plan.endpoints))
         if self._background.nursery is None:
             # No lifespan (the first request built the app): nothing runs the services, and
             # serving requests is all there is to be ready for.
@@ -293,6 +295,7 @@ class GatewayApp:
             # no route, trailing-slash or fixed-path variant can match (routes start with `/`).
             found = router.match(method, path) if path != "*" else NotFound()
             if isinstance(found, Match):
+                scope[ENDPOINT_KEY] = found.handler.plan.path  # for the access log
                 await found.handler(scope, receive, send, found.params)
             elif isinstance(found, Redirect):
                 # gin redirects to req.URL.String(): absolute when the target was.

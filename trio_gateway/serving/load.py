@@ -12,18 +12,17 @@ import sys
 
 from trio_gateway.config import ConfigError, load_config
 from trio_gateway.plan import GatewayPlan, compile_plan
+from trio_gateway.telemetry.logging_setup import configure_logging
 
 __all__ = ["load_plan", "setup_logging"]
 
 LOGGER = logging.getLogger("trio_gateway")
 
 
-def setup_logging(level: str) -> None:
-    logging.basicConfig(
-        level=level.upper(),
-        format="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
+def setup_logging(level: str | None, plan: GatewayPlan | None = None) -> None:
+    """The process's logging: before the configuration is read (`plan` None: stderr at `level`,
+    INFO by default), then from its `telemetry/logging` (`level`, when given, overrides its)."""
+    configure_logging(plan.extra if plan is not None else None, level=level)
 
 
 def load_plan(path: str, *, debug: bool = False, port: int | None = None) -> GatewayPlan | None:

@@ -13,8 +13,9 @@ from trio_gateway.plan import GatewayPlan
 from trio_gateway.serving import gc, http1, hypercorn
 from trio_gateway.serving.fdlimit import raise_open_file_limit
 from trio_gateway.serving.limits import EdgeLimits
+from trio_gateway.telemetry.logging_setup import configure_logging
 
-__all__ = ["tune_serving_process"]
+__all__ = ["start_entry_point", "tune_serving_process"]
 
 
 def tune_serving_process(nursery: trio.Nursery | None, plan: GatewayPlan | None = None) -> None:
@@ -26,3 +27,10 @@ def tune_serving_process(nursery: trio.Nursery | None, plan: GatewayPlan | None 
     hypercorn.apply()
     raise_open_file_limit()
     gc.tune_serving_process(nursery)
+
+
+def start_entry_point(nursery: trio.Nursery | None, plan: GatewayPlan) -> None:
+    """`on_startup` of the `hypercorn trio_gateway:app` entry point: the process's logging from
+    the plan's `telemetry/logging` (as `trio-gateway run` sets it up), then the tuning."""
+    configure_logging(plan.extra)
+    tune_serving_process(nursery, plan)

@@ -137,7 +137,7 @@ def _worker(
     host: str,
     port: int,
     debug: bool,
-    log_level: str,
+    log_level: str | None,
     supervisor: Connection,
     supervisor_pid: int,
 ) -> None:
@@ -148,6 +148,7 @@ def _worker(
     plan = load_plan(config_path, debug=debug, port=port)
     if plan is None:
         raise SystemExit(1)
+    setup_logging(log_level, plan)  # the same set-up as `run`, in each worker
     try:
         drain = drain_seconds()
     except ValueError as exc:
@@ -161,7 +162,13 @@ def _worker(
 
 
 def run_workers(
-    config_path: str, *, workers: int, host: str, port: int, debug: bool, log_level: str
+    config_path: str,
+    *,
+    workers: int,
+    host: str,
+    port: int,
+    debug: bool,
+    log_level: str | None,
 ) -> int:
     """Run `workers` processes until a signal (exit 0) or a worker's death (exit 1)."""
     try:

@@ -1,1 +1,2 @@
-"""KrakenD's `telemetry/*` namespaces: metrics, exporters and logging, one module family each."""
+"""KrakenD's `telemetry/*` namespaces: logging (krakend-gologging, -gelf, -logstash), traces and
+metrics. Each namespace is one module; nothing here runs on import."""
