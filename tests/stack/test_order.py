@@ -10,21 +10,31 @@ from trio_gateway.config.known import KNOWN
 from trio_gateway.namespace import Slot
 
 ORDER = [
+    (Slot.SERVICE_LAYER, "telemetry/opentelemetry: global"),
+    (Slot.SERVICE_LAYER, "telemetry/opencensus: router"),
     (Slot.SERVICE_GUARD, "security/cors"),
     (Slot.SERVICE_GUARD, "security/http"),
     (Slot.SERVICE_GUARD, "security/bot-detector"),
+    (Slot.ENDPOINT_GUARD, "telemetry/opentelemetry: route"),
     (Slot.ENDPOINT_GUARD, "security/bot-detector"),
+    (Slot.ENDPOINT_GUARD, "telemetry/opencensus: route"),
     (Slot.ENDPOINT_GUARD, "auth/validator"),
     (Slot.ENDPOINT_GUARD, "qos/ratelimit/router"),
     (Slot.RESPONDER, "auth/signer"),
+    (Slot.ENDPOINT_LAYER, "telemetry/opentelemetry: proxy"),
+    (Slot.ENDPOINT_LAYER, "telemetry/opencensus: pipe"),
     (Slot.ENDPOINT_LAYER, "modifier/python"),
     (Slot.ENDPOINT_LAYER, "proxy: shadow backends"),
     (Slot.ENDPOINT_LAYER, "proxy: static"),
     (Slot.ENDPOINT_LAYER, "proxy: endpoint flatmap_filter"),
+    (Slot.BACKEND_LAYER, "telemetry/opentelemetry: backend"),
+    (Slot.BACKEND_LAYER, "telemetry/opencensus: backend"),
     (Slot.BACKEND_LAYER, "modifier/python"),
     (Slot.BACKEND_LAYER, "concurrent_calls"),
     (Slot.BACKEND_LAYER, "qos/circuit-breaker"),
     (Slot.BACKEND_LAYER, "qos/ratelimit/proxy"),
+    (Slot.CLIENT_WRAPPER, "telemetry/opencensus: client"),
+    (Slot.CLIENT_WRAPPER, "telemetry/opentelemetry: client"),
     (Slot.CLIENT_WRAPPER, "qos/http-cache"),
 ]
 
@@ -35,6 +45,7 @@ def test_the_order() -> None:
 
 def test_each_tuple_holds_its_slot_only() -> None:
     for slot, entries in (
+        (Slot.SERVICE_LAYER, stack.SERVICE_LAYERS),
         (Slot.SERVICE_GUARD, stack.SERVICE_GUARDS),
         (Slot.ENDPOINT_GUARD, stack.ENDPOINT_GUARDS),
         (Slot.RESPONDER, stack.RESPONDERS),

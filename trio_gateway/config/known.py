@@ -90,8 +90,6 @@ KNOWN: tuple[Known, ...] = (
         "github_com/letgoapp/krakend-influx",
         _GHU + "krakend-influx",
     ),
-    _k("telemetry/opencensus", {_S}, _TODO, _GHU + "krakend-opencensus"),
-    _k("telemetry/opentelemetry", {_S}, _TODO),
     _k("async/amqp", {_A}, _TODO, _GH + "krakend-amqp/agent"),
     _k("backend/amqp/consumer", {_B}, _TODO, _GH + "krakend-amqp/consume"),
     _k("backend/amqp/producer", {_B}, _TODO, _GH + "krakend-amqp/produce"),

@@ -39,7 +39,13 @@ from trio_gateway.edge.websocket import PlainGet, refuse
 from trio_gateway.plan import EndpointPlan, GatewayPlan
 from trio_gateway.proxy.shadow import Background
 from trio_gateway.routing.router import Match, MethodNotAllowed, NotFound, Redirect, Router
-from trio_gateway.stack import BuildContext, EndpointStack, build_endpoint, build_service_guards
+from trio_gateway.stack import (
+    BuildContext,
+    EndpointStack,
+    build_endpoint,
+    build_service_guards,
+    build_service_layers,
+)
 from trio_gateway.transport import HTTPClient
 from trio_gateway.transport.tls import backend_ssl_context
 
@@ -101,6 +107,11 @@ class GatewayApp:
         self._access_log: AccessLog | None = None
         self._guards: ServiceGuards | None = None
         self._httpx: httpx.AsyncClient | None = None
+        # What serves a request once its head is read: `_logged`, inside the service layers.
+        self._serve: Callable[[dict[str, Any], ASGIReceive, ASGISend], Awaitable[None]] = (
+            self._logged
+        )
+        self._context: BuildContext | None = None
 
     @property
     def plan(self) -> GatewayPlan:
@@ -127,12 +138,16 @@ class GatewayApp:
             background=self._background,
             client_ip=plan.client_ip,
             httpx=self._httpx_client,
+            service=plan.extra,
+            service_name=plan.name,
         )
+        self._context = context
         router: Router[EndpointHandler] = Router(options=plan.router)
         for endpoint in plan.endpoints:
             stack = build_endpoint(endpoint, context)
             router.add(endpoint.method, endpoint.path, _handler(endpoint, stack, options))
         self._guards = ServiceGuards.of(build_service_guards(plan.extra, context))
+        self._serve = build_service_layers(self._logged, plan.extra, context)
         if plan.health_path:
             self._builtins[plan.health_path] = builtins.health
         self._router = router
@@ -152,6 +167,9 @@ class GatewayApp:
         return self._httpx
 
     async def shutdown(self) -> None:
+        if self._context is not None:  # telemetry: flush what is pending, stop the exporters
+            with trio.CancelScope(shield=True):
+                await self._context.resources.aclose()
         if self._client is not None and self._owns_client:
             self._client.close()
         if self._httpx is not None:
@@ -183,6 +201,9 @@ class GatewayApp:
                 assert isinstance(head, BadRequest)
                 await send_bad_request(send, head, scope)
             return
+        await self._serve(head, receive, send)
+
+    async def _logged(self, head: dict[str, Any], receive: ASGIReceive, send: ASGISend) -> None:
         if self._access_log is not None and head["path"] not in self._access_log.skip:
             await self._access_log.serve(self._http, head, receive, send)
         else:

@@ -1,0 +1,8 @@
+"""KrakenD's `telemetry/*` namespaces: one module per namespace, helpers beside it.
+
+`opentelemetry.py` (krakend-otel) declares its layers; `otel_config.py` is its configuration,
+`otel_state.py` the providers and exporters it owns for the life of the app, `otel_layers.py` the
+request-path wrappers, `otel_carrier.py` how a span follows a request through trio tasks, and
+`otel_prometheus.py` the scrape endpoint. `opencensus.py` maps the deprecated krakend-opencensus
+onto the same set-up.
+"""

@@ -1,0 +1,202 @@
+"""The providers, exporters and instruments one gateway owns (krakend-otel `state/state.go`,
+`exporter/*`), made at startup and flushed and shut down with the app.
+
+Nothing here is global: the TracerProvider and MeterProvider are explicit objects (the SDK's
+`set_tracer_provider` is never called), the Prometheus registry is this gateway's own, and the
+propagator is an object too. Two gateways in one process (tests, the library) do not meet.
+
+Off the request path: spans leave through a `BatchSpanProcessor` (its own thread; a full queue
+drops spans, never blocks), OTLP metrics through a `PeriodicExportingMetricReader` (its own
+thread), Prometheus is read by its scrape thread. An unreachable collector costs spans and
+points, not requests.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any, Final
+
+from opentelemetry.baggage.propagation import W3CBaggagePropagator
+from opentelemetry.propagators.composite import CompositePropagator
+from opentelemetry.sdk.metrics import MeterProvider
+from opentelemetry.sdk.metrics.export import MetricReader, PeriodicExportingMetricReader
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import BatchSpanProcessor
+from opentelemetry.sdk.trace.sampling import ALWAYS_ON, ParentBased, Sampler, TraceIdRatioBased
+from opentelemetry.trace import Tracer
+from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
+from prometheus_client import CollectorRegistry, GCCollector, PlatformCollector, ProcessCollector
+
+from trio_gateway._version import __version__
+from trio_gateway.telemetry.otel_carrier import Carrier
+from trio_gateway.telemetry.otel_config import DEFAULT_OTLP_HOST, DEFAULT_OTLP_PORT, OTLPExporter
+from trio_gateway.telemetry.otel_prometheus import MetricsServer, worker_slot
+
+if TYPE_CHECKING:
+    from trio_gateway.telemetry.opentelemetry import OpenTelemetryConfig
+
+__all__ = ["SCOPE", "OTelState", "otlp_base_url"]
+
+LOGGER = logging.getLogger(__name__)
+
+SCOPE: Final = "io.krakend.krakend-otel"  # state.go providerName: the instrumentation scope
+# config/histogram_buckets.go
+TIME_BUCKETS: Final = (
+    0.010, 0.020, 0.050, 0.075, 0.100, 0.125, 0.150, 0.175, 0.200, 0.250,
+    0.300, 0.350, 0.500, 0.750, 1.000, 1.500, 2.000, 3.500, 5.000, 10.000,
+)  # fmt: skip
+SIZE_BUCKETS: Final = (
+    128, 256, 512, 1024, 4 * 1024, 8 * 1024, 16 * 1024, 32 * 1024, 64 * 1024,
+    4 * 64 * 1024, 8 * 64 * 1024, 16 * 64 * 1024, 4 * 1024 * 1024, 16 * 1024 * 1024,
+    64 * 1024 * 1024,
+)  # fmt: skip
+# How long shutdown waits for the last export (a dead collector must not hold the exit).
+SHUTDOWN_TIMEOUT: Final = 2.0
+_EXPORT_TIMEOUT: Final = 5.0
+
+
+def otlp_base_url(exporter: OTLPExporter) -> str:
+    """otelcollector.go: `host:port`, plain HTTP unless the host says `https://`."""
+    host = exporter.host or DEFAULT_OTLP_HOST
+    port = exporter.port or DEFAULT_OTLP_PORT
+    if host.startswith("https://"):
+        return f"{host}:{port}"
+    if host.startswith("http://"):
+        return f"{host}:{port}"
+    return f"http://{host}:{port}"
+
+
+def _sampler(rate: float) -> Sampler:
+    # state.go: a ratio only strictly between 0 and 1; AlwaysSample otherwise (even 0).
+    if 0.0 < rate < 1.0:
+        return ParentBased(TraceIdRatioBased(rate))
+    return ALWAYS_ON
+
+
+class OTelState:
+    """Everything `telemetry/opentelemetry` made for one gateway."""
+
+    def __init__(self, config: OpenTelemetryConfig, service_name: str) -> None:
+        from opentelemetry.exporter.otlp.proto.http.metric_exporter import OTLPMetricExporter
+        from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+        from opentelemetry.exporter.prometheus import PrometheusMetricReader
+
+        self.config = config
+        attributes: dict[str, Any] = {
+            # config/lura.go FromLura: the service's `name`, else "KrakenD"
+            "service.name": config.service_name or service_name or "KrakenD",
+            "service.version": config.service_version or __version__,
+        }
+        if config.deploy_env:
+            attributes["deployment.environment"] = config.deploy_env
+        resource = Resource(attributes)
+        self.carrier = Carrier()
+        self.propagator = CompositePropagator(
+            [TraceContextTextMapPropagator(), W3CBaggagePropagator()]
+        )
+        self._servers: list[MetricsServer] = []
+        readers: list[MetricReader] = []
+        processors: list[BatchSpanProcessor] = []
+        try:
+            slot = worker_slot()
+            for prometheus in config.exporters.prometheus:
+                if prometheus.disable_metrics:
+                    continue
+                registry = CollectorRegistry(auto_describe=True)
+                if prometheus.process_metrics:
+                    ProcessCollector(registry=registry)
+                if prometheus.go_metrics:  # the runtime's own metrics: Python's GC and version
+                    GCCollector(registry=registry)
+                    PlatformCollector(registry=registry)
+                readers.append(PrometheusMetricReader(registry=registry))
+                try:
+                    server = MetricsServer(
+                        registry, prometheus.address, prometheus.bound_port, slot
+                    )
+                except OSError as exc:
+                    raise OSError(
+                        f"prometheus exporter {prometheus.name!r} cannot listen on "
+                        f"{prometheus.address}:{prometheus.bound_port}: {exc}"
+                    ) from exc
+                self._servers.append(server)
+            for otlp in config.exporters.otlp:
+                base = otlp_base_url(otlp)
+                if not otlp.disable_metrics:
+                    period = otlp.custom_metric_reporting_period
+                    if period < 1:
+                        period = config.reporting_period
+                    readers.append(
+                        PeriodicExportingMetricReader(
+                            OTLPMetricExporter(
+                                endpoint=base + "/v1/metrics", timeout=_EXPORT_TIMEOUT
+                            ),
+                            export_interval_millis=period * 1000 if period > 0 else None,
+                        )
+                    )
+                if not otlp.disable_traces:
+                    processors.append(
+                        BatchSpanProcessor(
+                            OTLPSpanExporter(endpoint=base + "/v1/traces", timeout=_EXPORT_TIMEOUT)
+                        )
+                    )
+        except BaseException:
+            self._close_servers()
+            raise
+        self.meter_provider: MeterProvider | None = None
+        self.tracer_provider: TracerProvider | None = None
+        self.tracer: Tracer | None = None
+        self.meter: Any = None
+        if readers:
+            self.meter_provider = MeterProvider(metric_readers=readers, resource=resource)
+            self.meter = self.meter_provider.get_meter(SCOPE)
+        if processors:
+            self.tracer_provider = TracerProvider(
+                sampler=_sampler(config.sample_rate), resource=resource
+            )
+            for processor in processors:
+                self.tracer_provider.add_span_processor(processor)
+            self.tracer = self.tracer_provider.get_tracer(SCOPE)
+        self._instruments: dict[tuple[str, str], Any] = {}
+
+    @property
+    def servers(self) -> tuple[MetricsServer, ...]:
+        return tuple(self._servers)
+
+    def histogram(self, name: str, buckets: tuple[float, ...], unit: str = "") -> Any:
+        """One histogram per name, made once (instruments are looked up at build time)."""
+        key = ("histogram", name)
+        found = self._instruments.get(key)
+        if found is None:
+            found = self.meter.create_histogram(
+                name, unit=unit, explicit_bucket_boundaries_advisory=list(buckets)
+            )
+            self._instruments[key] = found
+        return found
+
+    def counter(self, name: str, unit: str = "") -> Any:
+        key = ("counter", name)
+        found = self._instruments.get(key)
+        if found is None:
+            found = self.meter.create_counter(name, unit=unit)
+            self._instruments[key] = found
+        return found
+
+    def observable_counter(self, name: str, callback: Any) -> None:
+        self.meter.create_observable_counter(name, callbacks=[callback])
+
+    def _close_servers(self) -> None:
+        for server in self._servers:
+            server.close()
+        self._servers.clear()
+
+    def shutdown(self) -> None:
+        """Flush what is pending and stop every thread (blocking: run it in a thread)."""
+        try:
+            if self.tracer_provider is not None:
+                self.tracer_provider.force_flush(int(SHUTDOWN_TIMEOUT * 1000))
+                self.tracer_provider.shutdown()
+            if self.meter_provider is not None:
+                self.meter_provider.shutdown(timeout_millis=SHUTDOWN_TIMEOUT * 1000)
+        finally:
+            self._close_servers()
