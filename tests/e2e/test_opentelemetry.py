@@ -62,9 +62,7 @@ async def test_a_scrape_counts_requests_by_endpoint_backend_and_qos_outcome(
             "name": "otel-test",
             "host": [backend_url],
             "extra_config": _otel(
-                exporters={
-                    "prometheus": [{"name": "prom", "port": port, "listen_ip": "127.0.0.1"}]
-                }
+                exporters={"prometheus": [{"name": "prom", "port": port, "listen_ip": "127.0.0.1"}]}
             ),
             "endpoints": [
                 {"endpoint": "/user/{id}", "backend": [{"url_pattern": "/json/user"}]},

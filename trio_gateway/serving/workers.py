@@ -29,8 +29,10 @@ import logging
 import multiprocessing
 import os
 import signal
+import shutil
 import socket
 import sys
+import tempfile
 import time
 from collections.abc import AsyncIterator
 from functools import partial
@@ -42,6 +44,7 @@ import trio
 from trio_gateway.plan import GatewayPlan
 from trio_gateway.serving.load import load_plan, setup_logging
 from trio_gateway.serving.server import reuse_port_socket, serve, stop_signals
+from trio_gateway.telemetry.otel_prometheus import WORKER_ENV
 
 __all__ = ["GRACE_SECONDS", "run_workers", "stop_signals"]
 
@@ -119,9 +122,12 @@ def _worker(
     log_level: str,
     supervisor: Connection,
     supervisor_pid: int,
+    slot: str,
 ) -> None:
     setup_logging(log_level)
     _exit_with_supervisor(supervisor_pid)
+    # Which worker this is, for one Prometheus scrape of all (telemetry/otel_prometheus.py).
+    os.environ[WORKER_ENV] = slot
     plan = load_plan(config_path, debug=debug, port=port)
     if plan is None:
         raise SystemExit(1)
@@ -142,10 +148,21 @@ def run_workers(
     # Rule 1: the workers get the read end; the write end never leaves this process (it is not
     # inheritable, and `spawn` passes a child only the descriptors it is given).
     watched, held = context.Pipe(duplex=False)
+    # Where the workers tell worker 0 their metrics ports; removed with the supervisor.
+    meeting = tempfile.mkdtemp(prefix="trio-gateway-workers-")
     processes = [
         context.Process(
             target=_worker,
-            args=(config_path, host, port, debug, log_level, watched, os.getpid()),
+            args=(
+                config_path,
+                host,
+                port,
+                debug,
+                log_level,
+                watched,
+                os.getpid(),
+                f"{i}:{workers}:{meeting}",
+            ),
             name=f"trio-gateway-worker-{i}",
         )
         for i in range(workers)
@@ -185,3 +202,4 @@ def run_workers(
             signal.signal(signum, handler)
         held.close()
         reserved.close()
+        shutil.rmtree(meeting, ignore_errors=True)
