@@ -156,7 +156,7 @@ CASES: list[tuple[str, dict[str, Any], dict[str, Any]]] = [
         service(**sc("telemetry/metrics", {})),
     ),
     ("4.1.3", otel({"otlp": [OTLP], "prometheus": [{"name": "p"}]}), otel({"otlp": [OTLP], "prometheus": [{"name": "p", "disable_metrics": True}]})),  # noqa: E501
-    ("4.2.1", otel({"otlp": [{**OTLP, "disable_traces": True}]}), otel({"otlp": [OTLP]})),  # noqa: E501
+    ("4.2.1", otel({"otlp": [{**OTLP, "disable_traces": True}]}), otel({"otlp": [OTLP]})),
     ("4.2.1", service(), service(**sc("telemetry/opencensus", {}))),
     ("4.3.1", service(), service(**sc("telemetry/logging", {"level": "INFO"}))),
     ("4.3.1", service(), service(**sc("telemetry/gelf", {}))),

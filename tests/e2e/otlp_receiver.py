@@ -29,6 +29,14 @@ class Received:
     metrics: list[ExportMetricsServiceRequest] = attrs.field(factory=list)
     arrived: trio.Event = attrs.field(factory=trio.Event)
 
+    async def wait_for_spans(self, count: int, seconds: float = 10.0) -> list[Any]:
+        """The spans once at least `count` have arrived (bounded: `seconds`)."""
+        with trio.fail_after(seconds):
+            while len(self.spans()) < count:
+                self.arrived = trio.Event()
+                await self.arrived.wait()
+        return self.spans()
+
     def spans(self) -> list[Any]:
         return [
             span

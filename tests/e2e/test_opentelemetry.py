@@ -12,7 +12,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from tests.e2e.backend_app import STATS
 from tests.e2e.conftest import StartGateway
-from tests.e2e.otlp_receiver import Received, start_collector
+from tests.e2e.otlp_receiver import start_collector
 from tests.e2e.processes import free_port
 
 TRACE_ID = "0af7651916cd43dd8448eb211c80319c"
@@ -147,10 +147,7 @@ async def test_one_trace_per_request_with_a_span_per_backend_call(
     seen = [r.json()[g]["headers"]["Traceparent"] for g in ("a", "b")]
     r2 = await client.get(f"{gw}/both")
     assert r2.status_code == 200
-    with trio.fail_after(10):
-        while len(received.spans()) < 2 * 6:  # server, proxy, 2 x (backend, client)
-            await trio.sleep(0.05)
-    spans = received.spans()
+    spans = await received.wait_for_spans(2 * 6)  # server, proxy, 2 x (backend, client)
     by_trace: dict[bytes, list[Any]] = {}
     for span in spans:
         by_trace.setdefault(span.trace_id, []).append(span)
@@ -243,10 +240,7 @@ async def test_skip_paths_and_switched_off_layers(
     assert "Traceparent" in r.json()["headers"]  # the client span still propagates
     # skipped by default, but skip_paths replaces the defaults (krakend-otel)
     assert (await client.get(f"{gw}/__health")).status_code == 200
-    with trio.fail_after(10):
-        while len(received.spans()) < 4:
-            await trio.sleep(0.05)
-    names = sorted(s.name for s in received.spans())
+    names = sorted(s.name for s in await received.wait_for_spans(4))
     assert names == ["/__health", "/param_forwarding/s", "/seen", "/seen"]  # no backend stage
     samples = await _scrape(client, port)
     routes = {lab.get("http_route") for n, lab, _ in samples if n.startswith("http_server")}

@@ -28,8 +28,8 @@ import ctypes
 import logging
 import multiprocessing
 import os
-import signal
 import shutil
+import signal
 import socket
 import sys
 import tempfile
