@@ -5,6 +5,8 @@ Scenarios (one gateway process, or `--workers N`):
   size-1k/20k/200k   one backend, a 1 KB / 20 KB / 200 KB JSON document decoded and re-encoded
   sequential         a 3-step sequential chain ({resp0_id} in the next URL)
   noop               `no-op` passthrough of the 20 KB document
+  b3-metrics         b3 with `telemetry/opentelemetry` metrics (a Prometheus exporter, all layers)
+  b3-traced          b3 with every request traced (trace_sample_rate 1, OTLP/HTTP to nginx)
 Each scenario gets a 2 s warm-up at full load, then is measured: req/s, p50/p99 latency, the
 gateway's CPU time per request (steadier than req/s on a shared machine) and its RSS. Then: the
 cost of each additional backend call (least-squares fits over b1/b3/b10, of 1/throughput and of
@@ -34,6 +36,7 @@ from pathlib import Path
 
 NGINX_PORT = 19201
 GATEWAY_PORT = 18201
+PROMETHEUS_PORT = 19301
 
 SMALL = {"id": 42, "name": "Alice", "email": "a@example.com", "active": True}
 
@@ -62,12 +65,39 @@ http {{
     location /small/ {{ return 200 '{small}'; }}
     location /doc/ {{ alias {dir}/docs/; }}
     location /cached/ {{ add_header Cache-Control "max-age=3600"; return 200 '{small}'; }}
+    # an OTLP/HTTP sink: an empty body is an empty Export*ServiceResponse
+    location /v1/ {{ default_type application/x-protobuf; return 200 ''; }}
   }}
 }}
 """
 
 
-def gateway_config() -> dict[str, object]:
+# The gateways a scenario can need: plain, or with one `telemetry/opentelemetry` set-up.
+TELEMETRY: dict[str, dict[str, object]] = {
+    "plain": {},
+    "metrics": {
+        "exporters": {
+            "prometheus": [{"name": "bench", "port": PROMETHEUS_PORT, "listen_ip": "127.0.0.1"}]
+        }
+    },
+    "traced": {
+        "trace_sample_rate": 1,
+        "exporters": {
+            "otlp": [
+                {
+                    "name": "sink",
+                    "host": "127.0.0.1",
+                    "port": NGINX_PORT,
+                    "use_http": True,
+                    "disable_metrics": True,
+                }
+            ]
+        },
+    },
+}
+
+
+def gateway_config(telemetry: str = "plain") -> dict[str, object]:
     host = [f"http://127.0.0.1:{NGINX_PORT}"]
 
     def fan(n: int) -> list[dict[str, object]]:
@@ -135,13 +165,16 @@ def gateway_config() -> dict[str, object]:
             "backend": [{"url_pattern": "/doc/20k.json"}],
         }
     )
-    return {
+    config: dict[str, object] = {
         "version": 3,
         "port": GATEWAY_PORT,
         "timeout": "5s",
         "host": host,
         "endpoints": endpoints,
     }
+    if TELEMETRY[telemetry]:
+        config["extra_config"] = {"telemetry/opentelemetry": TELEMETRY[telemetry]}
+    return config
 
 
 SCENARIOS = {
@@ -156,7 +189,11 @@ SCENARIOS = {
     "b1-ratelimit": "/limited/1",
     "b1-breaker": "/breaker/1",
     "b1-cached": "/cached/1",
+    "b3-metrics": "/b3/1",
+    "b3-traced": "/b3/1",
 }
+# Scenarios served by a gateway with telemetry (the others by the plain one).
+VARIANT = {"b3-metrics": "metrics", "b3-traced": "traced"}
 
 
 def ensure_tools() -> None:
@@ -299,7 +336,8 @@ def main() -> None:
     (work / "nginx.conf").write_text(
         NGINX_CONF.format(dir=work, port=NGINX_PORT, small=json.dumps(SMALL))
     )
-    (work / "gateway.json").write_text(json.dumps(gateway_config()))
+    for variant in TELEMETRY:
+        (work / f"gateway-{variant}.json").write_text(json.dumps(gateway_config(variant)))
     nginx = subprocess.Popen(
         [
             shutil.which("nginx") or "/usr/sbin/nginx",
@@ -309,31 +347,36 @@ def main() -> None:
             str(work),
         ]
     )
-    gateway = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "trio_gateway",
-            "run",
-            "-c",
-            str(work / "gateway.json"),
-            "--log-level",
-            "WARNING",
-            "--workers",
-            str(args.workers),
-        ],
-        env=dict(os.environ),
-    )
-    results: dict[str, object] = {"workers": args.workers, "duration": args.duration}
-    try:
+
+    def start_gateway(variant: str) -> subprocess.Popen[bytes]:
+        command = [sys.executable, "-m", "trio_gateway", "run"]
+        command += ["-c", str(work / f"gateway-{variant}.json"), "--log-level", "WARNING"]
+        command += ["--workers", str(args.workers)]
+        started = subprocess.Popen(command, env=dict(os.environ))
         wait_for(f"http://127.0.0.1:{GATEWAY_PORT}/__health")
+        return started
+
+    def stop_gateway(running: subprocess.Popen[bytes]) -> None:
+        running.send_signal(signal.SIGTERM)
+        running.wait(timeout=30)
+
+    results: dict[str, object] = {"workers": args.workers, "duration": args.duration}
+    gateway: subprocess.Popen[bytes] | None = None
+    serving = ""
+    try:
         names = args.only.split(",") if args.only else list(SCENARIOS)
         print(
             f"{'scenario':12} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'CPU µs/req':>10}"
             f" {'RSS MiB':>8}",
             flush=True,
         )
-        for name in names:
+        # plain scenarios first, then each telemetry variant on its own gateway
+        for name in sorted(names, key=lambda n: list(TELEMETRY).index(VARIANT.get(n, "plain"))):
+            variant = VARIANT.get(name, "plain")
+            if gateway is None or serving != variant:
+                if gateway is not None:
+                    stop_gateway(gateway)
+                gateway, serving = start_gateway(variant), variant
             path = SCENARIOS[name]
             urllib.request.urlopen(f"http://127.0.0.1:{GATEWAY_PORT}{path}").read()
             # Warm-up at full load, as compare.py does: the backend pools fill up to the
@@ -343,6 +386,17 @@ def main() -> None:
             figures["rss"] = rss_mib(gateway.pid)
             results[name] = figures
             print(f"{name:12} {_row(figures)} {figures['rss']:8.1f}", flush=True)
+        for name in ("b3-metrics", "b3-traced"):
+            if name in results and "b3" in results:
+                base, with_ = results["b3"], results[name]
+                cost = 1 - float(with_["rps"]) / float(base["rps"])  # type: ignore[index]
+                cpu = float(with_["cpu_us"]) - float(base["cpu_us"])  # type: ignore[index]
+                results[f"{name}-cost"] = cost
+                print(f"{name}: {cost:.1%} of b3's throughput, {cpu:+.0f} µs CPU per request")
+        if (not args.only or args.soak) and (gateway is None or serving != "plain"):
+            if gateway is not None:
+                stop_gateway(gateway)
+            gateway, serving = start_gateway("plain"), "plain"
         if all(n in results for n in ("b1", "b3", "b10")):
             rates = [float(results[n]["rps"]) for n in ("b1", "b3", "b10")]  # type: ignore[index]
             per_request_us = [1e6 / rate * args.workers for rate in rates]
@@ -372,8 +426,8 @@ def main() -> None:
             soak.wait()
             results["soak_rss"] = samples
     finally:
-        gateway.send_signal(signal.SIGTERM)
-        gateway.wait(timeout=30)
+        if gateway is not None:
+            stop_gateway(gateway)
         nginx.send_signal(signal.SIGQUIT)
         nginx.wait(timeout=10)
     if args.json:

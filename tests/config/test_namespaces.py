@@ -83,6 +83,8 @@ def test_implemented_namespaces() -> None:
         "security/http",
         "security/bot-detector",
         "modifier/python",
+        "telemetry/opentelemetry",
+        "telemetry/opencensus",
     }
     assert set(IMPLEMENTED) == implemented
     # the unknown-key walker knows the keys of each (proxy has per-level keys)

@@ -26,6 +26,7 @@ from opentelemetry.trace import SpanKind, Status, StatusCode, set_span_in_contex
 
 from trio_gateway.namespace import Admission
 from trio_gateway.telemetry.otel_carrier import ASGI_GETTER, inject_headers
+from trio_gateway.telemetry.otel_metrics import CounterPoint
 from trio_gateway.telemetry.otel_state import SIZE_BUCKETS, TIME_BUCKETS, OTelState
 from trio_gateway.transport import BackendResponse, Origin, TransportError
 from trio_gateway.types import BodyStream, Headers, ProxyFunction, Request, Response
@@ -148,19 +149,20 @@ class GlobalStage:
             self._latency = state.histogram(latency, TIME_BUCKETS, unit)
             self._size = state.histogram(size, SIZE_BUCKETS, "By" if unit else "")
         self._metrics_attributes = dict(metrics_attributes)
-        self._by_key: dict[tuple[str, str, int], dict[str, Any]] = {}
+        self._by_key: dict[tuple[str, str, int], tuple[Any, Any]] = {}
 
-    def _attributes(self, route: str, method: str, status: int) -> dict[str, Any]:
+    def _points(self, route: str, method: str, status: int) -> tuple[Any, Any]:
         key = (route, method, status)
         found = self._by_key.get(key)
         if found is None:
-            found = {
+            attributes = {
                 **self._metrics_attributes,
                 "http.request.method": method if method in _METHODS else "_OTHER",
                 "url.scheme": "http",  # Go's server-side r.URL.Scheme is empty: "http"
                 "http.route": route,
                 "http.response.status_code": status,
             }
+            found = (self._latency.point(attributes), self._size.point(attributes))
             if len(self._by_key) < 10_000:  # routes x methods x statuses; bounded anyway
                 self._by_key[key] = found
         return found
@@ -202,10 +204,10 @@ class GlobalStage:
         finally:
             elapsed = time.perf_counter() - started
             route = track.route or _status_text(track.status)
-            if self._latency is not None and self._size is not None:
-                attributes = self._attributes(route, scope["method"], track.status)
-                self._latency.record(elapsed, attributes)
-                self._size.record(track.size, attributes)
+            if self._latency is not None:
+                latency, size = self._points(route, scope["method"], track.status)
+                latency.record(elapsed)
+                size.record(track.size)
             if span is not None:
                 assert token is not None
                 self._carrier.exit(token)
@@ -286,6 +288,7 @@ class StageProxy:
         "_carrier",
         "_duration",
         "_metric_sets",
+        "_metrics_attributes",
         "_name",
         "_next",
         "_on_error",
@@ -317,19 +320,11 @@ class StageProxy:
         self._on_error = on_error
         self._binds = stage == "proxy"  # its backends find it by their request (otel_carrier)
         self._duration = None
-        # (error, canceled, complete) -> the attribute dict, all eight made now
-        self._metric_sets: dict[tuple[bool, bool, bool], dict[str, Any]] = {}
+        # (error, canceled, complete) -> its point, made on first use
+        self._metric_sets: dict[tuple[bool, bool, bool], Any] = {}
+        self._metrics_attributes = dict(metrics_attributes or {})
         if metrics_attributes is not None and state.meter is not None:
             self._duration = state.histogram(f"krakend.{stage}.duration", TIME_BUCKETS)
-            for error in (False, True):
-                for canceled in (False, True):
-                    for complete in (False, True):
-                        self._metric_sets[(error, canceled, complete)] = {
-                            **metrics_attributes,
-                            "error": error,
-                            "canceled": canceled,
-                            "complete": complete,
-                        }
 
     async def __call__(self, request: Request) -> Response:
         span = token = None
@@ -363,7 +358,18 @@ class StageProxy:
             )
             complete = response is not None and response.is_complete
             if self._duration is not None:
-                self._duration.record(elapsed, self._metric_sets[(error, canceled, complete)])
+                key = (error, canceled, complete)
+                point = self._metric_sets.get(key)
+                if point is None:
+                    point = self._metric_sets[key] = self._duration.point(
+                        {
+                            **self._metrics_attributes,
+                            "error": error,
+                            "canceled": canceled,
+                            "complete": complete,
+                        }
+                    )
+                point.record(elapsed)
             if span is not None:
                 assert token is not None
                 self._carrier.exit(token)
@@ -399,6 +405,19 @@ class StageProxy:
         span.end()
 
 
+class _ClientPoints:
+    """The points one (host, port, status) of a backend records into on every call."""
+
+    __slots__ = ("attributes", "latency", "request_size", "response_size", "started")
+
+    def __init__(self, metrics: _ClientMetrics, attributes: dict[str, Any]) -> None:
+        self.attributes = attributes
+        self.started = metrics.started.point(attributes)
+        self.request_size = metrics.request_size.point(attributes)
+        self.latency = metrics.latency.point(attributes)
+        self.response_size = metrics.response_size.point(attributes)
+
+
 class _ClientMetrics:
     """http/client/transport_metrics.go: the round trip's instruments and attribute sets."""
 
@@ -410,7 +429,7 @@ class _ClientMetrics:
         self.failed = state.counter("http.client.request.failed.count")
         self.canceled = state.counter("http.client.request.canceled.count")
         self.timedout = state.counter("http.client.request.timedout.count")
-        self.request_size = (
+        self.request_size: Any = (
             state.counter("http.client.request.size")
             if not unit
             else state.histogram("http.client.request.body.size", SIZE_BUCKETS, "By")
@@ -420,13 +439,13 @@ class _ClientMetrics:
         self.no_content_length = state.counter("http.client.response.no-content-length")
         self._fixed = dict(fixed)
         self._method = method
-        self._sets: dict[tuple[str, int, int], dict[str, Any]] = {}
+        self._sets: dict[tuple[str, int, int], _ClientPoints] = {}
 
-    def attributes(self, origin: Origin, status: int) -> dict[str, Any]:
+    def points(self, origin: Origin, status: int) -> _ClientPoints:
         key = (origin.host, origin.port, status)
         found = self._sets.get(key)
         if found is None:
-            found = {
+            attributes = {
                 **self._fixed,
                 "http.request.method": self._method,
                 "server.address": origin.host,
@@ -435,15 +454,10 @@ class _ClientMetrics:
                 "server.port": origin.port,
                 "http.response.status_code": status,
             }
+            found = _ClientPoints(self, attributes)
             if len(self._sets) < 1000:
                 self._sets[key] = found
         return found
-
-    def add(self, counter: Any, value: int, attributes: dict[str, Any]) -> None:
-        if hasattr(counter, "add"):
-            counter.add(value, attributes)
-        else:
-            counter.record(value, attributes)
 
 
 class InstrumentedClient:
@@ -525,24 +539,29 @@ class InstrumentedClient:
     ) -> None:
         metrics = self._metrics
         if metrics is not None:
-            attributes = metrics.attributes(origin, 0 if failure is not None else status)
-            metrics.started.add(1, attributes)
-            metrics.add(metrics.request_size, len(body), attributes)
+            points = metrics.points(origin, 0 if failure is not None else status)
+            points.started.add(1)
+            size = points.request_size
+            if isinstance(size, CounterPoint):
+                size.add(len(body))
+            else:  # semantic convention 1.27: a histogram
+                size.record(len(body))
             if failure is not None:
-                if _cancelled(failure):
-                    metrics.canceled.add(1, attributes)  # a cancelled request is not failed
+                attributes = points.attributes
+                if _cancelled(failure):  # a cancelled request is not a failed one
+                    metrics.canceled.point(attributes).add(1)
                 elif _deadline(failure):
-                    metrics.timedout.add(1, attributes)
-                    metrics.failed.add(1, attributes)
+                    metrics.timedout.point(attributes).add(1)
+                    metrics.failed.point(attributes).add(1)
                 else:
-                    metrics.failed.add(1, attributes)
-            metrics.latency.record(elapsed, attributes)
+                    metrics.failed.point(attributes).add(1)
+            points.latency.record(elapsed)
             if method != b"HEAD" and failure is None and headers is not None:
                 length = _content_length(headers)
                 if length is not None:
-                    metrics.response_size.record(length, attributes)
+                    points.response_size.record(length)
                 else:
-                    metrics.no_content_length.add(1, attributes)
+                    metrics.no_content_length.point(points.attributes).add(1)
         if span is not None:
             if failure is not None:
                 span.record_exception(failure)

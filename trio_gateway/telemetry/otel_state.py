@@ -18,8 +18,8 @@ from typing import TYPE_CHECKING, Any, Final
 
 from opentelemetry.baggage.propagation import W3CBaggagePropagator
 from opentelemetry.propagators.composite import CompositePropagator
-from opentelemetry.sdk.metrics import MeterProvider
-from opentelemetry.sdk.metrics.export import MetricReader, PeriodicExportingMetricReader
+from opentelemetry.sdk.metrics import AlwaysOffExemplarFilter, MeterProvider
+from opentelemetry.sdk.metrics.export import MetricReader
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
@@ -31,6 +31,13 @@ from prometheus_client import CollectorRegistry, GCCollector, PlatformCollector,
 from trio_gateway._version import __version__
 from trio_gateway.telemetry.otel_carrier import Carrier
 from trio_gateway.telemetry.otel_config import DEFAULT_OTLP_HOST, DEFAULT_OTLP_PORT, OTLPExporter
+from trio_gateway.telemetry.otel_metrics import (
+    Aggregates,
+    CounterInstrument,
+    HistogramInstrument,
+    PrometheusReader,
+    PushReader,
+)
 from trio_gateway.telemetry.otel_prometheus import MetricsServer, worker_slot
 
 if TYPE_CHECKING:
@@ -80,7 +87,6 @@ class OTelState:
     def __init__(self, config: OpenTelemetryConfig, service_name: str) -> None:
         from opentelemetry.exporter.otlp.proto.http.metric_exporter import OTLPMetricExporter
         from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
-        from opentelemetry.exporter.prometheus import PrometheusMetricReader
 
         self.config = config
         attributes: dict[str, Any] = {
@@ -91,6 +97,7 @@ class OTelState:
         if config.deploy_env:
             attributes["deployment.environment"] = config.deploy_env
         resource = Resource(attributes)
+        self.aggregates = Aggregates(SCOPE, resource)
         self.carrier = Carrier()
         self.propagator = CompositePropagator(
             [TraceContextTextMapPropagator(), W3CBaggagePropagator()]
@@ -109,7 +116,7 @@ class OTelState:
                 if prometheus.go_metrics:  # the runtime's own metrics: Python's GC and version
                     GCCollector(registry=registry)
                     PlatformCollector(registry=registry)
-                readers.append(PrometheusMetricReader(registry=registry))
+                readers.append(PrometheusReader(self.aggregates, registry=registry))
                 try:
                     server = MetricsServer(
                         registry, prometheus.address, prometheus.bound_port, slot
@@ -127,7 +134,8 @@ class OTelState:
                     if period < 1:
                         period = config.reporting_period
                     readers.append(
-                        PeriodicExportingMetricReader(
+                        PushReader(
+                            self.aggregates,
                             OTLPMetricExporter(
                                 endpoint=base + "/v1/metrics", timeout=_EXPORT_TIMEOUT
                             ),
@@ -148,7 +156,9 @@ class OTelState:
         self.tracer: Tracer | None = None
         self.meter: Any = None
         if readers:
-            self.meter_provider = MeterProvider(metric_readers=readers, resource=resource)
+            self.meter_provider = MeterProvider(
+                metric_readers=readers, resource=resource, exemplar_filter=AlwaysOffExemplarFilter()
+            )
             self.meter = self.meter_provider.get_meter(SCOPE)
         if processors:
             self.tracer_provider = TracerProvider(
@@ -157,30 +167,19 @@ class OTelState:
             for processor in processors:
                 self.tracer_provider.add_span_processor(processor)
             self.tracer = self.tracer_provider.get_tracer(SCOPE)
-        self._instruments: dict[tuple[str, str], Any] = {}
 
     @property
     def servers(self) -> tuple[MetricsServer, ...]:
         return tuple(self._servers)
 
-    def histogram(self, name: str, buckets: tuple[float, ...], unit: str = "") -> Any:
-        """One histogram per name, made once (instruments are looked up at build time)."""
-        key = ("histogram", name)
-        found = self._instruments.get(key)
-        if found is None:
-            found = self.meter.create_histogram(
-                name, unit=unit, explicit_bucket_boundaries_advisory=list(buckets)
-            )
-            self._instruments[key] = found
-        return found
+    def histogram(
+        self, name: str, buckets: tuple[float, ...], unit: str = ""
+    ) -> HistogramInstrument:
+        """One histogram per name (pre-aggregated: otel_metrics.py), made at build time."""
+        return self.aggregates.histogram(name, buckets, unit)
 
-    def counter(self, name: str, unit: str = "") -> Any:
-        key = ("counter", name)
-        found = self._instruments.get(key)
-        if found is None:
-            found = self.meter.create_counter(name, unit=unit)
-            self._instruments[key] = found
-        return found
+    def counter(self, name: str, unit: str = "") -> CounterInstrument:
+        return self.aggregates.counter(name, unit)
 
     def observable_counter(self, name: str, callback: Any) -> None:
         self.meter.create_observable_counter(name, callbacks=[callback])
