@@ -39,13 +39,13 @@ async def test_a_context_bound_to_a_request_wins_over_the_task() -> None:
     # entered there must not become the parent of the other backends.
     carrier = Carrier()
     proxy, sibling = Context({"s": "proxy"}), Context({"s": "sibling"})
-    request = object()
+    request, another = object(), object()
     found: list[Context | None] = []
     done = trio.Event()
 
     async def other_backend() -> None:
         found.append(carrier.for_request(request))
-        found.append(carrier.for_request(object()))  # another request: the task's context
+        found.append(carrier.for_request(another))  # another request: the task's context
         done.set()
 
     token = carrier.enter(proxy)
@@ -53,7 +53,7 @@ async def test_a_context_bound_to_a_request_wins_over_the_task() -> None:
     async with trio.open_nursery() as nursery:
         nursery.start_soon(other_backend)
         last = carrier.enter(sibling)  # the last backend, in this task, before the others run
-        await trio.lowlevel.checkpoint()
+        await done.wait()  # the other backend runs while this one is still in flight
         carrier.exit(last)
     carrier.unbind(request)
     carrier.exit(token)

@@ -160,7 +160,7 @@ def service_layer(
         return None
     state = otel_state(config, context, key)
     metrics = not opts.disable_metrics and state.meter is not None
-    traces = not opts.disable_traces and state.tracer is not None
+    traces = not opts.disable_traces and state.spans is not None
     if not metrics and not traces:
         return None
     return GlobalStage(
@@ -220,7 +220,7 @@ def proxy_stage(
         if opts.disable_traces
         else {**base, **static_pairs_dict(opts.traces_static_attributes)}
     )
-    if (metrics is None or state.meter is None) and (traces is None or state.tracer is None):
+    if (metrics is None or state.meter is None) and (traces is None or state.spans is None):
         return None
     return StageProxy(
         next_proxy,
@@ -275,7 +275,7 @@ def backend_stage(
     if not metrics_off and state.meter is not None:
         metrics = {**base, **static_pairs_dict(backend.metrics_or_default.static_attributes)}
     traced = backend.traces_or_default
-    if not traces_off and state.tracer is not None:
+    if not traces_off and state.spans is not None:
         traces = {**base, **static_pairs_dict(traced.static_attributes)}
     if metrics is None and traces is None:
         return None
@@ -324,7 +324,7 @@ def instrumented_client(
             **static_pairs_dict(metric_opts.static_attributes),
             "clientname": base["http.route"],
         }
-    if traces_on and state.tracer is not None:
+    if traces_on and state.spans is not None:
         traces = {
             **base,
             "krakend.stage": "backend-request",

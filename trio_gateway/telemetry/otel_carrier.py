@@ -27,14 +27,11 @@ its layer's call.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import Any
 
 import trio
-from opentelemetry.context import Context
-from opentelemetry.propagators.textmap import Getter, Setter
 
-__all__ = ["ASGI_GETTER", "HEADER_SETTER", "Carrier"]
+__all__ = ["Carrier", "inject_headers"]
 
 
 class Carrier:
@@ -43,22 +40,22 @@ class Carrier:
     __slots__ = ("_by_request", "_by_task")
 
     def __init__(self) -> None:
-        self._by_task: dict[trio.lowlevel.Task, Context] = {}
-        self._by_request: dict[int, Context] = {}
+        self._by_task: dict[trio.lowlevel.Task, Any] = {}
+        self._by_request: dict[int, Any] = {}
 
-    def bind(self, request: object, context: Context) -> None:
+    def bind(self, request: object, context: Any) -> None:
         """`context` is the parent of whatever handles `request` (until `unbind`)."""
         self._by_request[id(request)] = context
 
     def unbind(self, request: object) -> None:
         self._by_request.pop(id(request), None)
 
-    def for_request(self, request: object) -> Context | None:
+    def for_request(self, request: object) -> Any:
         """The context bound to `request`, else the current task's (`current`)."""
         found = self._by_request.get(id(request)) if self._by_request else None
         return found if found is not None else self.current()
 
-    def current(self) -> Context | None:
+    def current(self) -> Any:
         """The innermost context opened in this task or, failing that, in a parent task."""
         by_task = self._by_task
         if not by_task:
@@ -72,14 +69,14 @@ class Carrier:
             task = nursery.parent_task if nursery is not None else None
         return None
 
-    def enter(self, context: Context) -> tuple[trio.lowlevel.Task, Context | None]:
+    def enter(self, context: Any) -> tuple[trio.lowlevel.Task, Any]:
         """Make `context` this task's; returns the token `exit` restores from."""
         task = trio.lowlevel.current_task()
         previous = self._by_task.get(task)
         self._by_task[task] = context
         return task, previous
 
-    def exit(self, token: tuple[trio.lowlevel.Task, Context | None]) -> None:
+    def exit(self, token: tuple[trio.lowlevel.Task, Any]) -> None:
         task, previous = token
         if previous is None:
             self._by_task.pop(task, None)
@@ -90,37 +87,12 @@ class Carrier:
         return len(self._by_task)
 
 
-class _ASGIGetter(Getter[Iterable[tuple[bytes, bytes]]]):
-    """Reads `traceparent` / `tracestate` / `baggage` from ASGI headers (lower-case bytes)."""
-
-    def get(self, carrier: Iterable[tuple[bytes, bytes]], key: str) -> list[str] | None:
-        wanted = key.lower().encode("latin-1")
-        values = [v.decode("latin-1") for n, v in carrier if n == wanted]
-        return values or None
-
-    def keys(self, carrier: Iterable[tuple[bytes, bytes]]) -> list[str]:
-        return [n.decode("latin-1") for n, _ in carrier]
-
-
-class _HeaderSetter(Setter[dict[str, str]]):
-    def set(self, carrier: dict[str, str], key: str, value: str) -> None:
-        carrier[key] = value
-
-
-ASGI_GETTER = _ASGIGetter()
-HEADER_SETTER = _HeaderSetter()
-
-
 def inject_headers(
-    propagator: Any, context: Context, headers: list[tuple[bytes, bytes]]
+    headers: list[tuple[bytes, bytes]], fields: list[tuple[bytes, bytes]]
 ) -> list[tuple[bytes, bytes]]:
-    """`headers` with the propagator's fields set from `context` (replacing any the client
-    sent: Go's `propagator.Inject` sets, it does not add)."""
-    fields: dict[str, str] = {}
-    propagator.inject(fields, context=context, setter=HEADER_SETTER)
-    if not fields:
-        return headers
-    names = {k.lower().encode("latin-1") for k in fields}
+    """`headers` with the propagation `fields` set, replacing any the client sent (Go's
+    `propagator.Inject` sets a header, it does not add one)."""
+    names = {name for name, _ in fields}
     kept = [h for h in headers if h[0].lower() not in names]
-    kept.extend((k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in fields.items())
+    kept.extend(fields)
     return kept

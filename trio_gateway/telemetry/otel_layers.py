@@ -21,12 +21,19 @@ from contextlib import AbstractAsyncContextManager
 from typing import Any, Final
 
 import trio
-from opentelemetry.context import Context
-from opentelemetry.trace import SpanKind, Status, StatusCode, set_span_in_context
 
 from trio_gateway.namespace import Admission
-from trio_gateway.telemetry.otel_carrier import ASGI_GETTER, inject_headers
+from trio_gateway.telemetry.otel_carrier import inject_headers
 from trio_gateway.telemetry.otel_metrics import CounterPoint
+from trio_gateway.telemetry.otel_spans import (
+    CLIENT,
+    INTERNAL,
+    SERVER,
+    Attributes,
+    Span,
+    SpanRef,
+    parse_traceparent,
+)
 from trio_gateway.telemetry.otel_state import SIZE_BUCKETS, TIME_BUCKETS, OTelState
 from trio_gateway.transport import BackendResponse, Origin, TransportError
 from trio_gateway.types import BodyStream, Headers, ProxyFunction, Request, Response
@@ -93,6 +100,28 @@ def _deadline(exc: BaseException) -> bool:
     return False
 
 
+def _remote_parent(headers: list[tuple[bytes, bytes]]) -> SpanRef | None:
+    """The client's W3C trace context and baggage (krakend-otel: autoprop's default,
+    `tracecontext,baggage`); a `traceparent` sent twice is invalid (W3C §3.2)."""
+    traceparent: list[bytes] = []
+    state: list[bytes] = []
+    baggage: list[bytes] = []
+    for name, value in headers:
+        if name == b"traceparent":
+            traceparent.append(value)
+        elif name == b"tracestate":
+            state.append(value)
+        elif name == b"baggage":
+            baggage.append(value)
+    if len(traceparent) != 1:
+        return None
+    return parse_traceparent(
+        traceparent[0].decode("latin-1"),
+        b",".join(state).decode("latin-1"),
+        b",".join(baggage).decode("latin-1") if sum(map(len, baggage)) <= 8192 else "",
+    )
+
+
 class _Tracking:
     """One request as the global stage follows it (server/tracking.go)."""
 
@@ -137,11 +166,11 @@ class GlobalStage:
         self._next = next_app
         self._skip = state.config.skipped_paths
         self._carrier = state.carrier
-        self._propagator = state.propagator if propagation else None
-        self._tracer = state.tracer if traces else None
+        self._propagate = propagation
+        self._spans = state.spans if traces else None
         self._report_headers = report_headers
         self._skip_headers = skip_headers
-        self._traces_attributes = {"krakend.stage": "global", **traces_attributes}
+        self._fixed = Attributes({"krakend.stage": "global", **traces_attributes})
         self._latency: Any = None
         self._size: Any = None
         if metrics and state.meter is not None:
@@ -175,17 +204,15 @@ class GlobalStage:
         scope[TRACKING] = track
         span = None
         token = None
-        if self._tracer is not None:
-            parent = None
-            if self._propagator is not None:
-                parent = self._propagator.extract(scope["headers"], getter=ASGI_GETTER)
-            span = self._tracer.start_span(
-                scope["path"],
-                context=parent,
-                kind=SpanKind.SERVER,
-                attributes=self._start_attributes(scope),
-            )
-            token = self._carrier.enter(set_span_in_context(span, parent))
+        if self._spans is not None:
+            parent = _remote_parent(scope["headers"]) if self._propagate else None
+            opened = self._spans.start(scope["path"], SERVER, parent, self._fixed)
+            if isinstance(opened, Span):
+                span = opened
+                span.update(self._start_attributes(scope))
+                token = self._carrier.enter(span.ref)
+            else:
+                token = self._carrier.enter(opened)  # sampled out: so are its children
         report_headers = self._report_headers and span is not None
 
         async def tracked_send(message: dict[str, Any]) -> None:
@@ -208,10 +235,10 @@ class GlobalStage:
                 latency, size = self._points(route, scope["method"], track.status)
                 latency.record(elapsed)
                 size.record(track.size)
-            if span is not None:
-                assert token is not None
+            if token is not None:
                 self._carrier.exit(token)
-                span.set_attributes(
+            if span is not None:
+                span.update(
                     {
                         "http.route": route,
                         "http.response.status_code": track.status,
@@ -219,12 +246,11 @@ class GlobalStage:
                     }
                 )
                 if track.response_headers is not None:
-                    span.set_attributes(
+                    span.update(
                         _header_attributes(
                             "http.response.header.", track.response_headers, self._skip_headers
                         )
                     )
-                span.set_status(Status(StatusCode.OK))
                 span.end()
 
     def _start_attributes(self, scope: dict[str, Any]) -> dict[str, Any]:
@@ -257,7 +283,6 @@ class GlobalStage:
         client = scope.get("client")
         if client:
             attributes["client.address"] = f"{client[0]}:{client[1]}"  # Go's RemoteAddr
-        attributes.update(self._traces_attributes)
         if self._report_headers:
             attributes.update(
                 _header_attributes("http.request.header.", headers, self._skip_headers)
@@ -283,10 +308,10 @@ class StageProxy:
     """The proxy and backend stages (lura/proxy.go `middleware`): a span and a duration."""
 
     __slots__ = (
-        "_attributes",
         "_binds",
         "_carrier",
         "_duration",
+        "_fixed",
         "_metric_sets",
         "_metrics_attributes",
         "_name",
@@ -294,7 +319,7 @@ class StageProxy:
         "_on_error",
         "_report_headers",
         "_skip_headers",
-        "_tracer",
+        "_spans",
     )
 
     def __init__(
@@ -313,8 +338,8 @@ class StageProxy:
         self._next = next_proxy
         self._name = name
         self._carrier = state.carrier
-        self._tracer = state.tracer if traces_attributes is not None else None
-        self._attributes = {**(traces_attributes or {}), "krakend.stage": stage}
+        self._spans = state.spans if traces_attributes is not None else None
+        self._fixed = Attributes({**(traces_attributes or {}), "krakend.stage": stage})
         self._report_headers = report_headers
         self._skip_headers = skip_headers
         self._on_error = on_error
@@ -327,18 +352,23 @@ class StageProxy:
             self._duration = state.histogram(f"krakend.{stage}.duration", TIME_BUCKETS)
 
     async def __call__(self, request: Request) -> Response:
-        span = token = None
-        if self._tracer is not None:
+        span: Span | None = None
+        token = None
+        if self._spans is not None:
             parent = self._carrier.for_request(request)
-            span = self._tracer.start_span(self._name, context=parent, attributes=self._attributes)
-            if self._report_headers:
-                span.set_attributes(
-                    _header_attributes("http.request.header.", request.headers, self._skip_headers)
-                )
-            context = set_span_in_context(span, parent)
-            token = self._carrier.enter(context)
+            opened = self._spans.start(self._name, INTERNAL, parent, self._fixed)
+            ref = opened
+            if isinstance(opened, Span):
+                span, ref = opened, opened.ref
+                if self._report_headers:
+                    span.update(
+                        _header_attributes(
+                            "http.request.header.", request.headers, self._skip_headers
+                        )
+                    )
+            token = self._carrier.enter(ref)
             if self._binds:
-                self._carrier.bind(request, context)
+                self._carrier.bind(request, ref)
         started = time.perf_counter()
         response: Response | None = None
         failure: BaseException | None = None
@@ -370,11 +400,11 @@ class StageProxy:
                         }
                     )
                 point.record(elapsed)
-            if span is not None:
-                assert token is not None
+            if token is not None:
                 self._carrier.exit(token)
                 if self._binds:
                     self._carrier.unbind(request)
+            if span is not None:
                 self._end(span, response, failure, canceled, complete)
 
     def _end(
@@ -389,19 +419,19 @@ class StageProxy:
         problem = failure if failure is not None else (response.error if response else None)
         if problem is not None:
             if canceled:
-                span.set_attribute("canceled", True)
+                span.set("canceled", True)
             else:
-                span.set_attribute("error", str(problem) or type(problem).__name__)
-            span.set_attribute("http.response.status_code", 500)
+                span.set("error", str(problem) or type(problem).__name__)
+            span.set("http.response.status_code", 500)
         elif response is not None:
-            span.set_attribute("http.response.status_code", response.status)
+            span.set("http.response.status_code", response.status)
             if self._report_headers and response.headers:
-                span.set_attributes(
+                span.update(
                     _header_attributes(
                         "http.response.header.", response.headers, self._skip_headers
                     )
                 )
-        span.set_attribute("complete", complete)
+        span.set("complete", complete)
         span.end()
 
 
@@ -479,9 +509,8 @@ class InstrumentedClient:
         self._client = client
         self._name = name
         self._carrier = state.carrier
-        self._propagator = state.propagator
-        self._tracer = state.tracer if traces_attributes is not None else None
-        self._trace_attributes = dict(traces_attributes or {})
+        self._spans = state.spans if traces_attributes is not None else None
+        self._fixed = Attributes(traces_attributes or {})
         self._report_headers = report_headers
         self._skip_headers = skip_headers
         self._metrics = (
@@ -497,16 +526,11 @@ class InstrumentedClient:
     def _start(
         self, origin: Origin, method: bytes, target: bytes, headers: Headers, body: bytes
     ) -> tuple[Any, Headers]:
-        tracer = self._tracer
-        if tracer is None:
+        spans = self._spans
+        if spans is None:
             return None, headers
-        span = tracer.start_span(
-            self._name,
-            context=self._carrier.current(),
-            kind=SpanKind.CLIENT,
-            attributes=self._trace_attributes,
-        )
-        if not span.is_recording():  # sampled out: no span, no traceparent
+        span = spans.start(self._name, CLIENT, self._carrier.current(), self._fixed)
+        if not isinstance(span, Span):  # sampled out: no span, no traceparent (transport_traces)
             return None, headers
         attributes: dict[str, Any] = {
             "url.full": origin.base_url + target.decode("latin-1"),
@@ -522,9 +546,8 @@ class InstrumentedClient:
             attributes.update(
                 _header_attributes("http.request.header.", headers, self._skip_headers)
             )
-        span.set_attributes(attributes)
-        context: Context = set_span_in_context(span)
-        return span, inject_headers(self._propagator, context, headers)
+        span.update(attributes)
+        return span, inject_headers(headers, span.ref.headers())
 
     def _finish(
         self,
@@ -565,7 +588,6 @@ class InstrumentedClient:
         if span is not None:
             if failure is not None:
                 span.record_exception(failure)
-                span.set_status(Status(StatusCode.ERROR, str(failure)))
             else:
                 attributes = {
                     "http.response.status_code": status,
@@ -577,8 +599,7 @@ class InstrumentedClient:
                     attributes.update(
                         _header_attributes("http.response.header.", headers, self._skip_headers)
                     )
-                span.set_attributes(attributes)
-                span.set_status(Status(StatusCode.OK))
+                span.update(attributes)
             span.end()
 
     async def request(

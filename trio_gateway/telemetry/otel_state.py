@@ -1,12 +1,12 @@
 """The providers, exporters and instruments one gateway owns (krakend-otel `state/state.go`,
 `exporter/*`), made at startup and flushed and shut down with the app.
 
-Nothing here is global: the TracerProvider and MeterProvider are explicit objects (the SDK's
-`set_tracer_provider` is never called), the Prometheus registry is this gateway's own, and the
-propagator is an object too. Two gateways in one process (tests, the library) do not meet.
+Nothing here is global: the MeterProvider is an explicit object (the SDK's `set_*_provider` is
+never called), the span recorder and the Prometheus registry are this gateway's own. Two
+gateways in one process (tests, the library) do not meet.
 
-Off the request path: spans leave through a `BatchSpanProcessor` (its own thread; a full queue
-drops spans, never blocks), OTLP metrics through a `PeriodicExportingMetricReader` (its own
+Off the request path: spans leave through `otel_spans.SpanRecorder` (its own thread; a full
+queue drops spans, never blocks), OTLP metrics through a `PeriodicExportingMetricReader` (its own
 thread), Prometheus is read by its scrape thread. An unreachable collector costs spans and
 points, not requests.
 """
@@ -16,16 +16,9 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any, Final
 
-from opentelemetry.baggage.propagation import W3CBaggagePropagator
-from opentelemetry.propagators.composite import CompositePropagator
 from opentelemetry.sdk.metrics import AlwaysOffExemplarFilter, MeterProvider
 from opentelemetry.sdk.metrics.export import MetricReader
 from opentelemetry.sdk.resources import Resource
-from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.sdk.trace.export import BatchSpanProcessor
-from opentelemetry.sdk.trace.sampling import ALWAYS_ON, ParentBased, Sampler, TraceIdRatioBased
-from opentelemetry.trace import Tracer
-from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 from prometheus_client import CollectorRegistry, GCCollector, PlatformCollector, ProcessCollector
 
 from trio_gateway._version import __version__
@@ -39,6 +32,7 @@ from trio_gateway.telemetry.otel_metrics import (
     PushReader,
 )
 from trio_gateway.telemetry.otel_prometheus import MetricsServer, worker_slot
+from trio_gateway.telemetry.otel_spans import SpanRecorder
 
 if TYPE_CHECKING:
     from trio_gateway.telemetry.opentelemetry import OpenTelemetryConfig
@@ -74,19 +68,11 @@ def otlp_base_url(exporter: OTLPExporter) -> str:
     return f"http://{host}:{port}"
 
 
-def _sampler(rate: float) -> Sampler:
-    # state.go: a ratio only strictly between 0 and 1; AlwaysSample otherwise (even 0).
-    if 0.0 < rate < 1.0:
-        return ParentBased(TraceIdRatioBased(rate))
-    return ALWAYS_ON
-
-
 class OTelState:
     """Everything `telemetry/opentelemetry` made for one gateway."""
 
     def __init__(self, config: OpenTelemetryConfig, service_name: str) -> None:
         from opentelemetry.exporter.otlp.proto.http.metric_exporter import OTLPMetricExporter
-        from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 
         self.config = config
         attributes: dict[str, Any] = {
@@ -99,12 +85,9 @@ class OTelState:
         resource = Resource(attributes)
         self.aggregates = Aggregates(SCOPE, resource)
         self.carrier = Carrier()
-        self.propagator = CompositePropagator(
-            [TraceContextTextMapPropagator(), W3CBaggagePropagator()]
-        )
         self._servers: list[MetricsServer] = []
         readers: list[MetricReader] = []
-        processors: list[BatchSpanProcessor] = []
+        trace_targets: list[str] = []
         try:
             slot = worker_slot()
             for prometheus in config.exporters.prometheus:
@@ -143,30 +126,27 @@ class OTelState:
                         )
                     )
                 if not otlp.disable_traces:
-                    processors.append(
-                        BatchSpanProcessor(
-                            OTLPSpanExporter(endpoint=base + "/v1/traces", timeout=_EXPORT_TIMEOUT)
-                        )
-                    )
+                    trace_targets.append(base)
         except BaseException:
             self._close_servers()
             raise
         self.meter_provider: MeterProvider | None = None
-        self.tracer_provider: TracerProvider | None = None
-        self.tracer: Tracer | None = None
+        # Spans: recorded and exported by otel_spans.py (the SDK's tracer costs too much).
+        self.spans: SpanRecorder | None = None
         self.meter: Any = None
         if readers:
             self.meter_provider = MeterProvider(
                 metric_readers=readers, resource=resource, exemplar_filter=AlwaysOffExemplarFilter()
             )
             self.meter = self.meter_provider.get_meter(SCOPE)
-        if processors:
-            self.tracer_provider = TracerProvider(
-                sampler=_sampler(config.sample_rate), resource=resource
+        if trace_targets:
+            self.spans = SpanRecorder(
+                resource=attributes,
+                scope=SCOPE,
+                targets=trace_targets,
+                sample_rate=config.sample_rate,
+                timeout=_EXPORT_TIMEOUT,
             )
-            for processor in processors:
-                self.tracer_provider.add_span_processor(processor)
-            self.tracer = self.tracer_provider.get_tracer(SCOPE)
 
     @property
     def servers(self) -> tuple[MetricsServer, ...]:
@@ -192,9 +172,8 @@ class OTelState:
     def shutdown(self) -> None:
         """Flush what is pending and stop every thread (blocking: run it in a thread)."""
         try:
-            if self.tracer_provider is not None:
-                self.tracer_provider.force_flush(int(SHUTDOWN_TIMEOUT * 1000))
-                self.tracer_provider.shutdown()
+            if self.spans is not None:
+                self.spans.shutdown(SHUTDOWN_TIMEOUT)
             if self.meter_provider is not None:
                 self.meter_provider.shutdown(timeout_millis=SHUTDOWN_TIMEOUT * 1000)
         finally:
