@@ -2,7 +2,8 @@
 
 `opentelemetry.py` (krakend-otel) declares its layers; `otel_config.py` is its configuration,
 `otel_state.py` the providers and exporters it owns for the life of the app, `otel_layers.py` the
-request-path wrappers, `otel_carrier.py` how a span follows a request through trio tasks, and
-`otel_prometheus.py` the scrape endpoint. `opencensus.py` maps the deprecated krakend-opencensus
-onto the same set-up.
+request-path wrappers, `otel_carrier.py` how a span follows a request through trio tasks,
+`otel_spans.py` the spans and their OTLP export, `otel_metrics.py` the pre-aggregated
+request-path metrics, and `otel_prometheus.py` the scrape endpoint. `opencensus.py` maps the
+deprecated krakend-opencensus onto the same set-up.
 """
