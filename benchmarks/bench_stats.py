@@ -66,7 +66,7 @@ async def main(n: int) -> None:
     proxy = ProxyStats(_proxy, "backend", "/x", metrics)
     router = RouterStats("/x", metrics)
     bare_proxy = await _best(lambda: _proxy(None), n)
-    counted_proxy = await _best(lambda: proxy(None), n)
+    counted_proxy = await _best(lambda: proxy(None), n)  # type: ignore[arg-type]
     bare_router = await _best(lambda: _handler(None, None, _send, None), n)
     counted_router = await _best(lambda: _guarded(router), n)
     proxy_cost, router_cost = counted_proxy - bare_proxy, counted_router - bare_router

@@ -5,9 +5,10 @@ Scenarios (one gateway process, or `--workers N`):
   size-1k/20k/200k   one backend, a 1 KB / 20 KB / 200 KB JSON document decoded and re-encoded
   sequential         a 3-step sequential chain ({resp0_id} in the next URL)
   noop               `no-op` passthrough of the 20 KB document
-  stats              `GET /__stats` on the `telemetry/metrics` listener (with `--metrics` only)
-With `--metrics` the gateway runs with `telemetry/metrics` (every layer counted): run a scenario
-with and without it to see what the counters cost per request.
+  b3-metrics         b3 with `telemetry/opentelemetry` metrics (a Prometheus exporter, all layers)
+  b3-traced          b3 with every request traced (trace_sample_rate 1, OTLP/HTTP to nginx)
+  b3-stats           b3 with `telemetry/metrics` (krakend-metrics, every layer counted)
+  stats              `GET /__stats` on the `telemetry/metrics` listener
 Each scenario gets a 2 s warm-up at full load, then is measured: req/s, p50/p99 latency, the
 gateway's CPU time per request (steadier than req/s on a shared machine) and its RSS. Then: the
 cost of each additional backend call (least-squares fits over b1/b3/b10, of 1/throughput and of
@@ -17,7 +18,6 @@ gateway's RSS sampled every 10 s over S seconds of full load on b3.
 Usage (from the repository root, after the README's install; needs wrk and nginx, which it
 installs with apt-get when missing and run as root):
     .venv/bin/python benchmarks/run.py [--duration 8] [--workers 1] [--only b1,b3] [--soak 300]
-        [--metrics]
 """
 
 from __future__ import annotations
@@ -38,7 +38,8 @@ from pathlib import Path
 
 NGINX_PORT = 19201
 GATEWAY_PORT = 18201
-STATS_PORT = 18290  # telemetry/metrics' listener under --metrics
+STATS_PORT = 18290  # telemetry/metrics' listener
+PROMETHEUS_PORT = 19301
 
 SMALL = {"id": 42, "name": "Alice", "email": "a@example.com", "active": True}
 
@@ -67,12 +68,44 @@ http {{
     location /small/ {{ return 200 '{small}'; }}
     location /doc/ {{ alias {dir}/docs/; }}
     location /cached/ {{ add_header Cache-Control "max-age=3600"; return 200 '{small}'; }}
+    # an OTLP/HTTP sink: an empty body is an empty Export*ServiceResponse
+    location /v1/ {{ default_type application/x-protobuf; return 200 ''; }}
   }}
 }}
 """
 
 
-def gateway_config(metrics: bool = False) -> dict[str, object]:
+# The gateways a scenario can need: plain, or with one telemetry set-up (its extra_config).
+TELEMETRY: dict[str, dict[str, object]] = {
+    "plain": {},
+    "stats": {"telemetry/metrics": {"listen_address": f"127.0.0.1:{STATS_PORT}"}},
+    "metrics": {
+        "telemetry/opentelemetry": {
+            "exporters": {
+                "prometheus": [{"name": "bench", "port": PROMETHEUS_PORT, "listen_ip": "127.0.0.1"}]
+            }
+        }
+    },
+    "traced": {
+        "telemetry/opentelemetry": {
+            "trace_sample_rate": 1,
+            "exporters": {
+                "otlp": [
+                    {
+                        "name": "sink",
+                        "host": "127.0.0.1",
+                        "port": NGINX_PORT,
+                        "use_http": True,
+                        "disable_metrics": True,
+                    }
+                ]
+            },
+        }
+    },
+}
+
+
+def gateway_config(telemetry: str = "plain") -> dict[str, object]:
     host = [f"http://127.0.0.1:{NGINX_PORT}"]
 
     def fan(n: int) -> list[dict[str, object]]:
@@ -147,10 +180,8 @@ def gateway_config(metrics: bool = False) -> dict[str, object]:
         "host": host,
         "endpoints": endpoints,
     }
-    if metrics:
-        config["extra_config"] = {
-            "telemetry/metrics": {"listen_address": f"127.0.0.1:{STATS_PORT}"}
-        }
+    if TELEMETRY[telemetry]:
+        config["extra_config"] = TELEMETRY[telemetry]
     return config
 
 
@@ -166,8 +197,13 @@ SCENARIOS = {
     "b1-ratelimit": "/limited/1",
     "b1-breaker": "/breaker/1",
     "b1-cached": "/cached/1",
+    "b3-metrics": "/b3/1",
+    "b3-traced": "/b3/1",
+    "b3-stats": "/b3/1",
     "stats": f"http://127.0.0.1:{STATS_PORT}/__stats",
 }
+# Scenarios served by a gateway with telemetry (the others by the plain one).
+VARIANT = {"b3-metrics": "metrics", "b3-traced": "traced", "b3-stats": "stats", "stats": "stats"}
 
 
 def ensure_tools() -> None:
@@ -300,9 +336,6 @@ def main() -> None:
         "--soak", type=int, default=0, help="seconds of soak on b3 (RSS every 10 s)"
     )
     parser.add_argument("--json", help="write the results here")
-    parser.add_argument(
-        "--metrics", action="store_true", help="run the gateway with telemetry/metrics"
-    )
     args = parser.parse_args()
     ensure_tools()
     work = Path(tempfile.mkdtemp(prefix="gw-own-bench-"))
@@ -313,7 +346,8 @@ def main() -> None:
     (work / "nginx.conf").write_text(
         NGINX_CONF.format(dir=work, port=NGINX_PORT, small=json.dumps(SMALL))
     )
-    (work / "gateway.json").write_text(json.dumps(gateway_config(args.metrics)))
+    for variant in TELEMETRY:
+        (work / f"gateway-{variant}.json").write_text(json.dumps(gateway_config(variant)))
     nginx = subprocess.Popen(
         [
             shutil.which("nginx") or "/usr/sbin/nginx",
@@ -323,37 +357,36 @@ def main() -> None:
             str(work),
         ]
     )
-    gateway = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "trio_gateway",
-            "run",
-            "-c",
-            str(work / "gateway.json"),
-            "--log-level",
-            "WARNING",
-            "--workers",
-            str(args.workers),
-        ],
-        env=dict(os.environ),
-    )
-    results: dict[str, object] = {
-        "workers": args.workers,
-        "duration": args.duration,
-        "metrics": args.metrics,
-    }
-    try:
+
+    def start_gateway(variant: str) -> subprocess.Popen[bytes]:
+        command = [sys.executable, "-m", "trio_gateway", "run"]
+        command += ["-c", str(work / f"gateway-{variant}.json"), "--log-level", "WARNING"]
+        command += ["--workers", str(args.workers)]
+        started = subprocess.Popen(command, env=dict(os.environ))
         wait_for(f"http://127.0.0.1:{GATEWAY_PORT}/__health")
+        return started
+
+    def stop_gateway(running: subprocess.Popen[bytes]) -> None:
+        running.send_signal(signal.SIGTERM)
+        running.wait(timeout=30)
+
+    results: dict[str, object] = {"workers": args.workers, "duration": args.duration}
+    gateway: subprocess.Popen[bytes] | None = None
+    serving = ""
+    try:
         names = args.only.split(",") if args.only else list(SCENARIOS)
-        if not args.metrics and "stats" in names:
-            names.remove("stats")  # no listener without telemetry/metrics
         print(
             f"{'scenario':12} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'CPU µs/req':>10}"
             f" {'RSS MiB':>8}",
             flush=True,
         )
-        for name in names:
+        # plain scenarios first, then each telemetry variant on its own gateway
+        for name in sorted(names, key=lambda n: list(TELEMETRY).index(VARIANT.get(n, "plain"))):
+            variant = VARIANT.get(name, "plain")
+            if gateway is None or serving != variant:
+                if gateway is not None:
+                    stop_gateway(gateway)
+                gateway, serving = start_gateway(variant), variant
             path = SCENARIOS[name]
             url = path if path.startswith("http") else f"http://127.0.0.1:{GATEWAY_PORT}{path}"
             urllib.request.urlopen(url).read()
@@ -364,23 +397,34 @@ def main() -> None:
             figures["rss"] = rss_mib(gateway.pid)
             results[name] = figures
             print(f"{name:12} {_row(figures)} {figures['rss']:8.1f}", flush=True)
+        for name in ("b3-metrics", "b3-traced", "b3-stats"):
+            if name in results and "b3" in results:
+                base, with_ = results["b3"], results[name]
+                cost = 1 - float(with_["rps"]) / float(base["rps"])  # type: ignore[index]
+                cpu = float(with_["cpu_us"]) - float(base["cpu_us"])  # type: ignore[index]
+                results[f"{name}-cost"] = cost
+                print(f"{name}: {cost:.1%} of b3's throughput, {cpu:+.0f} µs CPU per request")
+        if (not args.only or args.soak) and (gateway is None or serving != "plain"):
+            if gateway is not None:
+                stop_gateway(gateway)
+            gateway, serving = start_gateway("plain"), "plain"
         if all(n in results for n in ("b1", "b3", "b10")):
             rates = [float(results[n]["rps"]) for n in ("b1", "b3", "b10")]  # type: ignore[index]
             per_request_us = [1e6 / rate * args.workers for rate in rates]
             slope = fit_slope([1, 3, 10], per_request_us)
             results["us_per_backend"] = slope
             print(f"each additional backend call: {slope:.0f} µs of gateway time (fit over 1/3/10)")
-            cpu = [float(results[n]["cpu_us"]) for n in ("b1", "b3", "b10")]  # type: ignore[index]
-            cpu_slope = fit_slope([1, 3, 10], cpu)
+            cpus = [float(results[n]["cpu_us"]) for n in ("b1", "b3", "b10")]  # type: ignore[index]
+            cpu_slope = fit_slope([1, 3, 10], cpus)
             results["cpu_us_per_backend"] = cpu_slope
             print(f"each additional backend call: {cpu_slope:.0f} µs of gateway CPU (same fit)")
-        if not args.only:
+        if not args.only and gateway is not None:
             print("b3 by connections:", flush=True)
             for connections in (16, 64, 256, 512):
                 figures = measured(SCENARIOS["b3"], args.duration, connections, gateway.pid)
                 results[f"b3-c{connections}"] = figures
                 print(f"  c={connections:<8} {_row(figures)}", flush=True)
-        if args.soak:
+        if args.soak and gateway is not None:
             samples = []
             soak = subprocess.Popen(
                 ["wrk", "-t1", "-c64", f"-d{args.soak}s", f"http://127.0.0.1:{GATEWAY_PORT}/b3/1"],
@@ -393,8 +437,8 @@ def main() -> None:
             soak.wait()
             results["soak_rss"] = samples
     finally:
-        gateway.send_signal(signal.SIGTERM)
-        gateway.wait(timeout=30)
+        if gateway is not None:
+            stop_gateway(gateway)
         nginx.send_signal(signal.SIGQUIT)
         nginx.wait(timeout=10)
     if args.json:

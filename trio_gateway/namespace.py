@@ -19,11 +19,14 @@ the request types, so every namespace module can import it.
 from __future__ import annotations
 
 import enum
+import functools
+import logging
 from collections.abc import Callable, Iterable, Mapping
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, Protocol, TypeVar
 
 import attrs
+import trio
 
 from trio_gateway.config.diagnostics import Path, Report
 from trio_gateway.types import Headers
@@ -38,9 +41,11 @@ __all__ = [
     "Level",
     "Namespace",
     "NamespaceConfig",
+    "Observed",
     "Registry",
     "RejectAll",
     "Rejection",
+    "Resources",
     "ServiceGuard",
     "Slot",
     "Where",
@@ -108,6 +113,7 @@ class Slot(enum.Enum):
     """The places a layer can take in a request's stack (see stack.py for the order)."""
 
     SERVICE = "service"  # a background task as long as the app lives (stats listener, pushes)
+    SERVICE_LAYER = "service layer"  # around everything the service serves (an ASGI wrapper)
     SERVICE_GUARD = "service guard"  # before routing, every request
     ENDPOINT_GUARD = "endpoint guard"  # after routing, before the body is read
     RESPONDER = "responder"  # replaces KrakenD's rendering of the endpoint's answer
@@ -237,3 +243,56 @@ class Registry:
 
     def __len__(self) -> int:
         return len(self._by_name)
+
+
+@attrs.frozen(kw_only=True)
+class Observed:
+    """Statistics a layer keeps about its own decisions (rate limit rejections, breaker
+    refusals, cache hits), offered to whoever reports them (telemetry) without the layer
+    knowing who: `read()` returns the layer's snapshot and must be a plain read, safe from
+    another thread (an exporter's). `source` is the object the numbers belong to (a cache
+    shared by several backends is one source); `endpoint` / `backend` say where it sits."""
+
+    kind: str  # the namespace, e.g. "qos/http-cache"
+    read: Callable[[], Any]
+    source: object
+    endpoint: Any = None  # EndpointPlan
+    backend: Any = None  # BackendCall; None for a store shared by several backends
+
+
+class Resources:
+    """What a gateway's namespaces make once and share across their layers (telemetry
+    providers), what their layers observe, and what must be closed at shutdown. Filled while the
+    stack is built, at startup; `aclose` runs once, at shutdown."""
+
+    __slots__ = ("_closers", "_made", "observed")
+
+    def __init__(self) -> None:
+        self._made: dict[object, Any] = {}
+        self._closers: list[Callable[[], None]] = []
+        self.observed: list[Observed] = []
+
+    def once(
+        self, key: object, make: Callable[[], Any], close: Callable[[Any], None] | None = None
+    ) -> Any:
+        """The object made for `key`, made now (with `make`) if it is the first asking;
+        `close(made)` is a blocking call, run in a thread at shutdown."""
+        if key in self._made:
+            return self._made[key]
+        made = make()
+        self._made[key] = made
+        if close is not None:
+            self._closers.append(functools.partial(close, made))
+        return made
+
+    def observe(self, observed: Observed) -> None:
+        self.observed.append(observed)
+
+    async def aclose(self) -> None:
+        """Close everything, last made first; a failure is logged, the rest still closed."""
+        closers, self._closers = self._closers, []
+        for close in reversed(closers):
+            try:
+                await trio.to_thread.run_sync(close, abandon_on_cancel=True)
+            except Exception:
+                logging.getLogger(__name__).exception("closing %r failed", close)

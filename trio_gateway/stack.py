@@ -6,6 +6,7 @@ namespace module (or, for KrakenD core behaviour, this module) declares. A layer
 is absent builds nothing, so a request pays only for what its configuration asks for.
 
     services (background tasks, once per app)            SERVICES
+    service layers (around everything served)            SERVICE_LAYERS
     service guards (before routing, every request)       SERVICE_GUARDS
       endpoint guards (after routing, before the body)   ENDPOINT_GUARDS
         responder (instead of KrakenD's rendering)       RESPONDERS, else the output encoding
@@ -22,12 +23,13 @@ see no stream: `check` warns).
 Slot signatures (each `Layer.build`; `context` is the `BuildContext`):
     SERVICE:        build(extra: ExtraConfig, context) -> an object with `async run(task_status)`
                     | None; kept in `context.components[namespace]` for the layers to use
+    SERVICE_LAYER:  build(next: ASGI app, extra: ExtraConfig, context) -> ASGI app | None
     SERVICE_GUARD:  build(extra: ExtraConfig, context) -> ServiceGuard | None
     ENDPOINT_GUARD: build(plan: EndpointPlan, context) -> EndpointGuard | None
     RESPONDER:      build(plan: EndpointPlan, context) -> a responder (edge/endpoint.py) | None
     ENDPOINT_LAYER: build(next: ProxyFunction, plan: EndpointPlan, context) -> ProxyFunction | None
     BACKEND_LAYER:  build(next, call: BackendCall, plan: EndpointPlan, context) -> same | None
-    CLIENT_WRAPPER: build(client: BackendClient, call: BackendCall, context) -> BackendClient | None
+    CLIENT_WRAPPER: build(client: BackendClient, call, plan, context) -> BackendClient | None
 
 To add a namespace: write its module (its config class with `NAMESPACE`, its `Namespace` with
 `check`, its `build` and `Layer`), then add its layer on one line below, in the place KrakenD
@@ -51,6 +53,7 @@ from trio_gateway.namespace import (
     Registry,
     RejectAll,
     Rejection,
+    Resources,
     ServiceGuard,
     Slot,
 )
@@ -63,7 +66,15 @@ from trio_gateway.proxy.shadow import Background, ShadowProxy
 from trio_gateway.proxy.static import StaticProxy
 from trio_gateway.qos import circuit_breaker, http_cache, ratelimit_proxy, ratelimit_router
 from trio_gateway.security import bot_detector, cors, http
-from trio_gateway.telemetry import gelf, gologging, influx, logstash, stats
+from trio_gateway.telemetry import (
+    gelf,
+    gologging,
+    influx,
+    logstash,
+    opencensus,
+    opentelemetry,
+    stats,
+)
 from trio_gateway.types import ProxyFunction
 
 if TYPE_CHECKING:
@@ -82,12 +93,14 @@ __all__ = [
     "RESPONDERS",
     "SERVICES",
     "SERVICE_GUARDS",
+    "SERVICE_LAYERS",
     "TELEMETRY",
     "BuildContext",
     "EndpointStack",
     "build_backend_proxy",
     "build_endpoint",
     "build_service_guards",
+    "build_service_layers",
     "build_services",
     "layers",
 ]
@@ -143,6 +156,13 @@ SERVICES: tuple[Layer, ...] = (
     stats.SERVICE,
     influx.SERVICE,
 )
+# krakend-ce executor.go: otellura.GlobalRunServer wraps the handler the RunServer chain (CORS,
+# plugins) was given, so it sees every request; Go's server answers `OPTIONS *` and bad
+# requests before any handler (edge/app.py reads the head first).
+SERVICE_LAYERS: tuple[Layer, ...] = (
+    opentelemetry.SERVICE_LAYER,
+    opencensus.SERVICE_LAYER,
+)
 # krakend-ce router_engine.go: CORS wraps the router; security/http and the bot detector are
 # gin middlewares registered after the health route.
 SERVICE_GUARDS: tuple[Layer, ...] = (
@@ -150,19 +170,26 @@ SERVICE_GUARDS: tuple[Layer, ...] = (
     http.GUARD,
     bot_detector.SERVICE_GUARD,
 )
-# krakend-ce handler_factory.go: bot detector outside the metrics, the metrics outside the JWT
-# validator, the router rate limit inside it (a rejected token spends no token of the bucket).
+# krakend-ce handler_factory.go: botdetector.New(opencensus.New(metrics(jose(lua(ratelimit)))))
+# - the bot detector outside opencensus, opencensus outside the metrics, the metrics outside the
+# JWT validator, the router rate limit inside it (a rejected token spends no token of the bucket).
+# krakend-otel router/gin: otelgin.New wraps the handler factory outermost (it names the route).
 ENDPOINT_GUARDS: tuple[Layer, ...] = (
+    opentelemetry.ENDPOINT_GUARD,
     bot_detector.ENDPOINT_GUARD,
+    opencensus.ENDPOINT_GUARD,
     stats.ENDPOINT_GUARD,  # metrics' router handler: watches the answer of all after it
     validator.GUARD,
     ratelimit_router.GUARD,
 )
 # krakend-jose: the signer replaces the render, inside the validator (the guards run first).
 RESPONDERS: tuple[Layer, ...] = (signing.RESPONDER,)
-# lura proxy/factory.go + krakend-ce proxy_factory.go, around the merge.
+# lura proxy/factory.go + krakend-ce proxy_factory.go, around the merge; executor.go puts
+# otellura.ProxyFactory outside all of them.
 ENDPOINT_LAYERS: tuple[Layer, ...] = (
-    stats.ENDPOINT_LAYER,  # metrics("pipe"), around lua/cel/jsonschema/shadow
+    opentelemetry.ENDPOINT_LAYER,
+    opencensus.ENDPOINT_LAYER,
+    stats.ENDPOINT_LAYER,  # metrics("pipe") inside opencensus (proxy_factory.go)
     python.ENDPOINT_LAYER,
     _SHADOW,
     _STATIC,
@@ -170,14 +197,21 @@ ENDPOINT_LAYERS: tuple[Layer, ...] = (
 )
 # krakend-ce backend_factory.go, around one backend's call.
 BACKEND_LAYERS: tuple[Layer, ...] = (
+    opentelemetry.BACKEND_LAYER,
+    opencensus.BACKEND_LAYER,
     python.BACKEND_LAYER,
     _CONCURRENT,  # lura newStack: concurrent_calls wraps the backend factory's proxy
     stats.BACKEND_LAYER,  # metrics("backend"), around the circuit breaker
     circuit_breaker.LAYER,
     ratelimit_proxy.LAYER,
 )
-# Under the call: krakend-httpcache is the HTTP client's transport.
-CLIENT_WRAPPERS: tuple[Layer, ...] = (http_cache.WRAPPER,)
+# Under the call: krakend-httpcache is the HTTP client's transport, and krakend-otel's
+# instrumented client wraps it (backend_factory.go newRequestExecutorFactory).
+CLIENT_WRAPPERS: tuple[Layer, ...] = (
+    opencensus.CLIENT_WRAPPER,
+    opentelemetry.CLIENT_WRAPPER,
+    http_cache.WRAPPER,
+)
 # -----------------------------------------------------------------------------------------------
 # Namespaces with no place in a request's stack: they configure the serving process (its logs,
 # traces, metrics: krakend-ce executor.go's LoggerBuilder and MetricsAndTraces).
@@ -192,6 +226,7 @@ def layers() -> tuple[Layer, ...]:
     """Every layer, in slot order then stack order (for docs and the order test)."""
     return (
         *SERVICES,
+        *SERVICE_LAYERS,
         *SERVICE_GUARDS,
         *ENDPOINT_GUARDS,
         *RESPONDERS,
@@ -223,6 +258,12 @@ class BuildContext:
     httpx: Callable[[], httpx.AsyncClient]
     # What SERVICES built, by namespace name (the metrics collector the metrics layers fill).
     components: dict[str, Any] = attrs.field(factory=dict)
+    # The service's extra_config and name, for the layers of service namespaces that also
+    # wrap endpoints and backends (telemetry).
+    service: ExtraConfig | None = None
+    service_name: str = ""
+    # What namespaces make once per gateway and close at shutdown, and what layers observe.
+    resources: Resources = attrs.field(factory=Resources)
 
 
 @attrs.frozen(kw_only=True)
@@ -241,6 +282,12 @@ def _fold(entries: Sequence[Layer], inner: Any, *args: Any) -> Any:
         if wrapped is not None:
             inner = wrapped
     return inner
+
+
+def build_service_layers(inner: Any, extra: ExtraConfig, context: Any = None) -> Any:
+    """`inner` (the ASGI callable serving a request after its head is read) wrapped in the
+    service layers the configuration asks for (usually none: then `inner` itself)."""
+    return _fold(SERVICE_LAYERS, inner, extra, context)
 
 
 def build_service_guards(extra: ExtraConfig, context: Any = None) -> tuple[ServiceGuard, ...]:
@@ -264,7 +311,7 @@ def build_services(extra: ExtraConfig, context: BuildContext) -> tuple[Any, ...]
 
 def build_backend_proxy(call: BackendCall, plan: EndpointPlan, context: BuildContext) -> Any:
     """One backend's stack: client wrappers, the leaf, the backend layers."""
-    client = _fold(CLIENT_WRAPPERS, context.client, call, context)
+    client = _fold(CLIENT_WRAPPERS, context.client, call, plan, context)
     leaf: ProxyFunction
     if plan.output_encoding == "no-op":
         leaf = StreamingProxy(call, client)

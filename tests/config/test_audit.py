@@ -85,6 +85,10 @@ def post_backends(n: int, **extra: Any) -> list[dict[str, Any]]:
     return [{"host": HOST, "url_pattern": f"/b{i}", "method": "POST", **extra} for i in range(n)]
 
 
+# OTLP over HTTP: `check` refuses gRPC (not installed), and the audit reads either.
+OTLP = {"name": "o", "use_http": True, "port": 4318}
+
+
 def otel(exporters: dict[str, Any]) -> dict[str, Any]:
     return service(**sc("telemetry/opentelemetry", {"exporters": exporters}))
 
@@ -151,8 +155,8 @@ CASES: list[tuple[str, dict[str, Any], dict[str, Any]]] = [
         service(extra_config={"telemetry/metrics": {}, "telemetry/opencensus": {}}),
         service(**sc("telemetry/metrics", {})),
     ),
-    ("4.1.3", otel({"otlp": [{"name": "o"}], "prometheus": [{"name": "p"}]}), otel({"otlp": [{"name": "o"}], "prometheus": [{"name": "p", "disable_metrics": True}]})),  # noqa: E501
-    ("4.2.1", otel({"otlp": [{"name": "o", "disable_traces": True}]}), otel({"otlp": [{"name": "o"}]})),  # noqa: E501
+    ("4.1.3", otel({"otlp": [OTLP], "prometheus": [{"name": "p"}]}), otel({"otlp": [OTLP], "prometheus": [{"name": "p", "disable_metrics": True}]})),  # noqa: E501
+    ("4.2.1", otel({"otlp": [{**OTLP, "disable_traces": True}]}), otel({"otlp": [OTLP]})),
     ("4.2.1", service(), service(**sc("telemetry/opencensus", {}))),
     ("4.3.1", service(), service(**sc("telemetry/logging", {"level": "INFO"}))),
     ("4.3.1", service(), service(**sc("telemetry/gelf", {"address": "127.0.0.1:12201"}))),

@@ -45,7 +45,7 @@ def _where(name: str) -> tuple[dict[str, Any], str]:
 def test_the_classification() -> None:
     assert {"auth/api-keys", "auth/basic", "auth/revoker", "validation/cel"} <= set(REFUSED)
     assert {"validation/json-schema", "qos/ratelimit/service", "backend/lambda"} <= set(REFUSED)
-    assert {"telemetry/opentelemetry", "documentation/openapi", "async/amqp"} <= set(WARNED)
+    assert {"documentation/openapi", "async/amqp"} <= set(WARNED)
     assert fail_closed("security/policies") and not fail_closed("telemetry/metrics")
 
 
@@ -162,6 +162,7 @@ def test_list_namespaces(capsys: pytest.CaptureFixture[str]) -> None:
     assert lines["qos/circuit-breaker"].endswith("implemented")
     assert lines["validation/cel"].endswith("refused (fail closed: not implemented)")
     assert "KrakenD Enterprise only" in lines["auth/api-keys"]
-    assert lines["telemetry/opentelemetry"].endswith("ignored with a warning (not implemented)")
+    assert lines["async/amqp"].endswith("ignored with a warning (not implemented)")
+    assert lines["telemetry/opentelemetry"].endswith("implemented")
     assert set(lines) == {k.name for k in KNOWN} | set(stack.REGISTRY.names)
     assert main(["check"]) == 2  # without --list-namespaces, a file is needed

@@ -89,6 +89,8 @@ def test_implemented_namespaces() -> None:
         "telemetry/logging",
         "telemetry/gelf",
         "telemetry/logstash",
+        "telemetry/opentelemetry",
+        "telemetry/opencensus",
     }
     assert set(IMPLEMENTED) == implemented
     # the unknown-key walker knows the keys of each (proxy has per-level keys)

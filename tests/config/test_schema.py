@@ -112,7 +112,7 @@ def test_namespaces_at_their_levels() -> None:
     # a legacy alias, and a known namespace trio-gateway does not implement
     assert "github_com/devopsfaith/krakend-cors" in service
     assert "refused" in backend["backend/lambda"]["description"]
-    assert "ignored" in service["telemetry/opencensus"]["description"]
+    assert "ignored" in service["documentation/openapi"]["description"]
 
 
 def test_types_defaults_and_descriptions() -> None:

@@ -41,12 +41,15 @@ from trio_gateway.config.namespaces import IMPLEMENTED, canonical_name, is_comme
 
 __all__ = [
     "CONVERTER",
+    "JSON_KEY",
     "ValueProblem",
     "describe_json",
     "duration_fields",
 ]
 
 StructureFn = Callable[[Any, Any], Any]
+# attrs field metadata: the JSON key of a field whose name cannot be it (`{"json_key": "global"}`).
+JSON_KEY = "json_key"
 
 
 class ValueProblem(ValueError):
@@ -210,8 +213,18 @@ def _attrs_factory(cls: Any, converter: cattrs.Converter) -> StructureFn:
             schema=override(rename="$schema"),
         )
     else:
+        # A field whose JSON key is a Python keyword (`global`) names it in its metadata.
+        renamed = {
+            f.name: override(rename=f.metadata[JSON_KEY])
+            for f in attrs.fields(cls)
+            if JSON_KEY in f.metadata
+        }
         generated = make_dict_structure_fn(
-            cls, converter, _cattrs_forbid_extra_keys=False, _cattrs_detailed_validation=True
+            cls,
+            converter,
+            _cattrs_forbid_extra_keys=False,
+            _cattrs_detailed_validation=True,
+            **renamed,  # type: ignore[arg-type]
         )
 
     def structure_attrs(value: Any, type_: Any) -> Any:

@@ -79,9 +79,7 @@ KNOWN: tuple[Known, ...] = (
     _k("modifier/lua-proxy", {_E}, _TODO, _GH + "krakend-lua/proxy"),
     _k("modifier/lua-backend", {_B}, _TODO, _GH + "krakend-lua/proxy/backend"),
     _k("modifier/martian", {_B}, _TODO, _GH + "krakend-martian"),
-    # telemetry/logging, gelf, logstash, metrics and influx: implemented (trio_gateway/telemetry/)
-    _k("telemetry/opencensus", {_S}, _TODO, _GHU + "krakend-opencensus"),
-    _k("telemetry/opentelemetry", {_S}, _TODO),
+    # telemetry/*: implemented (trio_gateway/telemetry/)
     _k("async/amqp", {_A}, _TODO, _GH + "krakend-amqp/agent"),
     _k("backend/amqp/consumer", {_B}, _TODO, _GH + "krakend-amqp/consume"),
     _k("backend/amqp/producer", {_B}, _TODO, _GH + "krakend-amqp/produce"),

@@ -198,7 +198,7 @@ class _Generator:
         properties: dict[str, Any] = {}
         required: list[str] = []
         for field in attrs.fields(cls):
-            key = _KEYS.get((cls, field.name), field.name)
+            key = _KEYS.get((cls, field.name), field.metadata.get("json_key", field.name))
             if only is not None and key not in only:
                 continue
             value = self.type_schema(hints[field.name], level)

@@ -33,6 +33,15 @@ class StructureIssue:
         return Diagnostic("error", format_path(self.path), self.message, self.hint)
 
 
+def _json_key(cls: type, name: str) -> str:
+    """The JSON key of attribute `name` (converter.py: `json_key` metadata renames a field)."""
+    if attrs.has(cls):
+        for field in attrs.fields(cls):
+            if field.name == name:
+                return str(field.metadata.get("json_key", name))
+    return name
+
+
 def structure_issues(exc: BaseException) -> list[StructureIssue]:
     """Flatten a converter exception (group) into issues, one per bad value (model field order)."""
     issues: list[StructureIssue] = []
@@ -45,7 +54,7 @@ def _collect(exc: BaseException, path: tuple[PathSegment, ...], out: list[Struct
         with_notes, without = exc.group_exceptions()
         for sub, note in with_notes:
             name = "$schema" if exc.cl is ServiceConfig and note.name == "schema" else note.name
-            _collect(sub, (*path, name), out)
+            _collect(sub, (*path, _json_key(exc.cl, name)), out)
         for sub in without:
             _collect(sub, path, out)
     elif isinstance(exc, IterableValidationError):

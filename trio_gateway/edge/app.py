@@ -44,6 +44,7 @@ from trio_gateway.stack import (
     EndpointStack,
     build_endpoint,
     build_service_guards,
+    build_service_layers,
     build_services,
 )
 from trio_gateway.transport import HTTPClient
@@ -115,6 +116,11 @@ class GatewayApp:
         self._services_scope = trio.CancelScope()
         # `/__ready`: 503 until started, and again once the server starts draining.
         self.readiness = readiness if readiness is not None else builtins.Readiness()
+        # What serves a request once its head is read: `_logged`, inside the service layers.
+        self._serve: Callable[[dict[str, Any], ASGIReceive, ASGISend], Awaitable[None]] = (
+            self._logged
+        )
+        self._context: BuildContext | None = None
 
     @property
     def plan(self) -> GatewayPlan:
@@ -141,13 +147,17 @@ class GatewayApp:
             background=self._background,
             client_ip=plan.client_ip,
             httpx=self._httpx_client,
+            service=plan.extra,
+            service_name=plan.name,
         )
         self._services = build_services(plan.extra, context)
+        self._context = context
         router: Router[EndpointHandler] = Router(options=plan.router)
         for endpoint in plan.endpoints:
             stack = build_endpoint(endpoint, context)
             router.add(endpoint.method, endpoint.path, _handler(endpoint, stack, options))
         self._guards = ServiceGuards.of(build_service_guards(plan.extra, context))
+        self._serve = build_service_layers(self._logged, plan.extra, context)
         if plan.health_path:
             self._builtins[plan.health_path] = builtins.health
         self._add_readiness(plan)
@@ -202,6 +212,9 @@ class GatewayApp:
     async def shutdown(self) -> None:
         self.readiness.set_draining()
         self._services_scope.cancel()
+        if self._context is not None:  # telemetry: flush what is pending, stop the exporters
+            with trio.CancelScope(shield=True):
+                await self._context.resources.aclose()
         if self._client is not None and self._owns_client:
             self._client.close()
         if self._httpx is not None:
@@ -233,6 +246,9 @@ class GatewayApp:
                 assert isinstance(head, BadRequest)
                 await send_bad_request(send, head, scope)
             return
+        await self._serve(head, receive, send)
+
+    async def _logged(self, head: dict[str, Any], receive: ASGIReceive, send: ASGISend) -> None:
         if self._access_log is not None and head["path"] not in self._access_log.skip:
             await self._access_log.serve(self._http, head, receive, send)
         else:

@@ -23,7 +23,7 @@ import attrs
 import trio
 
 from trio_gateway.errors import BackendError
-from trio_gateway.namespace import Layer, Level, Namespace, Slot
+from trio_gateway.namespace import Layer, Level, Namespace, Observed, Slot
 from trio_gateway.types import ProxyFunction, Request, Response
 
 __all__ = ["BreakerStatistics", "CircuitBreaker", "CircuitBreakerProxy", "CircuitOpen", "State"]
@@ -154,6 +154,11 @@ class CircuitBreaker:
         """The stored state, without looking at the clock: use `current_state(now)` for the
         state a call would meet (an OPEN breaker past its timeout is HALF_OPEN there)."""
         return self._state
+
+    @property
+    def rejected(self) -> int:
+        """Calls refused so far: a plain read, safe from any thread (telemetry's exporters)."""
+        return self._rejected
 
     def current_state(self, now: float) -> State:
         """The state at `now`, applying a due OPEN → HALF_OPEN change or CLOSED count reset."""
@@ -324,7 +329,20 @@ def build_layer(
 ) -> ProxyFunction | None:
     config = call.extra.get(CircuitBreakerConfig)
     breaker = None if config is None else CircuitBreaker.from_config(config)
-    return None if breaker is None else CircuitBreakerProxy(next_proxy, breaker)
+    if breaker is None:
+        return None
+    resources = getattr(context, "resources", None)
+    if resources is not None:  # its refusals, for telemetry (namespace.Observed)
+        resources.observe(
+            Observed(
+                kind=NAMESPACE.name,
+                read=lambda: breaker.rejected,
+                source=breaker,
+                endpoint=endpoint,
+                backend=call,
+            )
+        )
+    return CircuitBreakerProxy(next_proxy, breaker)
 
 
 LAYER = Layer(name=NAMESPACE.name, namespace=NAMESPACE, slot=Slot.BACKEND_LAYER, build=build_layer)

@@ -32,7 +32,7 @@ import attrs
 import trio
 
 from trio_gateway.headers import first_any_case
-from trio_gateway.namespace import Layer, Level, Namespace, Slot
+from trio_gateway.namespace import Layer, Level, Namespace, Observed, Slot
 from trio_gateway.qos import cache_policy as policy
 from trio_gateway.qos.cache_policy import CacheControl, Freshness, StoredResponse
 from trio_gateway.transport import (
@@ -385,7 +385,7 @@ NAMESPACE = Namespace(
 )
 
 
-def build_wrapper(client: Any, call: BackendCall, context: Any) -> CachingClient | None:
+def build_wrapper(client: Any, call: BackendCall, plan: Any, context: Any) -> CachingClient | None:
     """The cache goes under the call, around the HTTP client (KrakenD's httpcache transport)."""
     config = call.extra.get(HTTPCacheConfig)
     if config is None:
@@ -395,6 +395,17 @@ def build_wrapper(client: Any, call: BackendCall, context: Any) -> CachingClient
         if config.shared
         else HTTPCache(max_items=config.max_items, max_size=config.max_size)
     )
+    resources = getattr(context, "resources", None)
+    if resources is not None:  # hits and misses, for telemetry (namespace.Observed)
+        resources.observe(
+            Observed(
+                kind=NAMESPACE.name,
+                read=cache.statistics,
+                source=cache,
+                endpoint=None if config.shared else plan,
+                backend=None if config.shared else call,
+            )
+        )
     return CachingClient(client, cache)
 
 

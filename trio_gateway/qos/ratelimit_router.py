@@ -15,7 +15,7 @@ import attrs
 import trio
 
 from trio_gateway.config.model import Seconds
-from trio_gateway.namespace import Admission, Layer, Level, Namespace, Rejection, Slot
+from trio_gateway.namespace import Admission, Layer, Level, Namespace, Observed, Rejection, Slot
 from trio_gateway.qos.ratelimit import RouterRateLimiter, client_key
 
 if TYPE_CHECKING:
@@ -96,7 +96,14 @@ def build_guard(plan: EndpointPlan, context: Any) -> RouterRateLimitGuard | None
     if config is None:
         return None
     limiter = RouterRateLimiter.from_config(config, _now())
-    return None if limiter is None else RouterRateLimitGuard(limiter, config.retry_after)
+    if limiter is None:
+        return None
+    resources = getattr(context, "resources", None)
+    if resources is not None:  # its rejections, for telemetry (namespace.Observed)
+        resources.observe(
+            Observed(kind=NAMESPACE.name, read=limiter.statistics, source=limiter, endpoint=plan)
+        )
+    return RouterRateLimitGuard(limiter, config.retry_after)
 
 
 GUARD = Layer(name=NAMESPACE.name, namespace=NAMESPACE, slot=Slot.ENDPOINT_GUARD, build=build_guard)

@@ -28,9 +28,11 @@ import ctypes
 import logging
 import multiprocessing
 import os
+import shutil
 import signal
 import socket
 import sys
+import tempfile
 import time
 from collections.abc import AsyncIterator
 from functools import partial
@@ -49,6 +51,7 @@ from trio_gateway.serving.server import (
     serve,
     stop_signals,
 )
+from trio_gateway.telemetry.otel_prometheus import WORKER_ENV
 from trio_gateway.telemetry.stats import WORKER_INDEX_ENV
 
 __all__ = ["GRACE_SECONDS", "run_workers", "stop_signals"]
@@ -140,11 +143,14 @@ def _worker(
     log_level: str | None,
     supervisor: Connection,
     supervisor_pid: int,
+    slot: str,
 ) -> None:
     setup_logging(log_level)
     _exit_with_supervisor(supervisor_pid)
     # telemetry/metrics: worker i serves /__stats on the configured port + i.
     os.environ[WORKER_INDEX_ENV] = str(index)
+    # Which worker this is, for one Prometheus scrape of all (telemetry/otel_prometheus.py).
+    os.environ[WORKER_ENV] = slot
     plan = load_plan(config_path, debug=debug, port=port)
     if plan is None:
         raise SystemExit(1)
@@ -182,10 +188,22 @@ def run_workers(
     # Rule 1: the workers get the read end; the write end never leaves this process (it is not
     # inheritable, and `spawn` passes a child only the descriptors it is given).
     watched, held = context.Pipe(duplex=False)
+    # Where the workers tell worker 0 their metrics ports; removed with the supervisor.
+    meeting = tempfile.mkdtemp(prefix="trio-gateway-workers-")
     processes = [
         context.Process(
             target=_worker,
-            args=(i, config_path, host, port, debug, log_level, watched, os.getpid()),
+            args=(
+                i,
+                config_path,
+                host,
+                port,
+                debug,
+                log_level,
+                watched,
+                os.getpid(),
+                f"{i}:{workers}:{meeting}",
+            ),
             name=f"trio-gateway-worker-{i}",
         )
         for i in range(workers)
@@ -225,3 +243,4 @@ def run_workers(
             signal.signal(signum, handler)
         held.close()
         reserved.close()
+        shutil.rmtree(meeting, ignore_errors=True)

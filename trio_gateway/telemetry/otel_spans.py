@@ -1,0 +1,403 @@
+"""Spans on the request path: recorded cheaply, encoded and sent to OTLP/HTTP in a thread.
+
+The SDK's tracer costs about 30 µs to start and end a span and its OTLP encoder about 70 µs to
+encode one, both per span and in this process; a request through three backends has eight spans
+(server, proxy, three backend stages, three clients): more than the whole request costs. So the
+stages record `Span`s here (ids, times, the attributes that change), each stage's fixed
+attributes are protobuf-encoded once at build time (`Attributes`), and a daemon thread batches
+finished spans and POSTs `ExportTraceServiceRequest`s to each `/v1/traces`, as the SDK's
+`BatchSpanProcessor` + `OTLPSpanExporter` do (schedule delay `OTEL_BSP_SCHEDULE_DELAY`, 5 s by
+default, or a full batch of 512; a full queue of 2048 drops new spans). An unreachable collector
+loses spans, never requests; failures are logged at most every 10 s.
+
+Sampling is krakend-otel's (state.go): `ParentBased(TraceIDRatioBased(rate))` for a rate strictly
+between 0 and 1, otherwise every trace (the SDK's `AlwaysSample`, which ignores the parent's
+sampled flag). The ratio test is the SDK's: the low 64 bits of the trace id against
+`round(rate * 2**64)`.
+"""
+
+from __future__ import annotations
+
+import http.client
+import logging
+import os
+import random
+import re
+import struct
+import threading
+import time
+import urllib.parse
+from collections import deque
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, Final
+
+__all__ = ["Attributes", "Span", "SpanRecorder", "SpanRef", "parse_traceparent"]
+
+LOGGER = logging.getLogger(__name__)
+
+INTERNAL: Final = 1
+SERVER: Final = 2
+CLIENT: Final = 3
+_STATUS_OK: Final = 1
+_STATUS_ERROR: Final = 2
+_MAX_QUEUE: Final = 2048
+_BATCH: Final = 512
+_LOG_EVERY: Final = 10.0
+
+# W3C Trace Context §3.2 (the SDK's TraceContextTextMapPropagator pattern)
+_TRACEPARENT: Final = re.compile(
+    r"^[ \t]*([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})(-.*)?[ \t]*$"
+)
+
+
+# ---- protobuf, by hand (opentelemetry-proto trace/v1, common/v1, resource/v1) --------------
+
+
+_SMALL: Final = tuple(bytes((i,)) for i in range(128))
+
+
+def _varint(value: int) -> bytes:
+    if 0 <= value < 128:
+        return _SMALL[value]
+    if value < 0:
+        value += 1 << 64  # int64: two's complement, ten bytes
+    out = bytearray()
+    while value > 0x7F:
+        out.append((value & 0x7F) | 0x80)
+        value >>= 7
+    out.append(value)
+    return bytes(out)
+
+
+def _field(number: int, payload: bytes) -> bytes:
+    """A length-delimited field (wire type 2)."""
+    return _varint(number << 3 | 2) + _varint(len(payload)) + payload
+
+
+def _string(number: int, text: str) -> bytes:
+    return _field(number, text.encode("utf-8"))
+
+
+def _any_value(value: Any) -> bytes:
+    # AnyValue: string 1, bool 2, int64 3, double 4, array 5
+    if isinstance(value, bool):
+        return b"\x10" + (b"\x01" if value else b"\x00")
+    if isinstance(value, int):
+        return b"\x18" + _varint(value)
+    if isinstance(value, float):
+        return b"\x21" + struct.pack("<d", value)
+    if isinstance(value, tuple | list):
+        return _field(5, b"".join(_field(1, _any_value(v)) for v in value))
+    return _string(1, str(value))
+
+
+# Encoded attributes by (key, value): most repeat (methods, routes, hosts, statuses).
+_ENCODED: dict[tuple[str, type, Any], bytes] = {}
+_ENCODED_MAX: Final = 8192
+
+
+def encode_attribute(key: str, value: Any) -> bytes:
+    """One `KeyValue`, as an entry of a repeated attributes field: its bytes without the tag."""
+    if isinstance(value, float):  # durations: never the same twice
+        return _string(1, key) + b"\x12\x09\x21" + struct.pack("<d", value)
+    cache_key = (key, type(value), value if not isinstance(value, list) else tuple(value))
+    found = _ENCODED.get(cache_key)
+    if found is None:
+        found = _string(1, key) + _field(2, _any_value(value))
+        if len(_ENCODED) >= _ENCODED_MAX:
+            _ENCODED.clear()
+        _ENCODED[cache_key] = found
+    return found
+
+
+def _attributes(number: int, attributes: Mapping[str, Any]) -> bytes:
+    tag = _varint(number << 3 | 2)
+    parts = []
+    for key, value in attributes.items():
+        encoded = encode_attribute(key, value)
+        parts.append(tag + _varint(len(encoded)) + encoded)
+    return b"".join(parts)
+
+
+class Attributes:
+    """A stage's fixed attributes, encoded once (Span field 9, repeated)."""
+
+    __slots__ = ("encoded", "values")
+
+    def __init__(self, values: Mapping[str, Any]) -> None:
+        self.values = dict(values)
+        self.encoded = _attributes(9, self.values)
+
+
+# ---- the spans -----------------------------------------------------------------------------
+
+
+class SpanRef:
+    """A span context: what a child needs of its parent, and what `traceparent` carries."""
+
+    __slots__ = ("baggage", "sampled", "span_id", "trace_id", "trace_state")
+
+    def __init__(
+        self,
+        trace_id: int,
+        span_id: int,
+        sampled: bool,
+        trace_state: str = "",
+        baggage: str = "",
+    ) -> None:
+        self.trace_id = trace_id
+        self.span_id = span_id
+        self.sampled = sampled
+        self.trace_state = trace_state
+        self.baggage = baggage
+
+    def traceparent(self) -> bytes:
+        return b"00-%032x-%016x-%s" % (
+            self.trace_id,
+            self.span_id,
+            b"01" if self.sampled else b"00",
+        )
+
+    def headers(self) -> list[tuple[bytes, bytes]]:
+        """The propagation headers a backend gets for this span (W3C trace context, baggage)."""
+        out = [(b"traceparent", self.traceparent())]
+        if self.trace_state:
+            out.append((b"tracestate", self.trace_state.encode("latin-1")))
+        if self.baggage:
+            out.append((b"baggage", self.baggage.encode("latin-1")))
+        return out
+
+
+def parse_traceparent(
+    traceparent: str | None, tracestate: str = "", baggage: str = ""
+) -> SpanRef | None:
+    """The remote parent a client sent, or None for a missing or invalid `traceparent`."""
+    if not traceparent:
+        return None
+    match = _TRACEPARENT.match(traceparent)
+    if match is None:
+        return None
+    version, trace_id, span_id, flags, rest = match.groups()
+    if version == "ff" or (version == "00" and rest):
+        return None
+    trace, span = int(trace_id, 16), int(span_id, 16)
+    if not trace or not span:
+        return None
+    return SpanRef(trace, span, bool(int(flags, 16) & 1), tracestate, baggage)
+
+
+class Span:
+    """One recording span; `end()` hands it to the recorder."""
+
+    __slots__ = (
+        "_recorder",
+        "dynamic",
+        "end_ns",
+        "error",
+        "event",
+        "fixed",
+        "kind",
+        "name",
+        "parent",
+        "ref",
+        "start_ns",
+    )
+
+    def __init__(
+        self,
+        recorder: SpanRecorder,
+        name: str,
+        kind: int,
+        ref: SpanRef,
+        parent: SpanRef | None,
+        fixed: Attributes,
+    ) -> None:
+        self._recorder = recorder
+        self.name = name
+        self.kind = kind
+        self.ref = ref
+        self.parent = parent
+        self.fixed = fixed
+        self.dynamic: dict[str, Any] = {}
+        self.start_ns = time.time_ns()
+        self.end_ns = 0
+        self.error: str | None = None
+        self.event: tuple[int, str, str] | None = None  # an exception: (time, type, message)
+
+    def set(self, key: str, value: Any) -> None:
+        self.dynamic[key] = value
+
+    def update(self, attributes: Mapping[str, Any]) -> None:
+        self.dynamic.update(attributes)
+
+    def record_exception(self, exc: BaseException) -> None:
+        self.event = (time.time_ns(), type(exc).__qualname__, str(exc))
+        self.error = str(exc)
+
+    def end(self) -> None:
+        self.end_ns = time.time_ns()
+        self._recorder.finished(self)
+
+    def encode(self) -> bytes:
+        ref = self.ref
+        parts = [
+            _field(1, ref.trace_id.to_bytes(16, "big")),
+            _field(2, ref.span_id.to_bytes(8, "big")),
+        ]
+        if ref.trace_state:
+            parts.append(_string(3, ref.trace_state))
+        if self.parent is not None:
+            parts.append(_field(4, self.parent.span_id.to_bytes(8, "big")))
+        parts.append(_string(5, self.name))
+        parts.append(b"\x30" + _varint(self.kind))
+        parts.append(b"\x39" + struct.pack("<Q", self.start_ns))
+        parts.append(b"\x41" + struct.pack("<Q", self.end_ns))
+        parts.append(self.fixed.encoded)
+        if self.dynamic:
+            parts.append(_attributes(9, self.dynamic))
+        if self.event is not None:
+            when, kind, message = self.event
+            event = b"\x09" + struct.pack("<Q", when) + _string(2, "exception")
+            event += _attributes(3, {"exception.type": kind, "exception.message": message})
+            parts.append(_field(11, event))
+        if self.error is not None:
+            status = _string(2, self.error) + b"\x18" + _varint(_STATUS_ERROR)
+        else:
+            status = b"\x18" + _varint(_STATUS_OK)
+        parts.append(_field(15, status))
+        # flags (fixed32): sampled, and whether the parent is remote (OTLP 1.1 bits 8 and 9)
+        flags = 0x01 | 0x100 | (0x200 if self.parent is not None and self.kind == SERVER else 0)
+        parts.append(b"\x85\x01" + struct.pack("<I", flags))
+        return b"".join(parts)
+
+
+class _Target:
+    """One OTLP/HTTP `/v1/traces` endpoint and its keep-alive connection."""
+
+    def __init__(self, base_url: str) -> None:
+        parsed = urllib.parse.urlsplit(base_url)
+        self.url = base_url + "/v1/traces"
+        self._https = parsed.scheme == "https"
+        self._host = parsed.hostname or "localhost"
+        self._port = parsed.port or (443 if self._https else 80)
+        self._connection: http.client.HTTPConnection | None = None
+        self._logged = 0.0
+
+    def post(self, body: bytes, timeout: float) -> None:
+        for attempt in (1, 2):  # a kept-alive connection the collector closed: once more
+            if self._connection is None:
+                kind = http.client.HTTPSConnection if self._https else http.client.HTTPConnection
+                self._connection = kind(self._host, self._port, timeout=timeout)
+            try:
+                self._connection.request(
+                    "POST", "/v1/traces", body, {"Content-Type": "application/x-protobuf"}
+                )
+                answer = self._connection.getresponse()
+                answer.read()
+                if answer.status >= 300:
+                    raise OSError(f"HTTP {answer.status}")
+                return
+            except (OSError, http.client.HTTPException) as exc:
+                self.close()
+                if attempt == 2 or not isinstance(exc, http.client.RemoteDisconnected):
+                    now = time.monotonic()
+                    if now - self._logged >= _LOG_EVERY:
+                        self._logged = now
+                        LOGGER.warning("spans not exported to %s: %s", self.url, exc)
+                    return
+
+    def close(self) -> None:
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None
+
+
+class SpanRecorder:
+    """Sampling, ids, and the export thread of one gateway's traces."""
+
+    def __init__(
+        self,
+        *,
+        resource: Mapping[str, Any],
+        scope: str,
+        targets: Sequence[str],
+        sample_rate: float,
+        timeout: float = 5.0,
+    ) -> None:
+        self._ratio = 0.0 < sample_rate < 1.0
+        self._bound = round(sample_rate * (1 << 64))
+        self._targets = [_Target(url) for url in targets]
+        self._timeout = timeout
+        head = _field(1, _attributes(1, resource))  # ResourceSpans.resource
+        self._resource = head
+        self._scope = _field(1, _string(1, scope))  # ScopeSpans.scope
+        self._queue: deque[Span] = deque()
+        self.dropped = 0
+        delay = os.environ.get("OTEL_BSP_SCHEDULE_DELAY", "")
+        self._delay = int(delay) / 1000 if delay.isdigit() else 5.0
+        self._wake = threading.Event()
+        self._stop = False
+        self._thread = threading.Thread(target=self._run, name="otlp-spans", daemon=True)
+        self._thread.start()
+
+    # ---- the request path (trio's thread) ----
+
+    def start(
+        self, name: str, kind: int, parent: SpanRef | None, fixed: Attributes
+    ) -> Span | SpanRef:
+        """A recording span, or, when sampled out, the context that children inherit."""
+        bits = random.getrandbits
+        if parent is None:
+            trace_id = bits(128) or 1
+            sampled = not self._ratio or (trace_id & 0xFFFFFFFFFFFFFFFF) < self._bound
+            trace_state = baggage = ""
+        else:
+            trace_id = parent.trace_id
+            sampled = parent.sampled or not self._ratio  # AlwaysSample ignores the parent
+            trace_state, baggage = parent.trace_state, parent.baggage
+        ref = SpanRef(trace_id, bits(64) or 1, sampled, trace_state, baggage)
+        if not sampled:
+            return ref
+        return Span(self, name, kind, ref, parent, fixed)
+
+    def finished(self, span: Span) -> None:
+        queue = self._queue
+        if len(queue) >= _MAX_QUEUE:
+            self.dropped += 1
+            return
+        queue.append(span)
+        if len(queue) >= _BATCH:
+            self._wake.set()
+
+    # ---- the export thread ----
+
+    def _run(self) -> None:
+        while not self._stop:
+            self._wake.wait(self._delay)
+            self._wake.clear()
+            self._export()
+        self._export()
+
+    def _export(self) -> None:
+        queue = self._queue
+        while queue:
+            batch: list[Span] = []
+            while queue and len(batch) < _BATCH:
+                batch.append(queue.popleft())
+            body = self.encode(batch)
+            for target in self._targets:
+                target.post(body, self._timeout)
+
+    def encode(self, spans: Iterable[Span]) -> bytes:
+        """An `ExportTraceServiceRequest` of `spans`."""
+        encoded = b"".join(_field(2, span.encode()) for span in spans)
+        scope_spans = _field(2, self._scope + encoded)
+        return _field(1, self._resource + scope_spans)
+
+    def shutdown(self, timeout: float) -> None:
+        """Send what is queued (waiting at most `timeout`), then stop the thread."""
+        self._stop = True
+        self._wake.set()
+        self._thread.join(timeout)
+        for target in self._targets:
+            target.close()
