@@ -1,0 +1,353 @@
+"""`redis` (service): KrakenD Enterprise's named Redis connections, shared by the components
+that keep state in Redis (here `qos/ratelimit/router/redis`).
+
+The shape is EE's (krakend-schema `v2.13/redis.json`): `connection_pools[]` (one Redis server
+each) and `clusters[]`, each with a unique `name` the components refer to by `connection_name`.
+EE's client is go-redis; ours is coredis (anyio, so it runs under trio). What a pool can honour
+is honoured, the rest is refused by `check` rather than silently dropped:
+
+| key                       | here                                                          |
+|---------------------------|---------------------------------------------------------------|
+| `address` (`host:port`)   | the TCP location; no port is an error (go-redis cannot dial it)|
+| `db`, `user_name`, `password`, `client_name` | SELECT / AUTH / CLIENT SETNAME on connect  |
+| `dial_timeout` (5s)       | the connect timeout                                           |
+| `pool_size` (10), `max_active_conns` | the most connections (the smaller of the two when both) |
+| `pool_timeout`            | how long a check waits for a free connection (default 4 s, go-redis's) |
+| `conn_max_idle_time` (30m)| idle connections closed after it (whole seconds; <= 0: never) |
+| `max_retries` (3, -1 none), `min_retry_backoff` (8ms), `max_retry_backoff` (512ms) | retries of a failed command, exponential backoff with jitter, within the check's deadline |
+| `tls`                     | a TLS connection, with `client_tls`'s keys (transport/tls.py)  |
+| `opentelemetry`           | accepted and ignored (warning): no Redis telemetry here       |
+| `min_idle_conns`, `max_idle_conns`, `conn_max_life_time` | refused when set: coredis has no such knob |
+| `clusters[]`              | a cluster used by a component is refused: not supported yet   |
+
+Lifecycle: `RedisPools` is made at startup (no connection yet); the ASGI lifespan task enters it
+(`async with pools:`) after building the stacks and leaves it at shutdown, so connections live
+exactly as long as the server and nothing is global (two apps in one process share nothing).
+A component that runs before the pools are open, or without a lifespan, sees no client
+(`client()` is None) and applies its failure policy.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from contextlib import AsyncExitStack
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import attrs
+
+from trio_gateway.config.model import Seconds
+from trio_gateway.namespace import Level, Namespace, Where
+from trio_gateway.transport.tls import backend_ssl_context
+
+if TYPE_CHECKING:
+    from types import TracebackType
+
+    import coredis
+
+    from trio_gateway.config.diagnostics import Report
+
+__all__ = [
+    "NAMESPACE",
+    "ClusterConfig",
+    "ConnectionPoolConfig",
+    "RedisConfig",
+    "RedisPools",
+    "check_connection_name",
+    "split_address",
+]
+
+LOGGER = logging.getLogger(__name__)
+
+# go-redis's PoolTimeout default: ReadTimeout (3 s) + 1 s.
+DEFAULT_POOL_TIMEOUT = 4.0
+_DEFAULT_POOL_SIZE = 10  # go-redis: 0 means 10 per CPU; EE's schema says "maps to its default 10"
+_TLS_KEYS = frozenset(
+    {
+        "allow_insecure_connections",
+        "ca_certs",
+        "client_certs",
+        "disable_system_ca_pool",
+        "min_version",
+        "max_version",
+    }
+)
+
+
+@attrs.frozen(kw_only=True)
+class _CommonPoolConfig:
+    name: str = ""
+    client_name: str = ""
+    user_name: str = ""
+    password: str = ""
+    dial_timeout: Seconds | None = None  # default 5 s
+    pool_size: int = 0  # 0 = 10
+    max_active_conns: int = 0  # 0 = no limit beyond pool_size
+    pool_timeout: Seconds | None = None  # default 4 s (go-redis: ReadTimeout + 1 s)
+    conn_max_idle_time: Seconds | None = None  # default 30 min; <= 0 never closes
+    max_retries: int = 3  # -1 = never retry
+    min_retry_backoff: Seconds | None = None  # default 8 ms
+    max_retry_backoff: Seconds | None = None  # default 512 ms
+    tls: Mapping[str, Any] | None = None  # `client_tls`'s keys
+    opentelemetry: Mapping[str, Any] | None = None  # accepted, ignored
+    # Not honoured by coredis: refused when set.
+    min_idle_conns: int = 0
+    max_idle_conns: int = 0
+    conn_max_life_time: Seconds | None = None
+
+
+@attrs.frozen(kw_only=True)
+class ConnectionPoolConfig(_CommonPoolConfig):
+    """One `connection_pools[]` entry: a pool of connections to one Redis server."""
+
+    address: str = ""  # host:port
+    db: int = 0
+
+
+@attrs.frozen(kw_only=True)
+class ClusterConfig(_CommonPoolConfig):
+    """One `clusters[]` entry (refused when used: clusters are not supported yet)."""
+
+    addresses: tuple[str, ...] = ()
+    max_redirects: int = 3
+
+
+@attrs.frozen(kw_only=True)
+class RedisConfig:
+    """`extra_config.redis` (service): the named Redis connections."""
+
+    NAMESPACE: ClassVar[str] = "redis"
+
+    connection_pools: tuple[ConnectionPoolConfig, ...] = ()
+    clusters: tuple[ClusterConfig, ...] = ()
+
+    def pool(self, name: str) -> ConnectionPoolConfig | None:
+        return next((p for p in self.connection_pools if p.name == name), None)
+
+    def cluster(self, name: str) -> ClusterConfig | None:
+        return next((c for c in self.clusters if c.name == name), None)
+
+
+def split_address(address: str) -> tuple[str, int] | None:
+    """`host:port` or `[v6]:port` as (host, port); None when it is not that."""
+    host, sep, port = address.rpartition(":")
+    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+        return None
+    if host.startswith("[") and host.endswith("]"):
+        host = host[1:-1]
+    elif ":" in host:
+        return None  # an IPv6 address needs its brackets (Go's net.SplitHostPort)
+    return host, int(port)
+
+
+def _check_common(entry: _CommonPoolConfig, path: tuple[Any, ...], report: Report) -> None:
+    if not entry.name:
+        report.error((*path, "name"), "a Redis connection needs a name (components refer to it)")
+    for key in ("min_idle_conns", "max_idle_conns"):
+        if getattr(entry, key):
+            report.error(
+                (*path, key),
+                f"{key} is not supported by trio-gateway's Redis client (coredis)",
+                "remove it: connections open on demand and stay open while used",
+            )
+    if entry.conn_max_life_time is not None and entry.conn_max_life_time > 0:
+        report.error(
+            (*path, "conn_max_life_time"),
+            "conn_max_life_time is not supported by trio-gateway's Redis client (coredis)",
+            "remove it, or use conn_max_idle_time",
+        )
+    for key in ("pool_size", "max_active_conns"):
+        if getattr(entry, key) < 0:
+            report.error((*path, key), f"{key} must not be negative")
+    if entry.max_retries < -1:
+        report.error((*path, "max_retries"), "max_retries must be -1 (no retry) or more")
+    if entry.tls is not None:
+        unknown = sorted(set(entry.tls) - _TLS_KEYS)
+        for key in unknown:
+            if key.startswith(("@", "$", "_", "#")):
+                continue
+            report.error(
+                (*path, "tls", key),
+                f"tls.{key} is not supported for Redis connections",
+                "supported: " + ", ".join(sorted(_TLS_KEYS)),
+            )
+        if entry.tls.get("allow_insecure_connections") is True:
+            report.warning(
+                (*path, "tls", "allow_insecure_connections"),
+                "the Redis server's certificate is not verified",
+            )
+    if entry.opentelemetry:
+        report.warning((*path, "opentelemetry"), "ignored: trio-gateway reports no Redis telemetry")
+
+
+def check(config: RedisConfig, where: Where, report: Report) -> None:
+    seen: dict[str, tuple[Any, ...]] = {}
+    entries: list[tuple[_CommonPoolConfig, tuple[Any, ...]]] = [
+        *((p, (*where.path, "connection_pools", i)) for i, p in enumerate(config.connection_pools)),
+        *((c, (*where.path, "clusters", i)) for i, c in enumerate(config.clusters)),
+    ]
+    for entry, path in entries:
+        _check_common(entry, path, report)
+        if entry.name and entry.name in seen:
+            report.error(
+                (*path, "name"),
+                f"the Redis connection name {entry.name!r} is declared twice",
+                "pool and cluster names share one namespace: make each unique",
+            )
+        seen.setdefault(entry.name, path)
+    for index, pool in enumerate(config.connection_pools):
+        path = (*where.path, "connection_pools", index)
+        if split_address(pool.address) is None:
+            report.error(
+                (*path, "address"),
+                f"address {pool.address!r} is not host:port",
+                "write it as host:port, e.g. 127.0.0.1:6379 or [::1]:6379",
+            )
+        if pool.db < 0:
+            report.error((*path, "db"), "db must not be negative")
+    for index, cluster in enumerate(config.clusters):
+        if not _cluster_used(where, cluster.name):
+            report.warning(
+                (*where.path, "clusters", index),
+                "Redis clusters are not supported yet; this one is not used, so it is ignored",
+            )
+
+
+def _cluster_used(where: Where, name: str) -> bool:
+    for endpoint in where.service.endpoints:
+        for value in endpoint.extra_config.raw.values():
+            if isinstance(value, Mapping) and name in (
+                value.get("connection_name"),
+                value.get("connection_pool"),
+            ):
+                return True
+    return False
+
+
+NAMESPACE = Namespace(
+    name="redis",
+    levels=frozenset({Level.SERVICE}),
+    config=RedisConfig,
+    check=check,
+)
+
+
+def check_connection_name(
+    connection_name: str, connection_pool: str, where: Where, report: Report
+) -> None:
+    """A component's `connection_name` (or the deprecated `connection_pool`) must name a
+    declared pool; a cluster is refused (not supported yet): the limit cannot be enforced."""
+    name = connection_name or connection_pool
+    key = "connection_name" if connection_name else "connection_pool"
+    if connection_name and connection_pool and connection_name != connection_pool:
+        report.error(
+            (*where.path, "connection_pool"),
+            f"connection_pool {connection_pool!r} differs from connection_name {connection_name!r}",
+            "connection_pool is the deprecated name of connection_name: keep one",
+        )
+    if not name:
+        report.error(
+            (*where.path, "connection_name"),
+            "connection_name is required: the name of a pool in the service's `redis` block",
+        )
+        return
+    redis = where.service.extra_config.get(RedisConfig)
+    if redis is not None and redis.cluster(name) is not None and redis.pool(name) is None:
+        report.error(
+            (*where.path, key),
+            f"{name!r} is a Redis cluster: Redis clusters are not supported yet",
+            "use a connection pool (one Redis server) in extra_config.redis.connection_pools",
+        )
+    elif redis is None or redis.pool(name) is None:
+        report.error(
+            (*where.path, key),
+            f"no Redis connection pool named {name!r}",
+            "declare it in the service's extra_config.redis.connection_pools",
+        )
+
+
+def _client(pool: ConnectionPoolConfig) -> coredis.Redis[bytes]:
+    import coredis
+    from coredis.exceptions import ConnectionError as RedisConnectionError
+    from coredis.exceptions import TimeoutError as RedisTimeoutError
+    from coredis.retry import ExponentialBackoffRetryPolicy, NoRetryPolicy, RetryPolicy
+
+    address = split_address(pool.address)
+    assert address is not None, "check refuses it"
+    size = pool.pool_size or _DEFAULT_POOL_SIZE
+    if pool.max_active_conns > 0:
+        size = min(size, pool.max_active_conns)
+    idle = 1800.0 if pool.conn_max_idle_time is None else pool.conn_max_idle_time
+    retry: RetryPolicy = NoRetryPolicy()
+    if pool.max_retries != -1:
+        retry = ExponentialBackoffRetryPolicy(
+            (RedisConnectionError, RedisTimeoutError),
+            retries=pool.max_retries,
+            base_delay=0.008 if pool.min_retry_backoff is None else pool.min_retry_backoff,
+            max_delay=0.512 if pool.max_retry_backoff is None else pool.max_retry_backoff,
+            jitter=True,
+        )
+    return coredis.Redis(
+        address[0],
+        address[1],
+        pool.db,
+        username=pool.user_name or None,
+        password=pool.password or None,
+        client_name=pool.client_name or None,
+        connect_timeout=5.0 if pool.dial_timeout is None else pool.dial_timeout,
+        pool_timeout=DEFAULT_POOL_TIMEOUT if pool.pool_timeout is None else pool.pool_timeout,
+        max_connections=size,
+        max_idle_time=int(idle) if idle > 0 else None,
+        ssl_context=None if pool.tls is None else backend_ssl_context(pool.tls, False),
+        ssl=pool.tls is not None,
+        retry_policy=retry,
+        # One round trip per check: no version probe (EVALSHA is in every Redis since 2.6).
+        verify_version=False,
+    )
+
+
+class RedisPools:
+    """The service's Redis clients by pool name, opened by `async with` (the lifespan task)."""
+
+    __slots__ = ("_clients", "_open", "_stack")
+
+    def __init__(self, config: RedisConfig | None = None) -> None:
+        self._clients: dict[str, coredis.Redis[bytes]] = {}
+        self._open = False
+        self._stack: AsyncExitStack | None = None
+        if config is not None:
+            for pool in config.connection_pools:
+                self._clients[pool.name] = _client(pool)
+
+    def __bool__(self) -> bool:
+        return bool(self._clients)
+
+    def client(self, name: str) -> coredis.Redis[bytes] | None:
+        """The open client of pool `name`; None before the pools are open or after they close."""
+        return self._clients.get(name) if self._open else None
+
+    async def __aenter__(self) -> RedisPools:
+        stack = AsyncExitStack()
+        await stack.__aenter__()
+        try:
+            for client in self._clients.values():
+                await stack.enter_async_context(client)
+        except BaseException:
+            await stack.aclose()
+            raise
+        self._stack = stack
+        self._open = True
+        if self._clients:
+            LOGGER.info("redis: %d connection pool(s) open", len(self._clients))
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._open = False
+        stack, self._stack = self._stack, None
+        if stack is not None:
+            await stack.aclose()
