@@ -73,7 +73,11 @@ local function take(key, fill, cap, ttl_ms)
     if elapsed > 0 then
       add = math.floor(elapsed / fill)
       -- exact integer division: correct the float quotient by one either way
-      if add * fill > elapsed then add = add - 1 elseif (add + 1) * fill <= elapsed then add = add + 1 end
+      if add * fill > elapsed then
+        add = add - 1
+      elseif (add + 1) * fill <= elapsed then
+        add = add + 1
+      end
     end
     if add <= 0 then
       allowed, wait = 0, fill - elapsed

@@ -6,19 +6,19 @@ each) and `clusters[]`, each with a unique `name` the components refer to by `co
 EE's client is go-redis; ours is coredis (anyio, so it runs under trio). What a pool can honour
 is honoured, the rest is refused by `check` rather than silently dropped:
 
-| key                       | here                                                          |
-|---------------------------|---------------------------------------------------------------|
-| `address` (`host:port`)   | the TCP location; no port is an error (go-redis cannot dial it)|
-| `db`, `user_name`, `password`, `client_name` | SELECT / AUTH / CLIENT SETNAME on connect  |
-| `dial_timeout` (5s)       | the connect timeout                                           |
-| `pool_size` (10), `max_active_conns` | the most connections (the smaller of the two when both) |
-| `pool_timeout`            | how long a check waits for a free connection (default 4 s, go-redis's) |
-| `conn_max_idle_time` (30m)| idle connections closed after it (whole seconds; <= 0: never) |
-| `max_retries` (3, -1 none), `min_retry_backoff` (8ms), `max_retry_backoff` (512ms) | retries of a failed command, exponential backoff with jitter, within the check's deadline |
-| `tls`                     | a TLS connection, with `client_tls`'s keys (transport/tls.py)  |
-| `opentelemetry`           | accepted and ignored (warning): no Redis telemetry here       |
-| `min_idle_conns`, `max_idle_conns`, `conn_max_life_time` | refused when set: coredis has no such knob |
-| `clusters[]`              | a cluster used by a component is refused: not supported yet   |
+* `address` (`host:port`): the TCP location; no port is an error (go-redis cannot dial it);
+* `db`, `user_name`, `password`, `client_name`: SELECT / AUTH / CLIENT SETNAME on connect;
+* `dial_timeout` (5s): the connect timeout;
+* `pool_size` (10), `max_active_conns`: the most connections (the smaller when both are set);
+* `pool_timeout`: how long a check may wait for a free connection (default 4 s, go-redis's);
+* `conn_max_idle_time` (30m): idle connections close after it (whole seconds; <= 0: never);
+* `max_retries` (3; -1 none), `min_retry_backoff` (8ms), `max_retry_backoff` (512ms): retries of a
+  failed command with exponential backoff and jitter, within the check's deadline;
+* `tls`: a TLS connection, with `client_tls`'s keys (transport/tls.py); others are refused;
+* `opentelemetry`: accepted and ignored, with a warning (no Redis telemetry here);
+* `min_idle_conns`, `max_idle_conns`, `conn_max_life_time`: refused when set (coredis has no
+  such knob);
+* `clusters[]`: a cluster a component uses is refused (not supported yet); an unused one warns.
 
 Lifecycle: `RedisPools` is made at startup (no connection yet); the ASGI lifespan task enters it
 (`async with pools:`) after building the stacks and leaves it at shutdown, so connections live
