@@ -58,7 +58,14 @@ from trio_gateway.proxy.merge import ParallelMerge
 from trio_gateway.proxy.sequential import SequentialMerge
 from trio_gateway.proxy.shadow import Background, ShadowProxy
 from trio_gateway.proxy.static import StaticProxy
-from trio_gateway.qos import circuit_breaker, http_cache, ratelimit_proxy, ratelimit_router
+from trio_gateway.qos import (
+    circuit_breaker,
+    http_cache,
+    ratelimit_proxy,
+    ratelimit_router,
+    ratelimit_router_redis,
+    redis_pools,
+)
 from trio_gateway.security import bot_detector, cors, http
 from trio_gateway.types import ProxyFunction
 
@@ -77,6 +84,7 @@ __all__ = [
     "REGISTRY",
     "RESPONDERS",
     "SERVICE_GUARDS",
+    "SERVICE_SETTINGS",
     "BuildContext",
     "EndpointStack",
     "build_backend_proxy",
@@ -143,6 +151,7 @@ ENDPOINT_GUARDS: tuple[Layer, ...] = (
     bot_detector.ENDPOINT_GUARD,
     validator.GUARD,
     ratelimit_router.GUARD,
+    ratelimit_router_redis.GUARD,
 )
 # krakend-jose: the signer replaces the render, inside the validator (the guards run first).
 RESPONDERS: tuple[Layer, ...] = (signing.RESPONDER,)
@@ -162,6 +171,8 @@ BACKEND_LAYERS: tuple[Layer, ...] = (
 )
 # Under the call: krakend-httpcache is the HTTP client's transport.
 CLIENT_WRAPPERS: tuple[Layer, ...] = (http_cache.WRAPPER,)
+# Service settings that build no layer of their own: the layers above read them.
+SERVICE_SETTINGS: tuple[Namespace[Any], ...] = (redis_pools.NAMESPACE,)
 # -----------------------------------------------------------------------------------------------
 
 
@@ -185,7 +196,7 @@ def _namespaces(entries: Iterable[Layer]) -> list[Namespace[Any]]:
     return list(found.values())
 
 
-REGISTRY = Registry([*CORE_NAMESPACES, *_namespaces(layers())])
+REGISTRY = Registry([*CORE_NAMESPACES, *SERVICE_SETTINGS, *_namespaces(layers())])
 
 
 @attrs.define(kw_only=True)
@@ -197,6 +208,8 @@ class BuildContext:
     client_ip: ClientIPResolver
     # One httpx client for work off the request path (JWK sets), made on first use.
     httpx: Callable[[], httpx.AsyncClient]
+    # The service's Redis connections (`redis`), opened by the app's lifespan.
+    redis: redis_pools.RedisPools = attrs.field(factory=redis_pools.RedisPools)
 
 
 @attrs.frozen(kw_only=True)

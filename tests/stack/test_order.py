@@ -16,6 +16,7 @@ ORDER = [
     (Slot.ENDPOINT_GUARD, "security/bot-detector"),
     (Slot.ENDPOINT_GUARD, "auth/validator"),
     (Slot.ENDPOINT_GUARD, "qos/ratelimit/router"),
+    (Slot.ENDPOINT_GUARD, "qos/ratelimit/router/redis"),
     (Slot.RESPONDER, "auth/signer"),
     (Slot.ENDPOINT_LAYER, "modifier/python"),
     (Slot.ENDPOINT_LAYER, "proxy: shadow backends"),
@@ -52,6 +53,7 @@ def test_the_registry_is_the_stack_plus_the_core() -> None:
         "proxy",
         "backend/http",
         "backend/http/client",
+        *(namespace.name for namespace in stack.SERVICE_SETTINGS),
         *(layer.namespace.name for layer in stack.layers() if layer.namespace is not None),
     }
     # implemented and "not implemented" never overlap
@@ -69,6 +71,9 @@ def test_each_component_namespace_is_declared_in_one_module() -> None:
             continue
         layers = [lay for lay in stack.layers() if lay.namespace is namespace]
         modules = {lay.build.__module__ for lay in layers}
+        if namespace in stack.SERVICE_SETTINGS:  # no layer: its module is its config's
+            assert not layers, namespace.name
+            continue
         assert len(modules) == 1, namespace.name
         assert namespace.config.__module__ in modules, namespace.name
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Awaitable, Callable
+from contextlib import AsyncExitStack
 from typing import TYPE_CHECKING, Any
 
 import trio
@@ -38,6 +39,7 @@ from trio_gateway.edge.signer import SignerHandler
 from trio_gateway.edge.websocket import PlainGet, refuse
 from trio_gateway.plan import EndpointPlan, GatewayPlan
 from trio_gateway.proxy.shadow import Background
+from trio_gateway.qos.redis_pools import RedisConfig, RedisPools
 from trio_gateway.routing.router import Match, MethodNotAllowed, NotFound, Redirect, Router
 from trio_gateway.stack import BuildContext, EndpointStack, build_endpoint, build_service_guards
 from trio_gateway.transport import HTTPClient
@@ -101,6 +103,8 @@ class GatewayApp:
         self._access_log: AccessLog | None = None
         self._guards: ServiceGuards | None = None
         self._httpx: httpx.AsyncClient | None = None
+        # The `redis` connection pools: made at startup, opened and closed by the lifespan task.
+        self._redis = RedisPools()
 
     @property
     def plan(self) -> GatewayPlan:
@@ -122,11 +126,13 @@ class GatewayApp:
             client_ip=plan.client_ip,
             max_body=plan.max_body,
         )
+        self._redis = RedisPools(plan.extra.get(RedisConfig))
         context = BuildContext(
             client=self._client,
             background=self._background,
             client_ip=plan.client_ip,
             httpx=self._httpx_client,
+            redis=self._redis,
         )
         router: Router[EndpointHandler] = Router(options=plan.router)
         for endpoint in plan.endpoints:
@@ -198,7 +204,9 @@ class GatewayApp:
         await self._request(plain.scope, plain.receive, plain.send)
 
     async def _lifespan(self, receive: ASGIReceive, send: ASGISend) -> None:
-        async with trio.open_nursery() as nursery:
+        # The Redis pools' tasks belong to this task: it opens them after startup and closes them
+        # at shutdown (or when the lifespan ends otherwise), inside the background nursery.
+        async with trio.open_nursery() as nursery, AsyncExitStack() as redis:
             self._background.nursery = nursery
             try:
                 while True:
@@ -206,12 +214,15 @@ class GatewayApp:
                     if message["type"] == "lifespan.startup":
                         try:
                             self.startup()
+                            if self._redis:
+                                await redis.enter_async_context(self._redis)
                         except Exception as exc:
                             reason = _startup_failure(exc)
                             await send({"type": "lifespan.startup.failed", "message": reason})
                             return
                         await send({"type": "lifespan.startup.complete"})
                     elif message["type"] == "lifespan.shutdown":
+                        await redis.aclose()
                         await self.shutdown()
                         await send({"type": "lifespan.shutdown.complete"})
                         return

@@ -269,7 +269,6 @@ def check_connection_name(
 def _client(pool: ConnectionPoolConfig) -> coredis.Redis[bytes]:
     import coredis
     from coredis.exceptions import ConnectionError as RedisConnectionError
-    from coredis.exceptions import TimeoutError as RedisTimeoutError
     from coredis.retry import ExponentialBackoffRetryPolicy, NoRetryPolicy, RetryPolicy
 
     address = split_address(pool.address)
@@ -281,7 +280,7 @@ def _client(pool: ConnectionPoolConfig) -> coredis.Redis[bytes]:
     retry: RetryPolicy = NoRetryPolicy()
     if pool.max_retries != -1:
         retry = ExponentialBackoffRetryPolicy(
-            (RedisConnectionError, RedisTimeoutError),
+            (RedisConnectionError, TimeoutError),
             retries=pool.max_retries,
             base_delay=0.008 if pool.min_retry_backoff is None else pool.min_retry_backoff,
             max_delay=0.512 if pool.max_retry_backoff is None else pool.max_retry_backoff,
