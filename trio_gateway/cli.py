@@ -155,6 +155,7 @@ def _cmd_audit(args: argparse.Namespace) -> int:
 
 def _cmd_run(args: argparse.Namespace) -> int:
     from trio_gateway.serving.server import run
+    from trio_gateway.serving.shared_state import warn_per_process_state
     from trio_gateway.serving.workers import run_workers
 
     setup_logging(args.log_level)
@@ -162,6 +163,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     if plan is None:
         return 1
     if args.workers > 1:
+        warn_per_process_state(plan, args.workers)
         return run_workers(
             args.config,
             workers=args.workers,

@@ -29,6 +29,7 @@ A component that runs before the pools are open, or without a lifespan, sees no 
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Mapping
 from contextlib import AsyncExitStack
@@ -266,6 +267,46 @@ def check_connection_name(
         )
 
 
+class _QuietCoredis(logging.Filter):
+    """coredis logs each failed connection attempt with a traceback; the components that use a
+    pool report the failures themselves (one warning per 10 s, qos/ratelimit_router_redis.py)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.levelno >= logging.CRITICAL
+
+
+_QUIET = _QuietCoredis()
+
+
+@functools.cache
+def _connection_class() -> type[Any]:
+    from anyio import TASK_STATUS_IGNORED
+    from coredis.connection import TCPConnection
+
+    class Connection(TCPConnection):
+        """coredis's TCP connection, closing its buffers when it ends: coredis makes them with
+        the connection and closes them only after a successful connect, so each failed attempt
+        (Redis down) would leave four unclosed memory streams to the garbage collector."""
+
+        async def run(self, *, task_status: Any = TASK_STATUS_IGNORED) -> None:
+            try:
+                await super().run(task_status=task_status)
+            finally:
+                for name in (
+                    "_write_buffer_in",
+                    "_write_buffer_out",
+                    "_push_message_buffer_in",
+                    "_push_message_buffer_out",
+                    "_streamed_message_buffer_in",
+                    "_streamed_message_buffer_out",
+                ):
+                    stream = getattr(self, name, None)
+                    if stream is not None:
+                        stream.close()
+
+    return Connection
+
+
 def _client(pool: ConnectionPoolConfig) -> coredis.Redis[bytes]:
     import coredis
     from coredis.exceptions import ConnectionError as RedisConnectionError
@@ -286,7 +327,8 @@ def _client(pool: ConnectionPoolConfig) -> coredis.Redis[bytes]:
             max_delay=0.512 if pool.max_retry_backoff is None else pool.max_retry_backoff,
             jitter=True,
         )
-    return coredis.Redis(
+    logging.getLogger("coredis").addFilter(_QUIET)  # once: a filter is kept in a set-like list
+    client: coredis.Redis[bytes] = coredis.Redis(
         address[0],
         address[1],
         pool.db,
@@ -303,6 +345,8 @@ def _client(pool: ConnectionPoolConfig) -> coredis.Redis[bytes]:
         # One round trip per check: no version probe (EVALSHA is in every Redis since 2.6).
         verify_version=False,
     )
+    client.connection_pool.connection_class = _connection_class()
+    return client
 
 
 class RedisPools:
