@@ -5,6 +5,7 @@ Scenarios (one gateway process, or `--workers N`):
   size-1k/20k/200k   one backend, a 1 KB / 20 KB / 200 KB JSON document decoded and re-encoded
   sequential         a 3-step sequential chain ({resp0_id} in the next URL)
   noop               `no-op` passthrough of the 20 KB document
+  b1-ratelimit / b1-redis   b1 under `qos/ratelimit/router`, in process / in a local redis-server
 Each scenario gets a 2 s warm-up at full load, then is measured: req/s, p50/p99 latency, the
 gateway's CPU time per request (steadier than req/s on a shared machine) and its RSS. Then: the
 cost of each additional backend call (least-squares fits over b1/b3/b10, of 1/throughput and of
@@ -12,7 +13,7 @@ CPU per request), throughput of b3 as connections go from 16 to 512, and with `-
 gateway's RSS sampled every 10 s over S seconds of full load on b3.
 
 Usage (from the repository root, after the README's install; needs wrk and nginx, which it
-installs with apt-get when missing and run as root):
+installs with apt-get when missing and run as root; redis-server too, for b1-redis):
     .venv/bin/python benchmarks/run.py [--duration 8] [--workers 1] [--only b1,b3] [--soak 300]
 """
 
@@ -34,6 +35,7 @@ from pathlib import Path
 
 NGINX_PORT = 19201
 GATEWAY_PORT = 18201
+REDIS_PORT = 19301
 
 SMALL = {"id": 42, "name": "Alice", "email": "a@example.com", "active": True}
 
@@ -107,6 +109,19 @@ def gateway_config() -> dict[str, object]:
             "backend": [small],
         },
         {
+            # The same limits in Redis: one EVALSHA round trip per request (qos/redis_bucket.py).
+            "endpoint": "/limited-redis/{id}",
+            "extra_config": {
+                "qos/ratelimit/router/redis": {
+                    "connection_name": "bench",
+                    "max_rate": 1e6,
+                    "client_max_rate": 1e6,
+                    "strategy": "ip",
+                }
+            },
+            "backend": [small],
+        },
+        {
             "endpoint": "/breaker/{id}",
             "backend": [
                 {
@@ -141,6 +156,9 @@ def gateway_config() -> dict[str, object]:
         "timeout": "5s",
         "host": host,
         "endpoints": endpoints,
+        "extra_config": {
+            "redis": {"connection_pools": [{"name": "bench", "address": f"127.0.0.1:{REDIS_PORT}"}]}
+        },
     }
 
 
@@ -154,6 +172,7 @@ SCENARIOS = {
     "sequential": "/sequential/1",
     "noop": "/noop",
     "b1-ratelimit": "/limited/1",
+    "b1-redis": "/limited-redis/1",
     "b1-breaker": "/breaker/1",
     "b1-cached": "/cached/1",
 }
@@ -162,8 +181,10 @@ SCENARIOS = {
 def ensure_tools() -> None:
     missing = [
         tool
-        for tool in ("wrk", "nginx")
-        if shutil.which(tool) is None and not Path(f"/usr/sbin/{tool}").exists()
+        for tool in ("wrk", "nginx", "redis-server")
+        if shutil.which(tool) is None
+        and not Path(f"/usr/sbin/{tool}").exists()
+        and not Path(f"/usr/bin/{tool}").exists()
     ]
     if missing:
         print(f"installing {missing} with apt-get", flush=True)
@@ -309,6 +330,20 @@ def main() -> None:
             str(work),
         ]
     )
+    redis = subprocess.Popen(
+        [
+            shutil.which("redis-server") or "/usr/bin/redis-server",
+            "--port",
+            str(REDIS_PORT),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+        ],
+        stdout=subprocess.DEVNULL,
+    )
     gateway = subprocess.Popen(
         [
             sys.executable,
@@ -376,6 +411,8 @@ def main() -> None:
         gateway.wait(timeout=30)
         nginx.send_signal(signal.SIGQUIT)
         nginx.wait(timeout=10)
+        redis.terminate()
+        redis.wait(timeout=10)
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=1))
 
