@@ -14,11 +14,12 @@ import trio
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.redis_server import RedisServer, redis_server
+from tests.redis_server import RedisCluster, RedisServer, redis_cluster, redis_server
 from trio_gateway.qos.ratelimit import BucketParameters, Rejection, TokenBucket
 from trio_gateway.qos.redis_bucket import RedisBuckets, endpoint_prefix, script
+from trio_gateway.qos.redis_pools import release
 
-__all__ = ["redis_server"]
+__all__ = ["redis_cluster", "redis_server"]
 
 _NS = 1_000_000_000
 _T0 = 1_700_000_000 * _NS  # an epoch time in ns, as Redis's TIME gives
@@ -165,3 +166,45 @@ async def test_same_answers_as_the_in_process_bucket(
             assert (answer is None) == expected, (t, steps)
             if answer is not None:
                 assert answer.retry_after == pytest.approx(local.retry_after(now), abs=1e-9)
+
+
+async def test_buckets_on_a_redis_cluster(redis_cluster: RedisCluster) -> None:
+    # Endpoints hash to different primaries; each endpoint's keys share a slot (the hash tag),
+    # so one script sees both of its buckets. Exact counts under parallel checks there too.
+    nodes = [{"host": n.host, "port": n.port} for n in redis_cluster.nodes]
+    cluster = coredis.RedisCluster(startup_nodes=nodes, verify_version=False)
+    try:
+        await _on_cluster(cluster, redis_cluster)
+    finally:
+        release(cluster)  # the layout's streams, which coredis leaves open
+
+
+async def _on_cluster(client: coredis.RedisCluster[bytes], redis_cluster: RedisCluster) -> None:
+    async with client as cluster:
+        hour = 3600 * _NS
+        endpoints = [
+            RedisBuckets(
+                script(),
+                endpoint_prefix("GET", f"/cluster/{i}"),
+                _params(client=(hour, 3) if i == 0 else (0, 0), endpoint=(hour, 20)),
+            )
+            for i in range(6)
+        ]
+        allowed = [0] * len(endpoints)
+
+        async def hammer(index: int) -> None:
+            for _ in range(10):
+                if await endpoints[index].check(cluster, "client") is None:
+                    allowed[index] += 1
+
+        async with trio.open_nursery() as nursery:
+            for index in range(len(endpoints)):
+                for _ in range(4):
+                    nursery.start_soon(hammer, index)
+        assert allowed == [3, 20, 20, 20, 20, 20]
+        share = 16384 // len(redis_cluster.nodes)
+        primaries = {
+            min(await cluster.cluster_keyslot(f"{{GET /cluster/{i}}}") // share, 2)
+            for i in range(6)
+        }
+        assert len(primaries) >= 2  # the endpoints live on more than one primary

@@ -107,7 +107,7 @@ ERRORS = [
     (
         "an unknown pool",
         _config(limit={"connection_name": "nope", "max_rate": 1}),
-        [(f"{_LIMIT}.connection_name", "no Redis connection pool named 'nope'")],
+        [(f"{_LIMIT}.connection_name", "no Redis connection pool or cluster named 'nope'")],
     ),
     (
         "no connection name",
@@ -120,17 +120,24 @@ ERRORS = [
         [(f"{_LIMIT}.connection_pool", "differs from connection_name")],
     ),
     (
-        "a cluster",
-        _config(
-            clusters=[{"name": "c", "addresses": ["127.0.0.1:7000"]}],
-            limit={"connection_name": "c", "max_rate": 1},
-        ),
-        [(f"{_LIMIT}.connection_name", "Redis clusters are not supported yet")],
+        "a cluster without addresses",
+        _config(clusters=[{"name": "c", "addresses": []}]),
+        [("$.extra_config.redis.clusters[0].addresses", "needs the addresses")],
+    ),
+    (
+        "a cluster member that is not host:port",
+        _config(clusters=[{"name": "c", "addresses": ["h:1", "h"]}]),
+        [("$.extra_config.redis.clusters[0].addresses[1]", "is not host:port")],
+    ),
+    (
+        "negative max_redirects",
+        _config(clusters=[{"name": "c", "addresses": ["h:1"], "max_redirects": -1}]),
+        [("$.extra_config.redis.clusters[0].max_redirects", "must not be negative")],
     ),
     (
         "no redis block at all",
         {**_config(), "extra_config": {}},
-        [(f"{_LIMIT}.connection_name", "no Redis connection pool named 'shared'")],
+        [(f"{_LIMIT}.connection_name", "no Redis connection pool or cluster named 'shared'")],
     ),
     (
         "an unknown strategy",
@@ -211,13 +218,39 @@ def test_config_errors_at_their_json_paths(
         assert words in message
 
 
-def test_an_unused_cluster_and_telemetry_are_warnings() -> None:
-    data = _with_pool(opentelemetry={"disable_metrics": True})
-    data["extra_config"]["redis"]["clusters"] = [{"name": "c", "addresses": ["h:1"]}]
-    loaded = load_config_data(data)
+def test_telemetry_is_a_warning() -> None:
+    loaded = load_config_data(_with_pool(opentelemetry={"disable_metrics": True}))
     paths = {w.path: w.message for w in loaded.warnings}
-    assert "not supported yet" in paths["$.extra_config.redis.clusters[0]"]
     assert "ignored" in paths[f"{_POOL}.opentelemetry"]
+
+
+def test_a_limit_on_a_cluster_loads_and_builds_a_cluster_client() -> None:
+    data = _config(
+        clusters=[
+            {
+                "name": "c",
+                "addresses": ["127.0.0.1:7000", "[::1]:7001"],
+                "pool_size": 4,
+                "max_redirects": 5,
+                "client_name": "gw",
+            }
+        ],
+        limit={"connection_name": "c", "max_rate": 1},
+    )
+    loaded = load_config_data(data)
+    redis = loaded.config.extra_config.get(RedisConfig)
+    assert redis is not None and redis.cluster("c") is not None
+    from trio_gateway.qos.redis_pools import _cluster_client, release
+
+    cluster = redis.cluster("c")
+    assert cluster is not None
+    client = _cluster_client(cluster)
+    try:
+        assert client.MAX_RETRIES == 6
+        assert client.connection_pool.max_connections == 4
+        assert client.connection_pool.connection_kwargs["client_name"] == "gw"
+    finally:
+        release(client)
 
 
 def test_redis_at_an_endpoint_is_ignored_with_a_warning() -> None:

@@ -40,7 +40,7 @@ from typing import TYPE_CHECKING, Any
 from trio_gateway.qos.ratelimit import BucketParameters, Rejection
 
 if TYPE_CHECKING:
-    import coredis
+    from coredis.client import Client
     from coredis.commands.script import Script
 
 __all__ = ["LUA", "RedisBuckets", "endpoint_prefix"]
@@ -144,7 +144,7 @@ class RedisBuckets:
         return self._client_prefix + digest.hexdigest()
 
     async def check(
-        self, client: coredis.Redis[Any], client_key: str | None, *, now_ns: int | None = None
+        self, client: Client[Any], client_key: str | None, *, now_ns: int | None = None
     ) -> Rejection | None:
         """Spend a token from the client's bucket, then the endpoint's; None = go ahead.
 

@@ -18,24 +18,28 @@ is honoured, the rest is refused by `check` rather than silently dropped:
 * `opentelemetry`: accepted and ignored, with a warning (no Redis telemetry here);
 * `min_idle_conns`, `max_idle_conns`, `conn_max_life_time`: refused when set (coredis has no
   such knob);
-* `clusters[]`: a cluster a component uses is refused (not supported yet); an unused one warns.
+* `clusters[]` (`addresses`, `max_redirects` (3), and the pool keys but `db`): a Redis Cluster
+  (coredis's RedisCluster, which discovers the slots from any member); `pool_size` is per node,
+  as go-redis's.
 
 Lifecycle: `RedisPools` is made at startup (no connection yet); the ASGI lifespan task enters it
 (`async with pools:`) after building the stacks and leaves it at shutdown, so connections live
 exactly as long as the server and nothing is global (two apps in one process share nothing).
-A component that runs before the pools are open, or without a lifespan, sees no client
-(`client()` is None) and applies its failure policy.
+A component that runs before the pools are open, while a cluster cannot be reached, or without a
+lifespan, sees no client (`client()` is None) and applies its failure policy.
 """
 
 from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Mapping
+import math
+from collections.abc import Callable, Mapping
 from contextlib import AsyncExitStack
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import attrs
+import trio
 
 from trio_gateway.config.model import Seconds
 from trio_gateway.namespace import Level, Namespace, Where
@@ -55,6 +59,7 @@ __all__ = [
     "RedisConfig",
     "RedisPools",
     "check_connection_name",
+    "release",
     "split_address",
 ]
 
@@ -107,7 +112,7 @@ class ConnectionPoolConfig(_CommonPoolConfig):
 
 @attrs.frozen(kw_only=True)
 class ClusterConfig(_CommonPoolConfig):
-    """One `clusters[]` entry (refused when used: clusters are not supported yet)."""
+    """One `clusters[]` entry: the members of a Redis Cluster (any one is enough to start)."""
 
     addresses: tuple[str, ...] = ()
     max_redirects: int = 3
@@ -207,22 +212,18 @@ def check(config: RedisConfig, where: Where, report: Report) -> None:
         if pool.db < 0:
             report.error((*path, "db"), "db must not be negative")
     for index, cluster in enumerate(config.clusters):
-        if not _cluster_used(where, cluster.name):
-            report.warning(
-                (*where.path, "clusters", index),
-                "Redis clusters are not supported yet; this one is not used, so it is ignored",
-            )
-
-
-def _cluster_used(where: Where, name: str) -> bool:
-    for endpoint in where.service.endpoints:
-        for value in endpoint.extra_config.raw.values():
-            if isinstance(value, Mapping) and name in (
-                value.get("connection_name"),
-                value.get("connection_pool"),
-            ):
-                return True
-    return False
+        path = (*where.path, "clusters", index)
+        if not cluster.addresses:
+            report.error((*path, "addresses"), "a cluster needs the addresses of its members")
+        for i, address in enumerate(cluster.addresses):
+            if split_address(address) is None:
+                report.error(
+                    (*path, "addresses", i),
+                    f"address {address!r} is not host:port",
+                    "write it as host:port, e.g. 127.0.0.1:6379 or [::1]:6379",
+                )
+        if cluster.max_redirects < 0:
+            report.error((*path, "max_redirects"), "max_redirects must not be negative")
 
 
 NAMESPACE = Namespace(
@@ -237,7 +238,7 @@ def check_connection_name(
     connection_name: str, connection_pool: str, where: Where, report: Report
 ) -> None:
     """A component's `connection_name` (or the deprecated `connection_pool`) must name a
-    declared pool; a cluster is refused (not supported yet): the limit cannot be enforced."""
+    declared pool or cluster: a limit whose store is unknown cannot be enforced."""
     name = connection_name or connection_pool
     key = "connection_name" if connection_name else "connection_pool"
     if connection_name and connection_pool and connection_name != connection_pool:
@@ -253,17 +254,11 @@ def check_connection_name(
         )
         return
     redis = where.service.extra_config.get(RedisConfig)
-    if redis is not None and redis.cluster(name) is not None and redis.pool(name) is None:
+    if redis is None or (redis.pool(name) is None and redis.cluster(name) is None):
         report.error(
             (*where.path, key),
-            f"{name!r} is a Redis cluster: Redis clusters are not supported yet",
-            "use a connection pool (one Redis server) in extra_config.redis.connection_pools",
-        )
-    elif redis is None or redis.pool(name) is None:
-        report.error(
-            (*where.path, key),
-            f"no Redis connection pool named {name!r}",
-            "declare it in the service's extra_config.redis.connection_pools",
+            f"no Redis connection pool or cluster named {name!r}",
+            "declare it in the service's extra_config.redis (connection_pools or clusters)",
         )
 
 
@@ -279,11 +274,13 @@ _QUIET = _QuietCoredis()
 
 
 @functools.cache
-def _connection_class() -> type[Any]:
+def _connection_class(cluster: bool = False) -> type[Any]:
     from anyio import TASK_STATUS_IGNORED
-    from coredis.connection import TCPConnection
+    from coredis.connection import ClusterConnection, TCPConnection
 
-    class Connection(TCPConnection):
+    base: type[Any] = ClusterConnection if cluster else TCPConnection
+
+    class Connection(base):  # type: ignore[misc]
         """coredis's TCP connection, closing its buffers when it ends: coredis makes them with
         the connection and closes them only after a successful connect, so each failed attempt
         (Redis down) would leave four unclosed memory streams to the garbage collector."""
@@ -307,26 +304,36 @@ def _connection_class() -> type[Any]:
     return Connection
 
 
+def _retry_policy(entry: _CommonPoolConfig) -> Any:
+    from coredis.exceptions import ConnectionError as RedisConnectionError
+    from coredis.retry import ExponentialBackoffRetryPolicy, NoRetryPolicy
+
+    if entry.max_retries == -1:
+        return NoRetryPolicy()
+    return ExponentialBackoffRetryPolicy(
+        (RedisConnectionError, TimeoutError),
+        retries=entry.max_retries,
+        base_delay=0.008 if entry.min_retry_backoff is None else entry.min_retry_backoff,
+        max_delay=0.512 if entry.max_retry_backoff is None else entry.max_retry_backoff,
+        jitter=True,
+    )
+
+
+def _size(entry: _CommonPoolConfig) -> int:
+    size = entry.pool_size or _DEFAULT_POOL_SIZE
+    return min(size, entry.max_active_conns) if entry.max_active_conns > 0 else size
+
+
+def _idle(entry: _CommonPoolConfig) -> int | None:
+    idle = 1800.0 if entry.conn_max_idle_time is None else entry.conn_max_idle_time
+    return int(idle) if idle > 0 else None
+
+
 def _client(pool: ConnectionPoolConfig) -> coredis.Redis[bytes]:
     import coredis
-    from coredis.exceptions import ConnectionError as RedisConnectionError
-    from coredis.retry import ExponentialBackoffRetryPolicy, NoRetryPolicy, RetryPolicy
 
     address = split_address(pool.address)
     assert address is not None, "check refuses it"
-    size = pool.pool_size or _DEFAULT_POOL_SIZE
-    if pool.max_active_conns > 0:
-        size = min(size, pool.max_active_conns)
-    idle = 1800.0 if pool.conn_max_idle_time is None else pool.conn_max_idle_time
-    retry: RetryPolicy = NoRetryPolicy()
-    if pool.max_retries != -1:
-        retry = ExponentialBackoffRetryPolicy(
-            (RedisConnectionError, TimeoutError),
-            retries=pool.max_retries,
-            base_delay=0.008 if pool.min_retry_backoff is None else pool.min_retry_backoff,
-            max_delay=0.512 if pool.max_retry_backoff is None else pool.max_retry_backoff,
-            jitter=True,
-        )
     logging.getLogger("coredis").addFilter(_QUIET)  # once: a filter is kept in a set-like list
     client: coredis.Redis[bytes] = coredis.Redis(
         address[0],
@@ -337,11 +344,11 @@ def _client(pool: ConnectionPoolConfig) -> coredis.Redis[bytes]:
         client_name=pool.client_name or None,
         connect_timeout=5.0 if pool.dial_timeout is None else pool.dial_timeout,
         pool_timeout=DEFAULT_POOL_TIMEOUT if pool.pool_timeout is None else pool.pool_timeout,
-        max_connections=size,
-        max_idle_time=int(idle) if idle > 0 else None,
+        max_connections=_size(pool),
+        max_idle_time=_idle(pool),
         ssl_context=None if pool.tls is None else backend_ssl_context(pool.tls, False),
         ssl=pool.tls is not None,
-        retry_policy=retry,
+        retry_policy=_retry_policy(pool),
         # One round trip per check: no version probe (EVALSHA is in every Redis since 2.6).
         verify_version=False,
     )
@@ -349,40 +356,115 @@ def _client(pool: ConnectionPoolConfig) -> coredis.Redis[bytes]:
     return client
 
 
-class RedisPools:
-    """The service's Redis clients by pool name, opened by `async with` (the lifespan task)."""
+def _cluster_client(cluster: ClusterConfig) -> coredis.RedisCluster[bytes]:
+    import coredis
+    from coredis.exceptions import ClusterDownError
+    from coredis.retry import CompositeRetryPolicy, ConstantRetryPolicy
 
-    __slots__ = ("_clients", "_open", "_stack")
+    nodes = [split_address(a) for a in cluster.addresses]
+    logging.getLogger("coredis").addFilter(_QUIET)
+    client: coredis.RedisCluster[bytes] = coredis.RedisCluster(
+        startup_nodes=[{"host": n[0], "port": n[1]} for n in nodes if n is not None],
+        username=cluster.user_name or None,
+        password=cluster.password or None,
+        connect_timeout=5.0 if cluster.dial_timeout is None else cluster.dial_timeout,
+        pool_timeout=DEFAULT_POOL_TIMEOUT if cluster.pool_timeout is None else cluster.pool_timeout,
+        # go-redis's ClusterOptions.PoolSize is per node
+        max_connections=_size(cluster),
+        max_connections_per_node=True,
+        ssl_context=None if cluster.tls is None else backend_ssl_context(cluster.tls, False),
+        ssl=cluster.tls is not None,
+        retry_policy=CompositeRetryPolicy(
+            ConstantRetryPolicy((ClusterDownError,), retries=2, delay=0.1), _retry_policy(cluster)
+        ),
+        verify_version=False,
+    )
+    pool = client.connection_pool
+    pool.connection_class = _connection_class(cluster=True)
+    if cluster.client_name:
+        pool.connection_kwargs["client_name"] = cluster.client_name
+    if _idle(cluster) is not None:
+        pool.connection_kwargs["max_idle_time"] = _idle(cluster)
+    # go-redis's MaxRedirects: MOVED/ASK hops followed per command (coredis counts attempts)
+    client.MAX_RETRIES = max(1, cluster.max_redirects + 1)
+    return client
+
+
+def release(client: Any) -> None:
+    """Close what coredis leaves open once a client is done: a cluster client's layout keeps a
+    memory stream pair that nothing closes (a ResourceWarning at garbage collection)."""
+    layout = getattr(client.connection_pool, "cluster_layout", None)
+    for stream in getattr(layout, "_error_stream", None) or ():
+        stream.close()
+
+
+class RedisPools:
+    """The service's Redis clients by name, kept open while the pools are entered (`async with`,
+    by the lifespan task).
+
+    Each client is kept by a task of its own: it enters the client (a cluster client discovers
+    the cluster's layout there, which fails while the cluster is unreachable), publishes it, and
+    when that fails tries again with a backoff (0.1 s doubling up to 5 s). A client is returned
+    by `client()` only while it is open."""
+
+    __slots__ = ("_live", "_logged", "_makers", "_nursery", "_stack")
 
     def __init__(self, config: RedisConfig | None = None) -> None:
-        self._clients: dict[str, coredis.Redis[bytes]] = {}
-        self._open = False
+        self._makers: dict[str, Callable[[], Any]] = {}
+        self._live: dict[str, Any] = {}
         self._stack: AsyncExitStack | None = None
+        self._nursery: trio.Nursery | None = None
+        self._logged = -math.inf
         if config is not None:
             for pool in config.connection_pools:
-                self._clients[pool.name] = _client(pool)
+                self._makers[pool.name] = functools.partial(_client, pool)
+            for cluster in config.clusters:
+                self._makers.setdefault(cluster.name, functools.partial(_cluster_client, cluster))
 
     def __bool__(self) -> bool:
-        return bool(self._clients)
+        return bool(self._makers)
 
-    def client(self, name: str) -> coredis.Redis[bytes] | None:
-        """The open client of pool `name`; None before the pools are open or after they close."""
-        return self._clients.get(name) if self._open else None
+    def client(self, name: str) -> coredis.Redis[bytes] | coredis.RedisCluster[bytes] | None:
+        """The open client `name`; None while it is not open (not yet, failing, or closed)."""
+        return self._live.get(name)
 
     async def __aenter__(self) -> RedisPools:
         stack = AsyncExitStack()
-        await stack.__aenter__()
-        try:
-            for client in self._clients.values():
-                await stack.enter_async_context(client)
-        except BaseException:
-            await stack.aclose()
-            raise
-        self._stack = stack
-        self._open = True
-        if self._clients:
-            LOGGER.info("redis: %d connection pool(s) open", len(self._clients))
+        nursery = await stack.enter_async_context(trio.open_nursery())
+        self._stack, self._nursery = stack, nursery
+        for name, make in self._makers.items():
+            await nursery.start(self._keep, name, make)
+        if self._makers:
+            LOGGER.info("redis: %d connection(s) configured", len(self._makers))
         return self
+
+    async def _keep(
+        self, name: str, make: Callable[[], Any], *, task_status: trio.TaskStatus[None]
+    ) -> None:
+        started = False
+        delay = 0.1
+        while True:
+            client = make()
+            try:
+                async with client:
+                    self._live[name] = client
+                    if not started:
+                        started = True
+                        task_status.started()
+                    await trio.sleep_forever()
+            except Exception as exc:  # coredis's errors, OSError: try again later
+                now = trio.current_time()
+                if now - self._logged >= 10.0:
+                    LOGGER.warning("redis: connection %r could not be opened: %s", name, exc)
+                    self._logged = now
+            finally:
+                self._live.pop(name, None)
+                release(client)
+            if not started:
+                started = True
+                task_status.started()
+            await trio.sleep(delay)
+            delay = min(delay * 2, 5.0)
 
     async def __aexit__(
         self,
@@ -390,7 +472,9 @@ class RedisPools:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        self._open = False
         stack, self._stack = self._stack, None
+        nursery, self._nursery = self._nursery, None
+        if nursery is not None:
+            nursery.cancel_scope.cancel()  # each keeper leaves its client: connections close
         if stack is not None:
             await stack.aclose()
