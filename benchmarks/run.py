@@ -9,6 +9,7 @@ Scenarios (one gateway process, or `--workers N`):
   b3-traced          b3 with every request traced (trace_sample_rate 1, OTLP/HTTP to nginx)
   b3-stats           b3 with `telemetry/metrics` (krakend-metrics, every layer counted)
   stats              `GET /__stats` on the `telemetry/metrics` listener
+  b1-ratelimit / b1-redis   b1 under `qos/ratelimit/router`, in process / in a local redis-server
 Each scenario gets a 2 s warm-up at full load, then is measured: req/s, p50/p99 latency, the
 gateway's CPU time per request (steadier than req/s on a shared machine) and its RSS. Then: the
 cost of each additional backend call (least-squares fits over b1/b3/b10, of 1/throughput and of
@@ -16,7 +17,7 @@ CPU per request), throughput of b3 as connections go from 16 to 512, and with `-
 gateway's RSS sampled every 10 s over S seconds of full load on b3.
 
 Usage (from the repository root, after the README's install; needs wrk and nginx, which it
-installs with apt-get when missing and run as root):
+installs with apt-get when missing and run as root; redis-server too, for b1-redis):
     .venv/bin/python benchmarks/run.py [--duration 8] [--workers 1] [--only b1,b3] [--soak 300]
 """
 
@@ -40,6 +41,7 @@ NGINX_PORT = 19201
 GATEWAY_PORT = 18201
 STATS_PORT = 18290  # telemetry/metrics' listener
 PROMETHEUS_PORT = 19301
+REDIS_PORT = 19302
 
 SMALL = {"id": 42, "name": "Alice", "email": "a@example.com", "active": True}
 
@@ -145,6 +147,19 @@ def gateway_config(telemetry: str = "plain") -> dict[str, object]:
             "backend": [small],
         },
         {
+            # The same limits in Redis: one EVALSHA round trip per request (qos/redis_bucket.py).
+            "endpoint": "/limited-redis/{id}",
+            "extra_config": {
+                "qos/ratelimit/router/redis": {
+                    "connection_name": "bench",
+                    "max_rate": 1e6,
+                    "client_max_rate": 1e6,
+                    "strategy": "ip",
+                }
+            },
+            "backend": [small],
+        },
+        {
             "endpoint": "/breaker/{id}",
             "backend": [
                 {
@@ -179,9 +194,11 @@ def gateway_config(telemetry: str = "plain") -> dict[str, object]:
         "timeout": "5s",
         "host": host,
         "endpoints": endpoints,
+        "extra_config": {
+            "redis": {"connection_pools": [{"name": "bench", "address": f"127.0.0.1:{REDIS_PORT}"}]}
+        },
     }
-    if TELEMETRY[telemetry]:
-        config["extra_config"] = TELEMETRY[telemetry]
+    config["extra_config"] = {**config["extra_config"], **TELEMETRY[telemetry]}  # type: ignore[dict-item]
     return config
 
 
@@ -195,6 +212,7 @@ SCENARIOS = {
     "sequential": "/sequential/1",
     "noop": "/noop",
     "b1-ratelimit": "/limited/1",
+    "b1-redis": "/limited-redis/1",
     "b1-breaker": "/breaker/1",
     "b1-cached": "/cached/1",
     "b3-metrics": "/b3/1",
@@ -209,8 +227,10 @@ VARIANT = {"b3-metrics": "metrics", "b3-traced": "traced", "b3-stats": "stats", 
 def ensure_tools() -> None:
     missing = [
         tool
-        for tool in ("wrk", "nginx")
-        if shutil.which(tool) is None and not Path(f"/usr/sbin/{tool}").exists()
+        for tool in ("wrk", "nginx", "redis-server")
+        if shutil.which(tool) is None
+        and not Path(f"/usr/sbin/{tool}").exists()
+        and not Path(f"/usr/bin/{tool}").exists()
     ]
     if missing:
         print(f"installing {missing} with apt-get", flush=True)
@@ -357,6 +377,20 @@ def main() -> None:
             str(work),
         ]
     )
+    redis = subprocess.Popen(
+        [
+            shutil.which("redis-server") or "/usr/bin/redis-server",
+            "--port",
+            str(REDIS_PORT),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+        ],
+        stdout=subprocess.DEVNULL,
+    )
 
     def start_gateway(variant: str) -> subprocess.Popen[bytes]:
         command = [sys.executable, "-m", "trio_gateway", "run"]
@@ -441,6 +475,8 @@ def main() -> None:
             stop_gateway(gateway)
         nginx.send_signal(signal.SIGQUIT)
         nginx.wait(timeout=10)
+        redis.terminate()
+        redis.wait(timeout=10)
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=1))
 

@@ -170,6 +170,7 @@ def _cmd_audit(args: argparse.Namespace) -> int:
 
 def _cmd_run(args: argparse.Namespace) -> int:
     from trio_gateway.serving.server import run
+    from trio_gateway.serving.shared_state import warn_per_process_state
     from trio_gateway.serving.workers import run_workers
 
     setup_logging(args.log_level)
@@ -178,6 +179,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         return 1
     setup_logging(args.log_level, plan)
     if args.workers > 1:  # each worker sets its logging up the same way, from the plan it loads
+        warn_per_process_state(plan, args.workers)
         return run_workers(
             args.config,
             workers=args.workers,

@@ -64,7 +64,14 @@ from trio_gateway.proxy.merge import ParallelMerge
 from trio_gateway.proxy.sequential import SequentialMerge
 from trio_gateway.proxy.shadow import Background, ShadowProxy
 from trio_gateway.proxy.static import StaticProxy
-from trio_gateway.qos import circuit_breaker, http_cache, ratelimit_proxy, ratelimit_router
+from trio_gateway.qos import (
+    circuit_breaker,
+    http_cache,
+    ratelimit_proxy,
+    ratelimit_router,
+    ratelimit_router_redis,
+    redis_pools,
+)
 from trio_gateway.security import bot_detector, cors, http
 from trio_gateway.telemetry import (
     gelf,
@@ -94,7 +101,7 @@ __all__ = [
     "SERVICES",
     "SERVICE_GUARDS",
     "SERVICE_LAYERS",
-    "TELEMETRY",
+    "SERVICE_SETTINGS",
     "BuildContext",
     "EndpointStack",
     "build_backend_proxy",
@@ -181,6 +188,7 @@ ENDPOINT_GUARDS: tuple[Layer, ...] = (
     stats.ENDPOINT_GUARD,  # metrics' router handler: watches the answer of all after it
     validator.GUARD,
     ratelimit_router.GUARD,
+    ratelimit_router_redis.GUARD,
 )
 # krakend-jose: the signer replaces the render, inside the validator (the guards run first).
 RESPONDERS: tuple[Layer, ...] = (signing.RESPONDER,)
@@ -213,12 +221,13 @@ CLIENT_WRAPPERS: tuple[Layer, ...] = (
     http_cache.WRAPPER,
 )
 # -----------------------------------------------------------------------------------------------
-# Namespaces with no place in a request's stack: they configure the serving process (its logs,
-# traces, metrics: krakend-ce executor.go's LoggerBuilder and MetricsAndTraces).
-TELEMETRY: tuple[Namespace[Any], ...] = (
+# Namespaces with no layer of their own: they configure the serving process (its logs:
+# krakend-ce executor.go's LoggerBuilder) or hold settings the layers above read (`redis`).
+SERVICE_SETTINGS: tuple[Namespace[Any], ...] = (
     gologging.NAMESPACE,
     gelf.NAMESPACE,
     logstash.NAMESPACE,
+    redis_pools.NAMESPACE,
 )
 
 
@@ -244,7 +253,7 @@ def _namespaces(entries: Iterable[Layer]) -> list[Namespace[Any]]:
     return list(found.values())
 
 
-REGISTRY = Registry([*CORE_NAMESPACES, *_namespaces(layers()), *TELEMETRY])
+REGISTRY = Registry([*CORE_NAMESPACES, *_namespaces(layers()), *SERVICE_SETTINGS])
 
 
 @attrs.define(kw_only=True)
@@ -264,6 +273,8 @@ class BuildContext:
     service_name: str = ""
     # What namespaces make once per gateway and close at shutdown, and what layers observe.
     resources: Resources = attrs.field(factory=Resources)
+    # The service's Redis connections (`redis`), opened by the app's lifespan.
+    redis: redis_pools.RedisPools = attrs.field(factory=redis_pools.RedisPools)
 
 
 @attrs.frozen(kw_only=True)

@@ -75,6 +75,8 @@ def test_implemented_namespaces() -> None:
         "backend/http/client",
         "qos/ratelimit/router",
         "qos/ratelimit/proxy",
+        "qos/ratelimit/router/redis",
+        "redis",
         "qos/circuit-breaker",
         "qos/http-cache",
         "auth/validator",

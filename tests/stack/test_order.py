@@ -24,6 +24,7 @@ ORDER = [
     (Slot.ENDPOINT_GUARD, "telemetry/metrics (router)"),
     (Slot.ENDPOINT_GUARD, "auth/validator"),
     (Slot.ENDPOINT_GUARD, "qos/ratelimit/router"),
+    (Slot.ENDPOINT_GUARD, "qos/ratelimit/router/redis"),
     (Slot.RESPONDER, "auth/signer"),
     (Slot.ENDPOINT_LAYER, "telemetry/opentelemetry: proxy"),
     (Slot.ENDPOINT_LAYER, "telemetry/opencensus: pipe"),
@@ -72,7 +73,7 @@ def test_the_registry_is_the_stack_plus_the_core() -> None:
     assert names == {
         *CORE,
         *(layer.namespace.name for layer in stack.layers() if layer.namespace is not None),
-        *(namespace.name for namespace in stack.TELEMETRY),
+        *(namespace.name for namespace in stack.SERVICE_SETTINGS),
     }
     # implemented and "not implemented" never overlap
     assert not names & {known.name for known in KNOWN}
@@ -87,12 +88,13 @@ def test_each_component_namespace_is_declared_in_one_module() -> None:
     for namespace in stack.REGISTRY:
         if namespace.name in CORE:  # lura's own: compiled into the plan, no layer
             continue
-        if namespace in stack.TELEMETRY:  # no layer: its check is where its config class is
-            assert namespace.check is not None, namespace.name
-            assert namespace.check.__module__ == namespace.config.__module__, namespace.name
-            continue
         layers = [lay for lay in stack.layers() if lay.namespace is namespace]
         modules = {lay.build.__module__ for lay in layers}
+        if namespace in stack.SERVICE_SETTINGS:  # no layer: its check is where its config is
+            assert not layers, namespace.name
+            if namespace.check is not None:
+                assert namespace.check.__module__ == namespace.config.__module__, namespace.name
+            continue
         assert len(modules) == 1, namespace.name
         assert namespace.config.__module__ in modules, namespace.name
 

@@ -6,7 +6,7 @@ what is accepted (`auth/*`, `validation/*`, `security/*`, `qos/*`, `governance/*
 where requests go or what they carry (`backend/*`, `plugin/*`, `modifier/*`, websockets,
 static files); `check` reports it as an error and `run` refuses to start, unless the operator
 opts out (`TRIO_GATEWAY_ALLOW_UNENFORCED`, docs/configuration.md). Or it is harmless to skip
-(telemetry, documentation, async agents, a bare `redis` connection block): a warning.
+(telemetry, documentation, async agents): a warning.
 
 When a namespace gets implemented, its line leaves this table for its own module and one line
 in `trio_gateway/stack.py` (a test keeps the two apart).
@@ -48,7 +48,7 @@ class Known:
 
 # Skipping these loses no protection and sends no request elsewhere.
 _HARMLESS_PREFIXES = ("telemetry/", "documentation/", "async/")
-_HARMLESS = frozenset({"redis"})  # EE's shared connection settings, used by its redis limits
+_HARMLESS: frozenset[str] = frozenset()  # names outside the prefixes
 
 
 def fail_closed(name: str) -> bool:
@@ -104,11 +104,9 @@ KNOWN: tuple[Known, ...] = (
             "modifier/jmespath",
             "plugin/middleware",
             "qos/circuit-breaker/http",
-            "qos/ratelimit/router/redis",
             "qos/ratelimit/service",
             "qos/ratelimit/service/redis",
             "qos/ratelimit/tiered",
-            "redis",
             "security/policies",
             "server/static-filesystem",
             "validation/response-json-schema",

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Awaitable, Callable
+from contextlib import AsyncExitStack
 from typing import TYPE_CHECKING, Any
 
 import trio
@@ -38,6 +39,7 @@ from trio_gateway.edge.signer import SignerHandler
 from trio_gateway.edge.websocket import PlainGet, refuse
 from trio_gateway.plan import EndpointPlan, GatewayPlan
 from trio_gateway.proxy.shadow import Background
+from trio_gateway.qos.redis_pools import RedisConfig, RedisPools
 from trio_gateway.routing.router import Match, MethodNotAllowed, NotFound, Redirect, Router
 from trio_gateway.stack import (
     BuildContext,
@@ -121,6 +123,8 @@ class GatewayApp:
             self._logged
         )
         self._context: BuildContext | None = None
+        # The `redis` connection pools: made at startup, opened and closed by the lifespan task.
+        self._redis = RedisPools()
 
     @property
     def plan(self) -> GatewayPlan:
@@ -142,6 +146,7 @@ class GatewayApp:
             client_ip=plan.client_ip,
             max_body=plan.max_body,
         )
+        self._redis = RedisPools(plan.extra.get(RedisConfig))
         context = BuildContext(
             client=self._client,
             background=self._background,
@@ -149,6 +154,7 @@ class GatewayApp:
             httpx=self._httpx_client,
             service=plan.extra,
             service_name=plan.name,
+            redis=self._redis,
         )
         self._services = build_services(plan.extra, context)
         self._context = context
@@ -264,7 +270,9 @@ class GatewayApp:
         await self._request(plain.scope, plain.receive, plain.send)
 
     async def _lifespan(self, receive: ASGIReceive, send: ASGISend) -> None:
-        async with trio.open_nursery() as nursery:
+        # The Redis pools' tasks belong to this task: it opens them after startup and closes them
+        # at shutdown (or when the lifespan ends otherwise), inside the background nursery.
+        async with trio.open_nursery() as nursery, AsyncExitStack() as redis:
             self._background.nursery = nursery
             try:
                 while True:
@@ -272,6 +280,8 @@ class GatewayApp:
                     if message["type"] == "lifespan.startup":
                         try:
                             self.startup()
+                            if self._redis:
+                                await redis.enter_async_context(self._redis)
                         except Exception as exc:
                             reason = _startup_failure(exc)
                             await send({"type": "lifespan.startup.failed", "message": reason})
@@ -279,6 +289,7 @@ class GatewayApp:
                         await self.start_services(nursery)
                         await send({"type": "lifespan.startup.complete"})
                     elif message["type"] == "lifespan.shutdown":
+                        await redis.aclose()
                         await self.shutdown()
                         await send({"type": "lifespan.shutdown.complete"})
                         return

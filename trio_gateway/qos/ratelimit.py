@@ -42,6 +42,7 @@ if TYPE_CHECKING:  # the namespace modules import this one to build their layers
     from trio_gateway.qos.ratelimit_router import RateLimitRouterConfig
 
 __all__ = [
+    "BucketParameters",
     "ProxyRateLimiter",
     "RateLimiterStatistics",
     "Rejection",
@@ -68,6 +69,11 @@ def _scaled_rate(max_rate: float, every: float) -> float:
     return max_rate * (_NS / max(1, _ns(every)))
 
 
+def fill_interval_ns(rate_per_second: float) -> int:
+    """Go truncates `1e9 / rate` to whole nanoseconds; 1 ns at least, or allow() divides by 0."""
+    return max(1, int(_NS / max(rate_per_second, _MIN_RATE)))
+
+
 def _default_capacity(capacity: int, rate: float) -> int:
     # gin.go/proxy.go: 0 means the per-second rate (after `every` scaling) truncated, 1 below 1/s.
     if capacity > 0:
@@ -81,6 +87,18 @@ class Rejection:
 
     status: int
     retry_after: float  # seconds until the bucket that refused has a token again (>= 0)
+
+
+@attrs.frozen(kw_only=True)
+class BucketParameters:
+    """A `RouterRateLimiter`'s buckets as numbers, for a store elsewhere (qos/redis_bucket.py):
+    fill interval in ns and capacity of each, 0 when that bucket is off; the client TTL (s)."""
+
+    client_fill_ns: int
+    client_capacity: int
+    endpoint_fill_ns: int
+    endpoint_capacity: int
+    client_ttl: float
 
 
 @attrs.frozen(kw_only=True)
@@ -107,8 +125,7 @@ class TokenBucket:
     __slots__ = ("_capacity", "_fill_ns", "_last_refill_ns", "_tokens")
 
     def __init__(self, rate_per_second: float, capacity: int, now: float) -> None:
-        # Go truncates `1e9 / rate` to whole nanoseconds; 1 ns at least, or allow() divides by 0.
-        self._fill_ns = max(1, int(_NS / max(rate_per_second, _MIN_RATE)))
+        self._fill_ns = fill_interval_ns(rate_per_second)
         self._capacity = max(1, capacity)
         self._tokens = self._capacity
         self._last_refill_ns = _ns(now)
@@ -202,6 +219,17 @@ class RouterRateLimiter:
         """The limiter for `config`, or None when neither limit is active (warnings logged once)."""
         limiter = cls(config, now, label=label)
         return limiter if limiter.needs_client_key or limiter._endpoint is not None else None
+
+    def parameters(self) -> BucketParameters:
+        """The buckets' fill intervals and capacities (after KrakenD's defaults)."""
+        endpoint = self._endpoint
+        return BucketParameters(
+            client_fill_ns=fill_interval_ns(self._client_rate) if self.needs_client_key else 0,
+            client_capacity=max(1, self._client_capacity) if self.needs_client_key else 0,
+            endpoint_fill_ns=0 if endpoint is None else endpoint._fill_ns,
+            endpoint_capacity=0 if endpoint is None else endpoint._capacity,
+            client_ttl=self._ttl,
+        )
 
     def check(self, client_key: str | None, now: float) -> Rejection | None:
         """Spend a token from the client's bucket, then from the endpoint's; None = go ahead."""

@@ -1,0 +1,66 @@
+"""`run --workers N` says once which state each worker keeps for itself (shared_state.py)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import pytest
+
+from trio_gateway.config import load_config_data
+from trio_gateway.plan import compile_plan
+from trio_gateway.serving.shared_state import per_process_namespaces, warn_per_process_state
+
+
+def _plan(endpoint_extra: dict[str, Any], backend_extra: dict[str, Any]) -> Any:
+    data = {
+        "version": 3,
+        "extra_config": {
+            "redis": {"connection_pools": [{"name": "r", "address": "127.0.0.1:6379"}]}
+        },
+        "endpoints": [
+            {
+                "endpoint": "/a",
+                "extra_config": endpoint_extra,
+                "backend": [
+                    {
+                        "host": ["http://127.0.0.1:8000"],
+                        "url_pattern": "/",
+                        "extra_config": backend_extra,
+                    }
+                ],
+            }
+        ],
+    }
+    return compile_plan(load_config_data(data).config)
+
+
+def test_the_per_process_namespaces_of_a_plan() -> None:
+    plan = _plan(
+        {"qos/ratelimit/router": {"max_rate": 1}},
+        {"qos/circuit-breaker": {"max_errors": 1}, "qos/http-cache": {}},
+    )
+    assert per_process_namespaces(plan) == [
+        "qos/ratelimit/router",
+        "qos/circuit-breaker",
+        "qos/http-cache",
+    ]
+
+
+def test_redis_limits_are_shared_and_not_listed() -> None:
+    plan = _plan({"qos/ratelimit/router/redis": {"connection_name": "r", "max_rate": 1}}, {})
+    assert per_process_namespaces(plan) == []
+
+
+@pytest.mark.parametrize(("workers", "warned"), [(1, False), (2, True)])
+def test_one_warning_with_more_than_one_worker(
+    caplog: pytest.LogCaptureFixture, workers: int, warned: bool
+) -> None:
+    plan = _plan({}, {"qos/ratelimit/proxy": {"max_rate": 1}})
+    with caplog.at_level(logging.WARNING, logger="trio_gateway.serving.shared_state"):
+        warn_per_process_state(plan, workers)
+    messages = [r.getMessage() for r in caplog.records]
+    assert len(messages) == int(warned)
+    if warned:
+        assert "rate limits, circuit breakers and caches are per process" in messages[0]
+        assert "qos/ratelimit/proxy" in messages[0]

@@ -1,0 +1,48 @@
+"""What `run --workers N` does not share between its workers: the in-process state of rate
+limits, circuit breakers and HTTP caches (each worker keeps its own, so a `max_rate` of 10 lets
+N×10 through). `check` cannot know the worker count, so `run` says it once, at start.
+`qos/ratelimit/router/redis` keeps its buckets in Redis and is shared (docs/operations.md)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from trio_gateway.plan import GatewayPlan
+from trio_gateway.qos.circuit_breaker import CircuitBreakerConfig
+from trio_gateway.qos.http_cache import HTTPCacheConfig
+from trio_gateway.qos.ratelimit_proxy import RateLimitProxyConfig
+from trio_gateway.qos.ratelimit_router import RateLimitRouterConfig
+
+__all__ = ["per_process_namespaces", "warn_per_process_state"]
+
+LOGGER = logging.getLogger(__name__)
+
+_PER_PROCESS: tuple[type[Any], ...] = (
+    RateLimitRouterConfig,
+    RateLimitProxyConfig,
+    CircuitBreakerConfig,
+    HTTPCacheConfig,
+)
+
+
+def per_process_namespaces(plan: GatewayPlan) -> list[str]:
+    """The namespaces the plan uses whose state lives in each process, in a fixed order."""
+    used: set[str] = set()
+    for endpoint in plan.endpoints:
+        extras = [endpoint.extra, *(b.extra for b in (*endpoint.backends, *endpoint.shadows))]
+        for extra in extras:
+            used.update(c.NAMESPACE for c in _PER_PROCESS if extra.get(c) is not None)
+    return [c.NAMESPACE for c in _PER_PROCESS if c.NAMESPACE in used]
+
+
+def warn_per_process_state(plan: GatewayPlan, workers: int) -> None:
+    """One warning when more than one worker serves a plan with per-process state."""
+    names = per_process_namespaces(plan)
+    if workers > 1 and names:
+        LOGGER.warning(
+            "--workers %d: rate limits, circuit breakers and caches are per process: each worker "
+            "keeps its own %s (qos/ratelimit/router/redis shares rate limits through Redis)",
+            workers,
+            ", ".join(names),
+        )
