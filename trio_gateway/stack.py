@@ -61,6 +61,7 @@ from trio_gateway.proxy.static import StaticProxy
 from trio_gateway.qos import circuit_breaker, http_cache, ratelimit_proxy, ratelimit_router
 from trio_gateway.security import bot_detector, cors, http
 from trio_gateway.types import ProxyFunction
+from trio_gateway.validation import json_schema
 
 if TYPE_CHECKING:
     import httpx
@@ -149,6 +150,7 @@ RESPONDERS: tuple[Layer, ...] = (signing.RESPONDER,)
 # lura proxy/factory.go + krakend-ce proxy_factory.go, around the merge.
 ENDPOINT_LAYERS: tuple[Layer, ...] = (
     python.ENDPOINT_LAYER,
+    json_schema.LAYER,  # krakend-ce proxy_factory.go: inside lua-proxy and CEL, outside shadow
     _SHADOW,
     _STATIC,
     _FLATMAP,

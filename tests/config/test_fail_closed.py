@@ -44,7 +44,7 @@ def _where(name: str) -> tuple[dict[str, Any], str]:
 
 def test_the_classification() -> None:
     assert {"auth/api-keys", "auth/basic", "auth/revoker", "validation/cel"} <= set(REFUSED)
-    assert {"validation/json-schema", "qos/ratelimit/service", "backend/lambda"} <= set(REFUSED)
+    assert {"auth/client-credentials", "qos/ratelimit/service", "backend/lambda"} <= set(REFUSED)
     assert {"telemetry/opentelemetry", "documentation/openapi", "async/amqp"} <= set(WARNED)
     assert fail_closed("security/policies") and not fail_closed("telemetry/metrics")
 
@@ -135,7 +135,7 @@ async def test_the_hypercorn_entry_point_refuses_to_start(
 
     from trio_gateway.edge.app import CONFIG_ENV, GatewayApp
 
-    config, where = _where("validation/json-schema")
+    config, where = _where("auth/client-credentials")
     path = tmp_path / "krakend.json"
     path.write_text(json.dumps(config))
     monkeypatch.setenv(CONFIG_ENV, str(path))
@@ -151,7 +151,7 @@ async def test_the_hypercorn_entry_point_refuses_to_start(
     assert "not valid" in answer["message"]
     logged = [r for r in caplog.records if r.name == "trio_gateway.edge.app"]
     assert any(
-        where in r.getMessage() and "validation/json-schema" in r.getMessage() for r in logged
+        where in r.getMessage() and "auth/client-credentials" in r.getMessage() for r in logged
     )
     assert all(r.exc_info is None for r in logged if r.levelname != "DEBUG")
 

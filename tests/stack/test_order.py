@@ -18,6 +18,7 @@ ORDER = [
     (Slot.ENDPOINT_GUARD, "qos/ratelimit/router"),
     (Slot.RESPONDER, "auth/signer"),
     (Slot.ENDPOINT_LAYER, "modifier/python"),
+    (Slot.ENDPOINT_LAYER, "validation/json-schema"),
     (Slot.ENDPOINT_LAYER, "proxy: shadow backends"),
     (Slot.ENDPOINT_LAYER, "proxy: static"),
     (Slot.ENDPOINT_LAYER, "proxy: endpoint flatmap_filter"),
