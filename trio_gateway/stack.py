@@ -61,7 +61,7 @@ from trio_gateway.proxy.static import StaticProxy
 from trio_gateway.qos import circuit_breaker, http_cache, ratelimit_proxy, ratelimit_router
 from trio_gateway.security import bot_detector, cors, http
 from trio_gateway.types import ProxyFunction
-from trio_gateway.validation import json_schema
+from trio_gateway.validation import cel, json_schema
 
 if TYPE_CHECKING:
     import httpx
@@ -150,6 +150,7 @@ RESPONDERS: tuple[Layer, ...] = (signing.RESPONDER,)
 # lura proxy/factory.go + krakend-ce proxy_factory.go, around the merge.
 ENDPOINT_LAYERS: tuple[Layer, ...] = (
     python.ENDPOINT_LAYER,
+    cel.ENDPOINT_LAYER,  # krakend-ce proxy_factory.go: inside lua-proxy, outside the JSON schema
     json_schema.LAYER,  # krakend-ce proxy_factory.go: inside lua-proxy and CEL, outside shadow
     _SHADOW,
     _STATIC,
@@ -161,6 +162,7 @@ BACKEND_LAYERS: tuple[Layer, ...] = (
     _CONCURRENT,
     circuit_breaker.LAYER,
     ratelimit_proxy.LAYER,
+    cel.BACKEND_LAYER,  # krakend-ce backend_factory.go: inside the rate limit and lua-backend
 )
 # Under the call: krakend-httpcache is the HTTP client's transport.
 CLIENT_WRAPPERS: tuple[Layer, ...] = (http_cache.WRAPPER,)
@@ -199,6 +201,11 @@ class BuildContext:
     client_ip: ClientIPResolver
     # One httpx client for work off the request path (JWK sets), made on first use.
     httpx: Callable[[], httpx.AsyncClient]
+
+    def jwt_rejecter(self, plan: EndpointPlan) -> Callable[[Any], bool] | None:
+        """What auth/validator asks after a token's claims check (krakend-ce executor.go's
+        rejecter chain: the bloom filter, not implemented, then krakend-cel's `JWT` checks)."""
+        return cel.jwt_rejecter(plan)
 
 
 @attrs.frozen(kw_only=True)

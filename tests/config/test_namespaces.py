@@ -79,6 +79,7 @@ def test_implemented_namespaces() -> None:
         "qos/circuit-breaker",
         "qos/http-cache",
         "validation/json-schema",
+        "validation/cel",
         "auth/validator",
         "auth/signer",
         "security/cors",
@@ -90,7 +91,7 @@ def test_implemented_namespaces() -> None:
     # the unknown-key walker knows the keys of each (proxy has per-level keys; a JSON schema
     # or a list of expressions has none)
     self_reading = {n for n, cls in IMPLEMENTED.items() if reads_itself(cls)}
-    assert self_reading == {"validation/json-schema"}
+    assert self_reading == {"validation/json-schema", "validation/cel"}
     assert set(NAMESPACE_KEYS) | {"proxy"} | self_reading == implemented
 
 

@@ -119,6 +119,11 @@ class UrlTemplate:
                 out.append(params.get(part[0], part[1]))
         return "".join(out)
 
+    def fill(self, params: Mapping[str, str]) -> str:
+        """lura's `Request.GeneratePath`: the pattern with the params pasted in, its own query
+        kept, a missing param left as `{{.Key}}` (what `validation/cel` sees as `req_path`)."""
+        return self._fill(params)
+
     def render(self, params: Mapping[str, str], forwarded_query: str = "") -> str:
         """The request target Go sends for this pattern filled with `params`.
 
