@@ -5,6 +5,9 @@ Scenarios (one gateway process, or `--workers N`):
   size-1k/20k/200k   one backend, a 1 KB / 20 KB / 200 KB JSON document decoded and re-encoded
   sequential         a 3-step sequential chain ({resp0_id} in the next URL)
   noop               `no-op` passthrough of the 20 KB document
+  b1-<layer>         b1 behind one layer: ratelimit, breaker, cached, jsonschema (a POSTed
+                     body validated; b1-post is the same POST without it), cel (endpoint and
+                     backend checks)
 Each scenario gets a 2 s warm-up at full load, then is measured: req/s, p50/p99 latency, the
 gateway's CPU time per request (steadier than req/s on a shared machine) and its RSS. Then: the
 cost of each additional backend call (least-squares fits over b1/b3/b10, of 1/throughput and of
@@ -128,6 +131,29 @@ def gateway_config() -> dict[str, object]:
             ],
         },
     ]
+    # The same call behind each validation namespace: a JSON schema on a POSTed body (every
+    # request valid) and CEL checks before the call (endpoint) and on the answer (backend).
+    endpoints += [
+        {"endpoint": "/post/{id}", "method": "POST", "backend": [small]},  # the baseline
+        {
+            "endpoint": "/jsonschema/{id}",
+            "method": "POST",
+            "extra_config": {"validation/json-schema": JSONSCHEMA},
+            "backend": [small],
+        },
+        {
+            "endpoint": "/cel/{id}",
+            "extra_config": {
+                "validation/cel": [{"check_expr": "req_method == 'GET' && int(req_params.Id) > 0"}]
+            },
+            "backend": [
+                {
+                    **small,
+                    "extra_config": {"validation/cel": [{"check_expr": "resp_data.g0.id == 42"}]},
+                }
+            ],
+        },
+    ]
     endpoints.append(
         {
             "endpoint": "/noop",
@@ -144,6 +170,20 @@ def gateway_config() -> dict[str, object]:
     }
 
 
+JSONSCHEMA = {
+    "type": "object",
+    "required": ["id", "name", "email"],
+    "properties": {
+        "id": {"type": "integer", "minimum": 1},
+        "name": {"type": "string", "minLength": 1, "maxLength": 100},
+        "email": {"type": "string", "pattern": "^[^@]+@[^@]+$"},
+        "active": {"type": "boolean"},
+    },
+}
+
+# Scenarios sent as POST with this body (wrk's Lua `wrk.body`); the others are GETs.
+POST_BODIES = {"b1-post": json.dumps(SMALL), "b1-jsonschema": json.dumps(SMALL)}
+
 SCENARIOS = {
     "b1": "/b1/1",
     "b3": "/b3/1",
@@ -156,6 +196,9 @@ SCENARIOS = {
     "b1-ratelimit": "/limited/1",
     "b1-breaker": "/breaker/1",
     "b1-cached": "/cached/1",
+    "b1-post": "/post/1",
+    "b1-jsonschema": "/jsonschema/1",
+    "b1-cel": "/cel/1",
 }
 
 
@@ -218,7 +261,16 @@ def rss_mib(pid: int) -> float:
     return total / 1024
 
 
-def wrk(path: str, duration: int, connections: int) -> dict[str, float]:
+def wrk(path: str, duration: int, connections: int, body: str | None = None) -> dict[str, float]:
+    script: list[str] = []
+    if body is not None:
+        lua = Path(tempfile.mkdtemp(prefix="gw-wrk-")) / "post.lua"
+        lua.write_text(
+            'wrk.method = "POST"\n'
+            'wrk.headers["Content-Type"] = "application/json"\n'
+            f"wrk.body = {json.dumps(body)}\n"
+        )
+        script = ["-s", str(lua)]
     out = subprocess.run(
         [
             "wrk",
@@ -226,6 +278,7 @@ def wrk(path: str, duration: int, connections: int) -> dict[str, float]:
             f"-c{connections}",
             f"-d{duration}s",
             "--latency",
+            *script,
             f"http://127.0.0.1:{GATEWAY_PORT}{path}",
         ],
         capture_output=True,
@@ -252,13 +305,15 @@ def wrk(path: str, duration: int, connections: int) -> dict[str, float]:
     }
 
 
-def measured(path: str, duration: int, connections: int, pid: int) -> dict[str, float]:
+def measured(
+    path: str, duration: int, connections: int, pid: int, body: str | None = None
+) -> dict[str, float]:
     """wrk's figures plus the gateway's CPU time per request, in µs.
 
     CPU per request is the steadier figure on a shared machine: it does not count the time the
     process waited for a CPU that a neighbour was using."""
     before = cpu_seconds(pid)
-    figures = wrk(path, duration, connections)
+    figures = wrk(path, duration, connections, body)
     used = cpu_seconds(pid) - before
     figures["cpu_us"] = used / figures["requests"] * 1e6 if figures["requests"] else float("nan")
     return figures
@@ -335,11 +390,18 @@ def main() -> None:
         )
         for name in names:
             path = SCENARIOS[name]
-            urllib.request.urlopen(f"http://127.0.0.1:{GATEWAY_PORT}{path}").read()
+            body = POST_BODIES.get(name)
+            urllib.request.urlopen(
+                urllib.request.Request(
+                    f"http://127.0.0.1:{GATEWAY_PORT}{path}",
+                    data=None if body is None else body.encode(),
+                    method="GET" if body is None else "POST",
+                )
+            ).read()
             # Warm-up at full load, as compare.py does: the backend pools fill up to the
             # concurrency of the run before anything is measured.
-            wrk(path, 2, args.connections)
-            figures = measured(path, args.duration, args.connections, gateway.pid)
+            wrk(path, 2, args.connections, body)
+            figures = measured(path, args.duration, args.connections, gateway.pid, body)
             figures["rss"] = rss_mib(gateway.pid)
             results[name] = figures
             print(f"{name:12} {_row(figures)} {figures['rss']:8.1f}", flush=True)
