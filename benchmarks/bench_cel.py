@@ -16,8 +16,8 @@ import time
 import trio
 
 from trio_gateway.types import Request, Response
-from trio_gateway.validation.cel import CELProxy, Checks, _endpoint_view
 from trio_gateway.validation.cel_engine import compile_expression
+from trio_gateway.validation.cel_proxy import CELProxy, Checks, endpoint_view
 
 CASES = {
     "1 request check (req_method == 'GET')": ["req_method == 'GET'"],
@@ -69,7 +69,7 @@ async def run(n: int) -> None:
             backend,
             Checks.of([e for e in expressions if "req" in e.text]),
             Checks.of([e for e in expressions if "resp" in e.text]),
-            _endpoint_view,
+            endpoint_view,
             "[bench]",
         )
         cost = await per_call(proxy, n) - bare

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from trio_gateway.config import ConfigError, load_config_data
 from trio_gateway.errors import BackendError
 from trio_gateway.types import Request, Response
-from trio_gateway.validation.cel import CELConfig, CELProxy, CELRejection, Checks, _endpoint_view
+from trio_gateway.validation.cel import CELConfig
 from trio_gateway.validation.cel_engine import (
     ExpressionError,
     compile_expression,
@@ -24,6 +24,7 @@ from trio_gateway.validation.cel_engine import (
     string_map,
     to_cel,
 )
+from trio_gateway.validation.cel_proxy import CELProxy, CELRejection, Checks, endpoint_view
 
 ACTIVATION = {
     "req_method": to_cel("GET"),
@@ -130,7 +131,7 @@ def _proxy(texts: list[str], answer: Any) -> CELProxy:
         backend,
         Checks.of([e for e in expressions if "req" in e.text]),
         Checks.of([e for e in expressions if "resp" in e.text]),
-        _endpoint_view,
+        endpoint_view,
         "[test]",
     )
 

@@ -29,44 +29,19 @@ import logging
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
-import attrs
-
 from trio_gateway.config.diagnostics import Report
-from trio_gateway.errors import GatewayError
 from trio_gateway.namespace import Layer, Level, Namespace, Slot, Where
-from trio_gateway.proxy.request import (
-    canonical_header,
-    filter_headers,
-    filter_query,
-    placeholder_key,
-)
-from trio_gateway.types import ProxyFunction, Request, Response
-from trio_gateway.validation.cel_engine import (
-    REQUEST_VARS,
-    RESPONSE_VARS,
-    Expression,
-    ExpressionError,
-    compile_expression,
-    go_now,
-    list_map,
-    string_map,
-    to_cel,
-)
+from trio_gateway.types import ProxyFunction
 
 if TYPE_CHECKING:
     from trio_gateway.plan import EndpointPlan
     from trio_gateway.proxy.backend import BackendCall
+    from trio_gateway.validation.cel_engine import Expression
 
-__all__ = [
-    "BACKEND_LAYER",
-    "ENDPOINT_LAYER",
-    "NAMESPACE",
-    "CELConfig",
-    "CELProxy",
-    "CELRejection",
-    "Checks",
-    "jwt_rejecter",
-]
+# celpy (and lark, its parser) take ~150 ms to import: `cel_engine` and `cel_proxy` are imported
+# only when a configuration has a `validation/cel` block.
+
+__all__ = ["BACKEND_LAYER", "ENDPOINT_LAYER", "NAMESPACE", "CELConfig", "jwt_rejecter"]
 
 LOGGER = logging.getLogger(__name__)
 
@@ -118,6 +93,8 @@ class CELConfig:
 
 
 def check(config: CELConfig, where: Where, report: Report) -> None:
+    from trio_gateway.validation.cel_engine import ExpressionError, compile_expression
+
     definitions = config.definitions
     if not isinstance(definitions, list):
         report.error(
@@ -161,6 +138,8 @@ def check(config: CELConfig, where: Where, report: Report) -> None:
 def _check_phases(
     expression: Expression, path: Any, where: Where, has_validator: bool, report: Report
 ) -> None:
+    from trio_gateway.validation.cel_engine import REQUEST_VARS, RESPONSE_VARS
+
     text = expression.text
     phases = [p for p in (PRE, POST, JWT) if p in text]
     at = (*path, "check_expr")
@@ -198,162 +177,17 @@ NAMESPACE = Namespace(
 )
 
 
-class CELRejection(GatewayError):
-    """krakend-cel's `request aborted by evaluator #<i>`: no status of its own, so a 500."""
-
-
-@attrs.frozen
-class Checks:
-    """The compiled expressions of one phase, and the variables they read."""
-
-    expressions: tuple[Expression, ...]
-    variables: frozenset[str]
-
-    @classmethod
-    def of(cls, expressions: list[Expression]) -> Checks:
-        variables = frozenset().union(*(e.variables for e in expressions))
-        return cls(tuple(expressions), variables)
-
-    def first_failure(self, activation: Mapping[str, Any]) -> int | None:
-        for index, expression in enumerate(self.expressions):
-            if not expression.evaluate(activation):
-                return index
-        return None
-
-
-def _phases(config: CELConfig, where: str) -> tuple[Checks, Checks, Checks] | None:
-    compiled: list[Expression] = []
-    for text in config.expressions():
-        try:
-            compiled.append(compile_expression(text))
-        except ExpressionError as exc:  # only without `check`, which refuses it
-            LOGGER.warning("%s[CEL] Error parsing the definitions: %s", where, exc)
-            return None
-    return (
-        Checks.of([e for e in compiled if PRE in e.text]),
-        Checks.of([e for e in compiled if POST in e.text]),
-        Checks.of([e for e in compiled if JWT in e.text]),
-    )
-
-
-RequestView = Callable[[Request], tuple[str, str, dict[str, str], Any, Any]]
-
-
-class CELProxy:
-    """The request checks, the call, the response checks (krakend-cel `newProxy`)."""
-
-    __slots__ = ("_name", "_next", "_post", "_pre", "_view")
-
-    def __init__(
-        self, next_proxy: ProxyFunction, pre: Checks, post: Checks, view: RequestView, name: str
-    ) -> None:
-        self._next = next_proxy
-        self._pre = pre
-        self._post = post
-        self._view = view
-        self._name = name
-
-    async def __call__(self, request: Request) -> Response:
-        now = go_now()
-        pre = self._pre
-        if pre.expressions:
-            failed = pre.first_failure(self._request_activation(request, now))
-            if failed is not None:
-                LOGGER.info("%s[pre] Evaluator #%d failed", self._name, failed)
-                raise CELRejection(f"request aborted by evaluator #{failed}")
-        response = await self._next(request)
-        post = self._post
-        if not post.expressions or response.error is not None:
-            return response
-        failed = post.first_failure(_response_activation(response, post.variables, now))
-        if failed is not None:
-            response.close()
-            LOGGER.info("%s[post] Evaluator #%d failed", self._name, failed)
-            raise CELRejection(f"request aborted by evaluator #{failed}")
-        return response
-
-    def _request_activation(self, request: Request, now: str) -> dict[str, Any]:
-        wanted = self._pre.variables
-        method, path, params, headers, query = self._view(request)
-        activation: dict[str, Any] = {}
-        if "now" in wanted:
-            activation["now"] = to_cel(now)
-        if "req_method" in wanted:
-            activation["req_method"] = to_cel(method)
-        if "req_path" in wanted:
-            activation["req_path"] = to_cel(path)
-        if "req_params" in wanted:
-            activation["req_params"] = string_map(params.items())
-        if "req_headers" in wanted:
-            activation["req_headers"] = list_map(
-                (name.decode("latin-1"), value.decode("latin-1")) for name, value in headers
-            )
-        if "req_querystring" in wanted:
-            activation["req_querystring"] = list_map(query)
-        return activation
-
-
-def _response_activation(response: Response, wanted: frozenset[str], now: str) -> dict[str, Any]:
-    activation: dict[str, Any] = {}
-    stream = response.stream
-    if "now" in wanted:
-        activation["now"] = to_cel(now)
-    if "resp_completed" in wanted:
-        activation["resp_completed"] = to_cel(response.is_complete)
-    if "resp_metadata_status" in wanted:
-        # lura keeps the status (and headers) only for `no-op` backends (NoOpHTTPResponseParser)
-        activation["resp_metadata_status"] = to_cel(stream.status if stream is not None else 0)
-    if "resp_metadata_headers" in wanted:
-        headers = stream.headers if stream is not None else []
-        activation["resp_metadata_headers"] = list_map(
-            (canonical_header(n).decode("latin-1"), v.decode("latin-1")) for n, v in headers
-        )
-    if "resp_data" in wanted:
-        activation["resp_data"] = to_cel(response.data or {})
-    return activation
-
-
-def _capitalized(params: Mapping[str, str]) -> dict[str, str]:
-    """lura's `proxy.Request.Params` keys: the first letter upper-cased."""
-    return {placeholder_key(k): v for k, v in params.items()}
-
-
-def _endpoint_view(request: Request) -> tuple[str, str, dict[str, str], Any, Any]:
-    # lura router/gin NewRequest: the client's method and URL path, the filtered headers/query
-    return (
-        request.method,
-        request.path,
-        _capitalized(request.params),
-        request.headers,
-        request.query,
-    )
-
-
-def _backend_view(call: BackendCall) -> RequestView:
-    def view(request: Request) -> tuple[str, str, dict[str, str], Any, Any]:
-        # lura's request builder ran first: the backend's method and url_pattern (its own
-        # query included) with the params in; the backend-level header/query filters too.
-        headers = request.headers
-        if call.input_headers is not None:
-            headers = filter_headers(headers, call.input_headers)
-        query = request.query
-        if call.input_query_strings is not None:
-            query = filter_query(query, call.input_query_strings)
-        path = call.url.fill(request.params)
-        return call.method, path, _capitalized(request.params), headers, query
-
-    return view
-
-
 def build_endpoint_layer(next_proxy: ProxyFunction, plan: EndpointPlan, context: Any) -> Any:
     config = plan.extra.get(CELConfig)
     if config is None:
         return None
+    from trio_gateway.validation.cel_proxy import CELProxy, compile_phases, endpoint_view
+
     name = f"[ENDPOINT: {plan.path}][CEL]"
-    phases = _phases(config, f"[ENDPOINT: {plan.path}]")
+    phases = compile_phases(config.expressions(), f"[ENDPOINT: {plan.path}]")
     if phases is None or not (phases[0].expressions or phases[1].expressions):
         return None
-    return CELProxy(next_proxy, phases[0], phases[1], _endpoint_view, name)
+    return CELProxy(next_proxy, phases[0], phases[1], endpoint_view, name)
 
 
 def build_backend_layer(
@@ -362,11 +196,13 @@ def build_backend_layer(
     config = call.extra.get(CELConfig)
     if config is None:
         return None
+    from trio_gateway.validation.cel_proxy import CELProxy, backend_view, compile_phases
+
     name = f"[BACKEND: {call.url.pattern}][CEL]"
-    phases = _phases(config, f"[BACKEND: {call.url.pattern}]")
+    phases = compile_phases(config.expressions(), f"[BACKEND: {call.url.pattern}]")
     if phases is None or not (phases[0].expressions or phases[1].expressions):
         return None
-    return CELProxy(next_proxy, phases[0], phases[1], _backend_view(call), name)
+    return CELProxy(next_proxy, phases[0], phases[1], backend_view(call), name)
 
 
 def jwt_rejecter(plan: EndpointPlan) -> Callable[[Mapping[str, Any]], bool] | None:
@@ -375,23 +211,12 @@ def jwt_rejecter(plan: EndpointPlan) -> Callable[[Mapping[str, Any]], bool] | No
     config = plan.extra.get(CELConfig)
     if config is None:
         return None
-    phases = _phases(config, f"[ENDPOINT: {plan.path}]")
+    from trio_gateway.validation.cel_proxy import compile_phases, token_rejecter
+
+    phases = compile_phases(config.expressions(), f"[ENDPOINT: {plan.path}]")
     if phases is None or not phases[2].expressions:
         return None
-    checks = phases[2]
-    name = f"[ENDPOINT: {plan.path}][CEL]"
-
-    def reject(claims: Mapping[str, Any]) -> bool:
-        activation = {"JWT": to_cel(claims)}
-        if "now" in checks.variables:
-            activation["now"] = to_cel(go_now())
-        failed = checks.first_failure(activation)
-        if failed is None:
-            return False
-        LOGGER.info("%s Rejecter #%d failed", name, failed)
-        return True
-
-    return reject
+    return token_rejecter(phases[2], f"[ENDPOINT: {plan.path}][CEL]")
 
 
 ENDPOINT_LAYER = Layer(

@@ -35,11 +35,13 @@ from trio_gateway.errors import ClientError, GatewayError
 from trio_gateway.modifier.python import Reject
 from trio_gateway.namespace import Layer, Level, Namespace, Slot, Where
 from trio_gateway.types import ProxyFunction, Request, Response
-from trio_gateway.validation.schema_engine import CompiledSchema, schema_problems
-from trio_gateway.validation.schema_errors import basic_output
 
 if TYPE_CHECKING:
     from trio_gateway.plan import EndpointPlan
+    from trio_gateway.validation.schema_engine import CompiledSchema
+
+# jsonschema and fastjsonschema take ~100 ms to import: the engine is imported only when a
+# configuration has a `validation/json-schema` block.
 
 __all__ = [
     "LAYER",
@@ -82,6 +84,8 @@ _NOT_SERVED = "KrakenD logs it and serves the endpoint without validation; trio-
 
 
 def check(config: JSONSchemaConfig, where: Where, report: Report) -> None:
+    from trio_gateway.validation.schema_engine import schema_problems
+
     for path, message in schema_problems(config.schema):
         report.error((*where.path, *path), message, _NOT_SERVED)
     endpoint = where.endpoint
@@ -125,6 +129,8 @@ class JSONSchemaProxy:
         if failure is None:
             return await self._next(request)
         if self._schema.detailed:
+            from trio_gateway.validation.schema_errors import basic_output
+
             body = json.dumps(basic_output(failure.items), ensure_ascii=False).encode()
             raise Reject(400, body, [(b"content-type", b"application/json")])
         raise SchemaValidationError(failure.text)
@@ -144,6 +150,8 @@ def build_layer(next_proxy: ProxyFunction, plan: EndpointPlan, context: Any) -> 
     config = plan.extra.get(JSONSchemaConfig)
     if config is None:
         return None
+    from trio_gateway.validation.schema_engine import CompiledSchema
+
     try:
         compiled = CompiledSchema.compile(config.schema)
     except Exception as exc:  # only when started without `check`, which refuses it
