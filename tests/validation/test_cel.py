@@ -249,3 +249,18 @@ def test_valid_configs_load_as_written(tmp_path: Any) -> None:
     jwks.write_text(json.dumps({"keys": [{"kty": "oct", "kid": "k1", "k": "c2VjcmV0"}]}))
     jwt_ok = load_config_data(_config([{"check_expr": "JWT.sub != ''"}], validator=str(jwks)))
     assert not any("JWT" in d.message for d in jwt_ok.warnings)
+
+
+def test_the_engines_are_imported_only_when_a_configuration_uses_them() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, trio_gateway.stack, trio_gateway.edge.app; "
+        "print(sorted(m for m in ('celpy', 'lark', 'jsonschema', 'fastjsonschema')"
+        " if m in sys.modules))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert out.stdout.strip() == "[]"
