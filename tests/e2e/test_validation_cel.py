@@ -248,3 +248,39 @@ async def test_random_requests_never_fail_the_gateway(
             assert "Traceback" not in r.text
             if r.status_code == 500:
                 assert r.text.startswith(("request aborted by evaluator #", "invalid status"))
+
+
+async def test_a_backend_rejection_counts_for_the_circuit_breaker(
+    backend_url: str, start_gateway: StartGateway, client: httpx.AsyncClient
+) -> None:
+    # krakend-ce backend_factory.go: the breaker wraps CEL, so CEL's rejections trip it.
+    gw = await start_gateway(
+        {
+            "version": 3,
+            "host": [backend_url],
+            "extra_config": {"router": {"return_error_msg": True}},
+            "endpoints": [
+                {
+                    "endpoint": "/guarded/{id}",
+                    "backend": [
+                        {
+                            "url_pattern": "/param_forwarding/guarded/{id}",
+                            "extra_config": {
+                                **_cel("req_params.Id != 'bad'"),
+                                "qos/circuit-breaker": {
+                                    "interval": 60,
+                                    "timeout": 60,
+                                    "max_errors": 1,
+                                },
+                            },
+                        }
+                    ],
+                }
+            ],
+        }
+    )
+    texts = [(await client.get(f"{gw}/guarded/bad")).text for _ in range(2)]
+    assert texts == ["request aborted by evaluator #0"] * 2
+    tripped = await client.get(f"{gw}/guarded/good")
+    assert (tripped.status_code, tripped.text) == (500, "circuit breaker is open")
+    assert STATS["/param_forwarding/guarded/good"] == 0
