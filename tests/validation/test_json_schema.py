@@ -170,6 +170,21 @@ ERRORS = [
     ),
     ({"not": {"type": "string"}}, "x", ["- at '': not failed"]),
     (
+        {"dependentRequired": {"a": ["b", "c"]}},
+        {"a": 1},
+        ["- at '': properties 'b', 'c' required, if 'a' exists"],
+    ),
+    (
+        {"$schema": "http://json-schema.org/draft-07/schema#", "dependencies": {"a": ["b"]}},
+        {"a": 1},
+        ["- at '': properties 'b' required, if 'a' exists"],
+    ),
+    (
+        {"prefixItems": [{}], "items": False},
+        [1, 2, 3],
+        ["- at '/1': false schema", "- at '/2': false schema"],
+    ),
+    (
         {"$schema": "http://json-schema.org/draft-07/schema#", "format": "email"},
         "nope",
         ["- at '': 'nope' is not valid email"],

@@ -235,6 +235,7 @@ def _unit(node: _Node, schema_root: int) -> Item | None:
 def _items(node: _Node, schema_root: int) -> list[Item]:
     items: list[Item] = []
     missing: list[str] = []  # santhosh reports every missing property of `required` at once
+    done: set[str] = set()
     required_at = len(items)
     all_of: Item | None = None
     for entry in node.entries:
@@ -258,6 +259,17 @@ def _items(node: _Node, schema_root: int) -> list[Item]:
             if not missing:
                 required_at = len(items)
             missing.append(_missing_name(error))
+        elif error.validator in ("dependentRequired", "dependencies") and not _is_schema_form(
+            error
+        ):
+            if error.validator not in done:  # one error per property, all its missing names
+                done.add(error.validator)
+                items.extend(Item(instance, keyword, m) for m in _dependency_messages(error))
+        elif error.validator == "items" and error.validator_value is False:
+            # 2020-12 `items: false`: santhosh checks each extra item against `false`
+            start = len(error.schema.get("prefixItems", ()))
+            for index in range(start, len(error.instance)):
+                items.append(Item((*instance, index), keyword, "false schema"))
         elif error.validator in ("anyOf", "oneOf") and error.context:
             items.append(_choice(error, instance, keyword))
         elif error.validator == "oneOf":
@@ -272,6 +284,25 @@ def _items(node: _Node, schema_root: int) -> list[Item]:
         )
         items.insert(required_at, Item(node.instance, (*node.keyword, "required"), text))
     return items
+
+
+def _is_schema_form(error: ValidationError) -> bool:
+    """`dependencies` with a sub-schema (its errors are the sub-schema's, not a name list)."""
+    return any(not isinstance(v, list) for v in dict(error.validator_value).values())
+
+
+def _dependency_messages(error: ValidationError) -> list[str]:
+    """santhosh's `Dependency` / `DependentRequired`: one line per property present."""
+    present = error.instance if isinstance(error.instance, dict) else {}
+    lines = []
+    for name, needed in dict(error.validator_value).items():
+        if name not in present or not isinstance(needed, list):
+            continue
+        absent = [n for n in needed if n not in present]
+        if absent:
+            names = ", ".join(_quote(str(n)) for n in absent)
+            lines.append(f"properties {names} required, if {_quote(str(name))} exists")
+    return lines
 
 
 def _missing_name(error: ValidationError) -> str:
