@@ -25,7 +25,6 @@ JSON path and `run` refuses it (fail closed).
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -42,8 +41,6 @@ if TYPE_CHECKING:
 # only when a configuration has a `validation/cel` block.
 
 __all__ = ["BACKEND_LAYER", "ENDPOINT_LAYER", "NAMESPACE", "CELConfig", "jwt_rejecter"]
-
-LOGGER = logging.getLogger(__name__)
 
 # krakend-cel internal/cel.go: an expression's phase is the key its text contains.
 PRE, POST, JWT = "req", "resp", "JWT"
