@@ -69,7 +69,7 @@ async def run(n: int) -> None:
             backend,
             Checks.of([e for e in expressions if "req" in e.text]),
             Checks.of([e for e in expressions if "resp" in e.text]),
-            endpoint_view,
+            endpoint_view(),
             "[bench]",
         )
         cost = await per_call(proxy, n) - bare

@@ -284,3 +284,45 @@ async def test_a_backend_rejection_counts_for_the_circuit_breaker(
     tripped = await client.get(f"{gw}/guarded/good")
     assert (tripped.status_code, tripped.text) == (500, "circuit breaker is open")
     assert STATS["/param_forwarding/guarded/good"] == 0
+
+
+@pytest.mark.parametrize(
+    ("input_headers", "expression", "status"),
+    [
+        # lura keys req_headers by the input_headers spelling (router/gin NewRequest)
+        (["x-tenant"], "req_headers['x-tenant'] == ['acme']", 200),
+        (["x-tenant"], "'X-Tenant' in req_headers", 500),
+        (["X-Tenant"], "req_headers['X-Tenant'] == ['acme']", 200),
+        (["*"], "req_headers['X-Tenant'] == ['acme']", 200),  # `*`: Go's canonical names
+        (
+            ["x-tenant"],
+            "size(req_headers['User-Agent']) == 1 && 'X-Forwarded-For' in req_headers",
+            200,
+        ),
+        ([], "!('X-Tenant' in req_headers)", 200),  # only Content-Type by default
+    ],
+)
+async def test_header_names_as_lura_keys_them(
+    input_headers: list[str],
+    expression: str,
+    status: int,
+    backend_url: str,
+    start_gateway: StartGateway,
+    client: httpx.AsyncClient,
+) -> None:
+    gw = await start_gateway(
+        {
+            "version": 3,
+            "host": [backend_url],
+            "endpoints": [
+                {
+                    "endpoint": "/h",
+                    "input_headers": input_headers,
+                    "extra_config": _cel(expression),
+                    "backend": [{"url_pattern": "/param_forwarding/h"}],
+                }
+            ],
+        }
+    )
+    r = await client.get(f"{gw}/h", headers={"X-Tenant": "acme"})
+    assert r.status_code == status

@@ -131,7 +131,7 @@ def _proxy(texts: list[str], answer: Any) -> CELProxy:
         backend,
         Checks.of([e for e in expressions if "req" in e.text]),
         Checks.of([e for e in expressions if "resp" in e.text]),
-        endpoint_view,
+        endpoint_view(),
         "[test]",
     )
 

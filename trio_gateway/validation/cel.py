@@ -184,7 +184,8 @@ def build_endpoint_layer(next_proxy: ProxyFunction, plan: EndpointPlan, context:
     phases = compile_phases(config.expressions(), f"[ENDPOINT: {plan.path}]")
     if phases is None or not (phases[0].expressions or phases[1].expressions):
         return None
-    return CELProxy(next_proxy, phases[0], phases[1], endpoint_view, name)
+    view = endpoint_view(plan.headers.spellings)
+    return CELProxy(next_proxy, phases[0], phases[1], view, name)
 
 
 def build_backend_layer(
@@ -199,7 +200,8 @@ def build_backend_layer(
     phases = compile_phases(config.expressions(), f"[BACKEND: {call.url.pattern}]")
     if phases is None or not (phases[0].expressions or phases[1].expressions):
         return None
-    return CELProxy(next_proxy, phases[0], phases[1], backend_view(call), name)
+    view = backend_view(call, plan.headers.spellings)
+    return CELProxy(next_proxy, phases[0], phases[1], view, name)
 
 
 def jwt_rejecter(plan: EndpointPlan) -> Callable[[Mapping[str, Any]], bool] | None:

@@ -17,7 +17,7 @@ from trio_gateway.proxy.request import (
     filter_query,
     placeholder_key,
 )
-from trio_gateway.types import ProxyFunction, Request, Response
+from trio_gateway.types import Headers, ProxyFunction, Request, Response
 from trio_gateway.validation.cel import JWT, POST, PRE
 from trio_gateway.validation.cel_engine import (
     Expression,
@@ -86,7 +86,9 @@ def compile_phases(texts: list[str], where: str) -> tuple[Checks, Checks, Checks
     )
 
 
-RequestView = Callable[[Request], tuple[str, str, dict[str, str], Any, Any]]
+# (method, path, params, header (name, value) pairs, query pairs) as lura's proxy.Request has them
+RequestParts = tuple[str, str, dict[str, str], list[tuple[str, str]], list[tuple[str, str]]]
+RequestView = Callable[[Request], RequestParts]
 
 
 class CELProxy:
@@ -135,9 +137,7 @@ class CELProxy:
         if "req_params" in wanted:
             activation["req_params"] = string_map(params.items())
         if "req_headers" in wanted:
-            activation["req_headers"] = list_map(
-                (name.decode("latin-1"), value.decode("latin-1")) for name, value in headers
-            )
+            activation["req_headers"] = list_map(headers)
         if "req_querystring" in wanted:
             activation["req_querystring"] = list_map(query)
         return activation
@@ -168,19 +168,38 @@ def _capitalized(params: Mapping[str, str]) -> dict[str, str]:
     return {placeholder_key(k): v for k, v in params.items()}
 
 
-def endpoint_view(request: Request) -> tuple[str, str, dict[str, str], Any, Any]:
-    # lura router/gin NewRequest: the client's method and URL path, the filtered headers/query
-    return (
-        request.method,
-        request.path,
-        _capitalized(request.params),
-        request.headers,
-        request.query,
-    )
+def _header_items(
+    headers: Headers, spellings: Mapping[bytes, tuple[str, ...]] | None
+) -> list[tuple[str, str]]:
+    """(name, value) pairs keyed as lura's header map: the `input_headers` spellings, the
+    gateway's own headers (X-Forwarded-For, User-Agent, ...) by their canonical names."""
+    items: list[tuple[str, str]] = []
+    for name, value in headers:
+        text = value.decode("latin-1")
+        canonical = canonical_header(name)
+        written = spellings.get(canonical) if spellings is not None else None
+        if written:
+            items.extend((spelling, text) for spelling in written)
+        else:
+            items.append((canonical.decode("latin-1"), text))
+    return items
 
 
-def backend_view(call: BackendCall) -> RequestView:
-    def view(request: Request) -> tuple[str, str, dict[str, str], Any, Any]:
+def endpoint_view(spellings: Mapping[bytes, tuple[str, ...]] | None = None) -> RequestView:
+    def view(request: Request) -> RequestParts:
+        # lura router/gin NewRequest: the client's method and URL path, the filtered
+        # headers and query
+        params = _capitalized(request.params)
+        headers = _header_items(request.headers, spellings)
+        return request.method, request.path, params, headers, request.query
+
+    return view
+
+
+def backend_view(
+    call: BackendCall, spellings: Mapping[bytes, tuple[str, ...]] | None = None
+) -> RequestView:
+    def view(request: Request) -> RequestParts:
         # lura's request builder ran first: the backend's method and url_pattern (its own
         # query included) with the params in; the backend-level header/query filters too.
         headers = request.headers
@@ -190,7 +209,8 @@ def backend_view(call: BackendCall) -> RequestView:
         if call.input_query_strings is not None:
             query = filter_query(query, call.input_query_strings)
         path = call.url.fill(request.params)
-        return call.method, path, _capitalized(request.params), headers, query
+        params = _capitalized(request.params)
+        return call.method, path, params, _header_items(headers, spellings), query
 
     return view
 
