@@ -264,3 +264,41 @@ def test_the_engines_are_imported_only_when_a_configuration_uses_them() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
     )
     assert out.stdout.strip() == "[]"
+
+
+_DOCS = st.recursive(
+    st.none() | st.booleans() | st.integers(-3, 3) | st.sampled_from(["a", "b", ""]),
+    lambda inner: (
+        st.lists(inner, max_size=3)
+        | st.dictionaries(st.sampled_from(["a", "b", "items"]), inner, max_size=3)
+    ),
+    max_leaves=10,
+).map(lambda v: {"items": v} if not isinstance(v, dict) else v)
+
+
+@given(
+    _DOCS,
+    st.sampled_from(
+        [
+            "resp_data.a == 1",
+            "has(resp_data.items) && size(resp_data.items) > 1",
+            "resp_data.items[0] == resp_data.items[0]",
+            "resp_data.items.exists(i, i == 'a')",
+            "resp_data.items.all(i, i != null)",
+            "'a' in resp_data.items",
+            "resp_data.items + [1] == [1]",
+            "resp_data == resp_data",
+            "resp_data.items.map(i, i) == resp_data.items",
+            "resp_data.items[-1] == 1",
+            "'a' in resp_data && resp_data.b == resp_data.a",
+            "resp_data.items.filter(i, i == 1) == [1]",
+        ]
+    ),
+)
+@settings(max_examples=400, deadline=None)
+def test_lazy_conversion_reads_as_the_whole_document(doc: dict[str, Any], text: str) -> None:
+    from trio_gateway.validation.cel_engine import lazy_cel
+
+    expression = compile_expression(text)
+    eager = expression.evaluate({"resp_data": to_cel(doc)})
+    assert expression.evaluate({"resp_data": lazy_cel(doc)}) is eager

@@ -50,8 +50,11 @@ __all__ = [
     "FUNCTIONS",
     "Expression",
     "ExpressionError",
+    "LazyList",
+    "LazyMap",
     "compile_expression",
     "go_now",
+    "lazy_cel",
     "list_map",
     "string_map",
     "to_cel",
@@ -223,6 +226,84 @@ def to_cel(value: Any) -> Any:
     if isinstance(value, bytes):
         return celtypes.BytesType(value)
     return celtypes.StringType(str(value))
+
+
+class LazyMap(celtypes.MapType):
+    """A JSON object as a CEL map whose values are converted when first read: a check such as
+    `resp_data.id == 42` on a 200 KB answer converts one value, not the whole document (a full
+    conversion costs ~6 ms for 20 KB, ~95 ms for 200 KB). Keys are converted at once; every way
+    celpy reads a value (`[]`, `get`, `items`, `values`, `==`) goes through `__getitem__`."""
+
+    def __init__(self, raw: Mapping[str, Any]) -> None:
+        dict.__init__(self, ((celtypes.StringType(str(k)), v) for k, v in raw.items()))
+        self._converted: set[Any] = set()
+
+    def __getitem__(self, key: Any) -> Any:
+        value = super().__getitem__(key)
+        if key not in self._converted:
+            value = lazy_cel(value)
+            dict.__setitem__(self, key, value)
+            self._converted.add(key)
+        return value
+
+    def get(self, key: Any, default: Any = None) -> Any:
+        if key in self:
+            super().get(key)  # celpy's key-type check
+            return self[key]
+        return super().get(key, default)
+
+    def values(self) -> Any:
+        return [self[k] for k in self.keys()]
+
+    def items(self) -> Any:
+        return [(k, self[k]) for k in self.keys()]
+
+    def copy(self) -> Any:
+        return celtypes.MapType(self.items())
+
+
+class LazyList(celtypes.ListType):
+    """A JSON array as a CEL list whose items are converted when first read (`[i]`, iteration,
+    `in`, `==`, `+`); its length is known at once."""
+
+    def __init__(self, raw: list[Any] | tuple[Any, ...]) -> None:
+        list.__init__(self, raw)
+        self._converted = bytearray(len(raw))
+
+    def __getitem__(self, index: Any) -> Any:
+        if isinstance(index, slice):
+            return celtypes.ListType([self[i] for i in range(len(self))[index]])
+        position = int(index)
+        if position < 0:
+            position += len(self)
+        value = list.__getitem__(self, position)  # IndexError beyond the end, as celpy expects
+        if not self._converted[position]:
+            value = lazy_cel(value)
+            list.__setitem__(self, position, value)
+            self._converted[position] = 1
+        return value
+
+    def __iter__(self) -> Any:
+        return (self[i] for i in range(len(self)))
+
+    def __contains__(self, item: object) -> bool:
+        return any(value == item for value in self)
+
+    def __add__(self, other: Any) -> Any:
+        return celtypes.ListType([*self, *other])
+
+    def copy(self) -> Any:
+        return celtypes.ListType(list(self))
+
+
+def lazy_cel(value: Any) -> Any:
+    """`to_cel`, with JSON objects and arrays converted as they are read (`LazyMap`,
+    `LazyList`)."""
+    if isinstance(value, Mapping) and not isinstance(value, celtypes.MapType):
+        return LazyMap(value)
+    if isinstance(value, list | tuple) and not isinstance(value, celtypes.ListType):
+        return LazyList(value)
+    return to_cel(value)
 
 
 def string_map(items: Iterable[tuple[str, str]]) -> Any:

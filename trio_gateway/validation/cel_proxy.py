@@ -24,6 +24,7 @@ from trio_gateway.validation.cel_engine import (
     ExpressionError,
     compile_expression,
     go_now,
+    lazy_cel,
     list_map,
     string_map,
     to_cel,
@@ -159,7 +160,7 @@ def _response_activation(response: Response, wanted: frozenset[str], now: str) -
             (canonical_header(n).decode("latin-1"), v.decode("latin-1")) for n, v in headers
         )
     if "resp_data" in wanted:
-        activation["resp_data"] = to_cel(response.data or {})
+        activation["resp_data"] = lazy_cel(response.data or {})
     return activation
 
 
@@ -219,7 +220,7 @@ def token_rejecter(checks: Checks, name: str) -> Callable[[Mapping[str, Any]], b
     """krakend-cel's `Rejecter.Reject`: True (a 401) when a `JWT` check fails."""
 
     def reject(claims: Mapping[str, Any]) -> bool:
-        activation = {"JWT": to_cel(claims)}
+        activation = {"JWT": lazy_cel(claims)}
         if "now" in checks.variables:
             activation["now"] = to_cel(go_now())
         failed = checks.first_failure(activation)
