@@ -95,7 +95,7 @@ RequestView = Callable[[Request], RequestParts]
 class CELProxy:
     """The request checks, the call, the response checks (krakend-cel `newProxy`)."""
 
-    __slots__ = ("_name", "_next", "_post", "_pre", "_view")
+    __slots__ = ("_name", "_next", "_now", "_post", "_pre", "_view")
 
     def __init__(
         self, next_proxy: ProxyFunction, pre: Checks, post: Checks, view: RequestView, name: str
@@ -105,9 +105,11 @@ class CELProxy:
         self._post = post
         self._view = view
         self._name = name
+        # krakend-cel formats `now` for every request; only when an expression reads it here
+        self._now = "now" in pre.variables or "now" in post.variables
 
     async def __call__(self, request: Request) -> Response:
-        now = go_now()
+        now = go_now() if self._now else ""
         pre = self._pre
         if pre.expressions:
             failed = pre.first_failure(self._request_activation(request, now))
