@@ -247,7 +247,13 @@ async def test_random_requests_never_fail_the_gateway(
             assert r.status_code in (200, 400, 404, 500), (path, r.status_code)
             assert "Traceback" not in r.text
             if r.status_code == 500:
-                assert r.text.startswith(("request aborted by evaluator #", "invalid status"))
+                # CEL's rejection, or lura's own answers (a param Go's url.Parse refuses)
+                known = ("request aborted by evaluator #", "invalid status", 'parse "http')
+                assert r.text.startswith(known), (
+                    path,
+                    query,
+                    r.text,
+                )
 
 
 async def test_a_backend_rejection_counts_for_the_circuit_breaker(
