@@ -10,6 +10,9 @@ Scenarios (one gateway process, or `--workers N`):
   b3-stats           b3 with `telemetry/metrics` (krakend-metrics, every layer counted)
   stats              `GET /__stats` on the `telemetry/metrics` listener
   b1-ratelimit / b1-redis   b1 under `qos/ratelimit/router`, in process / in a local redis-server
+  b1-<layer>         b1 behind one layer: ratelimit, breaker, cached, jsonschema (a POSTed
+                     body validated; b1-post is the same POST without it), cel (endpoint and
+                     backend checks)
 Each scenario gets a 2 s warm-up at full load, then is measured: req/s, p50/p99 latency, the
 gateway's CPU time per request (steadier than req/s on a shared machine) and its RSS. Then: the
 cost of each additional backend call (least-squares fits over b1/b3/b10, of 1/throughput and of
@@ -181,6 +184,29 @@ def gateway_config(telemetry: str = "plain") -> dict[str, object]:
             ],
         },
     ]
+    # The same call behind each validation namespace: a JSON schema on a POSTed body (every
+    # request valid) and CEL checks before the call (endpoint) and on the answer (backend).
+    endpoints += [
+        {"endpoint": "/post/{id}", "method": "POST", "backend": [small]},  # the baseline
+        {
+            "endpoint": "/jsonschema/{id}",
+            "method": "POST",
+            "extra_config": {"validation/json-schema": JSONSCHEMA},
+            "backend": [small],
+        },
+        {
+            "endpoint": "/cel/{id}",
+            "extra_config": {
+                "validation/cel": [{"check_expr": "req_method == 'GET' && int(req_params.Id) > 0"}]
+            },
+            "backend": [
+                {
+                    **small,
+                    "extra_config": {"validation/cel": [{"check_expr": "resp_data.g0.id == 42"}]},
+                }
+            ],
+        },
+    ]
     endpoints.append(
         {
             "endpoint": "/noop",
@@ -202,6 +228,20 @@ def gateway_config(telemetry: str = "plain") -> dict[str, object]:
     return config
 
 
+JSONSCHEMA = {
+    "type": "object",
+    "required": ["id", "name", "email"],
+    "properties": {
+        "id": {"type": "integer", "minimum": 1},
+        "name": {"type": "string", "minLength": 1, "maxLength": 100},
+        "email": {"type": "string", "pattern": "^[^@]+@[^@]+$"},
+        "active": {"type": "boolean"},
+    },
+}
+
+# Scenarios sent as POST with this body (wrk's Lua `wrk.body`); the others are GETs.
+POST_BODIES = {"b1-post": json.dumps(SMALL), "b1-jsonschema": json.dumps(SMALL)}
+
 SCENARIOS = {
     "b1": "/b1/1",
     "b3": "/b3/1",
@@ -219,6 +259,9 @@ SCENARIOS = {
     "b3-traced": "/b3/1",
     "b3-stats": "/b3/1",
     "stats": f"http://127.0.0.1:{STATS_PORT}/__stats",
+    "b1-post": "/post/1",
+    "b1-jsonschema": "/jsonschema/1",
+    "b1-cel": "/cel/1",
 }
 # Scenarios served by a gateway with telemetry (the others by the plain one).
 VARIANT = {"b3-metrics": "metrics", "b3-traced": "traced", "b3-stats": "stats", "stats": "stats"}
@@ -285,7 +328,16 @@ def rss_mib(pid: int) -> float:
     return total / 1024
 
 
-def wrk(path: str, duration: int, connections: int) -> dict[str, float]:
+def wrk(path: str, duration: int, connections: int, body: str | None = None) -> dict[str, float]:
+    script: list[str] = []
+    if body is not None:
+        lua = Path(tempfile.mkdtemp(prefix="gw-wrk-")) / "post.lua"
+        lua.write_text(
+            'wrk.method = "POST"\n'
+            'wrk.headers["Content-Type"] = "application/json"\n'
+            f"wrk.body = {json.dumps(body)}\n"
+        )
+        script = ["-s", str(lua)]
     out = subprocess.run(
         [
             "wrk",
@@ -293,6 +345,7 @@ def wrk(path: str, duration: int, connections: int) -> dict[str, float]:
             f"-c{connections}",
             f"-d{duration}s",
             "--latency",
+            *script,
             path if path.startswith("http") else f"http://127.0.0.1:{GATEWAY_PORT}{path}",
         ],
         capture_output=True,
@@ -319,13 +372,15 @@ def wrk(path: str, duration: int, connections: int) -> dict[str, float]:
     }
 
 
-def measured(path: str, duration: int, connections: int, pid: int) -> dict[str, float]:
+def measured(
+    path: str, duration: int, connections: int, pid: int, body: str | None = None
+) -> dict[str, float]:
     """wrk's figures plus the gateway's CPU time per request, in µs.
 
     CPU per request is the steadier figure on a shared machine: it does not count the time the
     process waited for a CPU that a neighbour was using."""
     before = cpu_seconds(pid)
-    figures = wrk(path, duration, connections)
+    figures = wrk(path, duration, connections, body)
     used = cpu_seconds(pid) - before
     figures["cpu_us"] = used / figures["requests"] * 1e6 if figures["requests"] else float("nan")
     return figures
@@ -422,12 +477,18 @@ def main() -> None:
                     stop_gateway(gateway)
                 gateway, serving = start_gateway(variant), variant
             path = SCENARIOS[name]
-            url = path if path.startswith("http") else f"http://127.0.0.1:{GATEWAY_PORT}{path}"
-            urllib.request.urlopen(url).read()
+            body = POST_BODIES.get(name)
+            urllib.request.urlopen(
+                urllib.request.Request(
+                    path if path.startswith("http") else f"http://127.0.0.1:{GATEWAY_PORT}{path}",
+                    data=None if body is None else body.encode(),
+                    method="GET" if body is None else "POST",
+                )
+            ).read()
             # Warm-up at full load, as compare.py does: the backend pools fill up to the
             # concurrency of the run before anything is measured.
-            wrk(path, 2, args.connections)
-            figures = measured(path, args.duration, args.connections, gateway.pid)
+            wrk(path, 2, args.connections, body)
+            figures = measured(path, args.duration, args.connections, gateway.pid, body)
             figures["rss"] = rss_mib(gateway.pid)
             results[name] = figures
             print(f"{name:12} {_row(figures)} {figures['rss']:8.1f}", flush=True)

@@ -49,6 +49,7 @@ __all__ = [
     "ServiceGuard",
     "Slot",
     "Where",
+    "reads_itself",
 ]
 
 
@@ -65,6 +66,14 @@ class NamespaceConfig(Protocol):
     """A namespace's attrs config class: it knows the (canonical) name it is read from."""
 
     NAMESPACE: ClassVar[str]
+
+
+def reads_itself(config_class: Any) -> bool:
+    """Whether a namespace's config class reads its JSON itself (`from_json(value)`), because
+    that JSON is not an object of options: `validation/cel` is a list, `validation/json-schema`
+    the schema itself. The loader then hands it the value as written (no unknown-key warnings,
+    no weak typing) and `JSON_SCHEMA` (a class attribute) describes it in the published schema."""
+    return isinstance(config_class, type) and callable(getattr(config_class, "from_json", None))
 
 
 @attrs.frozen(kw_only=True)

@@ -83,6 +83,7 @@ from trio_gateway.telemetry import (
     stats,
 )
 from trio_gateway.types import ProxyFunction
+from trio_gateway.validation import cel, json_schema
 
 if TYPE_CHECKING:
     import httpx
@@ -199,6 +200,8 @@ ENDPOINT_LAYERS: tuple[Layer, ...] = (
     opencensus.ENDPOINT_LAYER,
     stats.ENDPOINT_LAYER,  # metrics("pipe") inside opencensus (proxy_factory.go)
     python.ENDPOINT_LAYER,
+    cel.ENDPOINT_LAYER,  # krakend-ce proxy_factory.go: inside lua-proxy, outside the JSON schema
+    json_schema.LAYER,  # krakend-ce proxy_factory.go: inside lua-proxy and CEL, outside shadow
     _SHADOW,
     _STATIC,
     _FLATMAP,
@@ -212,6 +215,7 @@ BACKEND_LAYERS: tuple[Layer, ...] = (
     stats.BACKEND_LAYER,  # metrics("backend"), around the circuit breaker
     circuit_breaker.LAYER,
     ratelimit_proxy.LAYER,
+    cel.BACKEND_LAYER,  # krakend-ce backend_factory.go: inside the rate limit and lua-backend
 )
 # Under the call: krakend-httpcache is the HTTP client's transport, and krakend-otel's
 # instrumented client wraps it (backend_factory.go newRequestExecutorFactory).
@@ -275,6 +279,11 @@ class BuildContext:
     resources: Resources = attrs.field(factory=Resources)
     # The service's Redis connections (`redis`), opened by the app's lifespan.
     redis: redis_pools.RedisPools = attrs.field(factory=redis_pools.RedisPools)
+
+    def jwt_rejecter(self, plan: EndpointPlan) -> Callable[[Any], bool] | None:
+        """What auth/validator asks after a token's claims check (krakend-ce executor.go's
+        rejecter chain: the bloom filter, not implemented, then krakend-cel's `JWT` checks)."""
+        return cel.jwt_rejecter(plan)
 
 
 @attrs.frozen(kw_only=True)

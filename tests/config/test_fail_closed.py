@@ -43,8 +43,8 @@ def _where(name: str) -> tuple[dict[str, Any], str]:
 
 
 def test_the_classification() -> None:
-    assert {"auth/api-keys", "auth/basic", "auth/revoker", "validation/cel"} <= set(REFUSED)
-    assert {"validation/json-schema", "qos/ratelimit/service", "backend/lambda"} <= set(REFUSED)
+    assert {"auth/api-keys", "auth/basic", "auth/revoker", "modifier/lua-proxy"} <= set(REFUSED)
+    assert {"auth/client-credentials", "qos/ratelimit/service", "backend/lambda"} <= set(REFUSED)
     assert {"documentation/openapi", "async/amqp"} <= set(WARNED)
     assert fail_closed("security/policies") and not fail_closed("telemetry/metrics")
 
@@ -93,8 +93,8 @@ def test_service_discovery_other_than_static_is_refused(monkeypatch: pytest.Monk
 
 
 def test_opting_out_serves_with_a_warning(monkeypatch: pytest.MonkeyPatch) -> None:
-    config, where = _where("validation/cel")
-    loaded = load_config_data(config, allow_unenforced=["validation/cel"])
+    config, where = _where("modifier/lua-proxy")
+    loaded = load_config_data(config, allow_unenforced=["modifier/lua-proxy"])
     [warning] = [d for d in loaded.warnings if d.path == where]
     assert warning.severity == "warning"
     assert "served WITHOUT it" in warning.message
@@ -102,7 +102,7 @@ def test_opting_out_serves_with_a_warning(monkeypatch: pytest.MonkeyPatch) -> No
     load_config_data(config, allow_unenforced=["*"])
     with pytest.raises(ConfigError):
         load_config_data(config, allow_unenforced=["auth/basic"])
-    monkeypatch.setenv("TRIO_GATEWAY_ALLOW_UNENFORCED", "auth/basic, validation/cel")
+    monkeypatch.setenv("TRIO_GATEWAY_ALLOW_UNENFORCED", "auth/basic, modifier/lua-proxy")
     load_config_data(config)
 
 
@@ -135,7 +135,7 @@ async def test_the_hypercorn_entry_point_refuses_to_start(
 
     from trio_gateway.edge.app import CONFIG_ENV, GatewayApp
 
-    config, where = _where("validation/json-schema")
+    config, where = _where("auth/client-credentials")
     path = tmp_path / "krakend.json"
     path.write_text(json.dumps(config))
     monkeypatch.setenv(CONFIG_ENV, str(path))
@@ -151,7 +151,7 @@ async def test_the_hypercorn_entry_point_refuses_to_start(
     assert "not valid" in answer["message"]
     logged = [r for r in caplog.records if r.name == "trio_gateway.edge.app"]
     assert any(
-        where in r.getMessage() and "validation/json-schema" in r.getMessage() for r in logged
+        where in r.getMessage() and "auth/client-credentials" in r.getMessage() for r in logged
     )
     assert all(r.exc_info is None for r in logged if r.levelname != "DEBUG")
 
@@ -160,7 +160,8 @@ def test_list_namespaces(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["check", "--list-namespaces"]) == 0
     lines = {line.split()[0]: line for line in capsys.readouterr().out.splitlines()}
     assert lines["qos/circuit-breaker"].endswith("implemented")
-    assert lines["validation/cel"].endswith("refused (fail closed: not implemented)")
+    assert lines["modifier/lua-proxy"].endswith("refused (fail closed: not implemented)")
+    assert lines["validation/cel"].endswith("implemented")
     assert "KrakenD Enterprise only" in lines["auth/api-keys"]
     assert lines["async/amqp"].endswith("ignored with a warning (not implemented)")
     assert lines["telemetry/opentelemetry"].endswith("implemented")

@@ -22,6 +22,7 @@ from trio_gateway.config.parse import format_for, parse_text
 from trio_gateway.config.schema import SCHEMA_FILE, generate_schema, lint, schema_text
 from trio_gateway.config.schema_validator import validate
 from trio_gateway.demo import DEMO_CONFIG
+from trio_gateway.namespace import reads_itself
 from trio_gateway.stack import REGISTRY
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -90,6 +91,8 @@ def test_every_model_key_is_in_the_schema() -> None:
         f.name for f in attrs.fields(BackendConfig)
     }
     for namespace in REGISTRY:
+        if reads_itself(namespace.config):  # a JSON schema, a list: no keys of its own
+            continue
         if namespace.name == "proxy":  # one definition per level, together every key
             properties = {
                 **definitions["endpoint_proxy"]["properties"],

@@ -101,11 +101,11 @@ CASES: list[tuple[str, dict[str, Any], list[str]]] = [
     ),
     (
         "not implemented namespace",
-        config(extra_config={"validation/cel": []}),
+        config(extra_config={"modifier/lua-proxy": {}}),
         [
-            'error: $.endpoints[0].extra_config["validation/cel"]: namespace'
-            " `validation/cel` is not implemented yet by trio-gateway: "
-            + REFUSED.format(n="validation/cel")
+            'error: $.endpoints[0].extra_config["modifier/lua-proxy"]: namespace'
+            " `modifier/lua-proxy` is not implemented yet by trio-gateway: "
+            + REFUSED.format(n="modifier/lua-proxy")
         ],
     ),
     (

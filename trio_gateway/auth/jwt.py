@@ -23,7 +23,7 @@ import logging
 import math
 import re
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import httpx
@@ -116,8 +116,12 @@ class JWTValidator:
         endpoint: str = "",
         *,
         key_wait: float = math.inf,
+        rejecter: Callable[[Mapping[str, Any]], bool] | None = None,
     ) -> None:
         self._config = config
+        # krakend-jose's Rejecter (krakend-ce executor.go: the CEL `JWT` expressions): consulted
+        # after the registered claims, before roles and scopes; True is a 401.
+        self._rejecter = rejecter
         self._keys = keys
         self._key_wait = key_wait
         self._prefix = f"[ENDPOINT: {endpoint}][JWTValidator]" if endpoint else "[JWTValidator]"
@@ -138,6 +142,7 @@ class JWTValidator:
         endpoint: str = "",
         key_wait: float = math.inf,
         spawner: Spawner | None = None,
+        rejecter: Callable[[Mapping[str, Any]], bool] | None = None,
     ) -> JWTValidator:
         """Build a validator; keys load lazily on first use (or with `warm` / `run`).
 
@@ -149,6 +154,7 @@ class JWTValidator:
             endpoint: the endpoint path, for log lines.
             key_wait: how long a request may wait for the JWK set (the endpoint timeout).
             spawner: where downloads run so that a request giving up does not cancel them.
+            rejecter: called with a valid token's claims; True rejects it with a 401.
 
         Raises:
             ValueError: a configuration KrakenD refuses (exits, or answers 401 to everything).
@@ -173,7 +179,7 @@ class JWTValidator:
             cooldown=DEFAULT_COOLDOWN if cooldown is None else max(1.0, cooldown),
             spawner=spawner,
         )
-        return cls(config, keys, endpoint, key_wait=key_wait)
+        return cls(config, keys, endpoint, key_wait=key_wait, rejecter=rejecter)
 
     async def warm(self) -> None:
         """Download the JWK set now (at start-up) instead of on the first request."""
@@ -259,6 +265,8 @@ class JWTValidator:
         )
         if problem is not None:
             return AuthRejection(401, problem)
+        if self._rejecter is not None and self._rejecter(claims):
+            return AuthRejection(401, "token rejected")
         if not has_roles(claims, config.roles_key, config.roles_key_is_nested, config.roles):
             return AuthRejection(403, "insufficient roles")
         if config.scopes_key and not has_scopes(

@@ -199,6 +199,7 @@ def build_guard(plan: EndpointPlan, context: Any) -> JWTGuard | RejectAll | None
             endpoint=plan.path,
             key_wait=plan.timeout,  # krakend-jose: a key that cannot be fetched is a 401
             spawner=context.background,
+            rejecter=context.jwt_rejecter(plan),
         )
     except ValueError as exc:
         # krakend-jose `gin/jose.go`: the endpoint answers 401 to everything, the rest serve.

@@ -32,6 +32,7 @@ from trio_gateway.config.diagnostics import Diagnostic, PathSegment, format_path
 from trio_gateway.config.durations import parse_duration
 from trio_gateway.config.gostrconv import sprint
 from trio_gateway.config.namespaces import IMPLEMENTED
+from trio_gateway.namespace import reads_itself
 
 __all__ = ["READERS", "SKIP", "Read", "Reader", "read_namespace"]
 
@@ -456,6 +457,8 @@ def read_namespace(name: str, value: Any, path: Path) -> tuple[Any, list[Diagnos
     """
     reader = READERS.get(name)
     if reader is None:
+        if reads_itself(IMPLEMENTED.get(name)):
+            return value, []  # a JSON schema, a list of expressions: as written
         if name in IMPLEMENTED and isinstance(value, Mapping):
             # json.Unmarshal leaves a field alone for null: the option is unset.
             return {key: item for key, item in value.items() if item is not None}, []

@@ -38,6 +38,7 @@ from trio_gateway.config.core_namespaces import CORE_ATTRIBUTES
 from trio_gateway.config.durations import format_duration_ns, parse_duration
 from trio_gateway.config.model import ExtraConfig, Seconds, ServiceConfig
 from trio_gateway.config.namespaces import IMPLEMENTED, canonical_name, is_comment_key
+from trio_gateway.namespace import reads_itself
 
 __all__ = [
     "CONVERTER",
@@ -265,6 +266,16 @@ def _structure_extra_config(value: Any, _: Any) -> ExtraConfig:
     return ExtraConfig(**core, namespaces=typed, raw=raw)
 
 
+def _from_json_factory(type_: Any, converter: cattrs.Converter) -> StructureFn:
+    def structure_self(value: Any, _: Any) -> Any:
+        try:
+            return type_.from_json(value)
+        except (TypeError, ValueError) as exc:
+            raise ValueProblem(str(exc)) from None
+
+    return structure_self
+
+
 def _make_converter() -> cattrs.Converter:
     converter = cattrs.Converter(detailed_validation=True, forbid_extra_keys=False)
     converter.register_structure_hook(bool, _structure_bool)
@@ -276,6 +287,7 @@ def _make_converter() -> cattrs.Converter:
     converter.register_structure_hook_factory(_is_homogeneous_tuple, _tuple_factory)
     converter.register_structure_hook_factory(_is_mapping, _mapping_factory)
     converter.register_structure_hook_factory(attrs.has, _attrs_factory)
+    converter.register_structure_hook_factory(reads_itself, _from_json_factory)
     return converter
 
 

@@ -61,7 +61,7 @@ from trio_gateway.config.schema_validator import validate
 # The keys the unknown-key walker knows where the model has no class: one list of them.
 from trio_gateway.config.unknown_keys import _CLIENT_TLS, _PLUGIN, _PROXY_BY_LEVEL, _TLS, V2_KEYS
 from trio_gateway.config.validate_extra import FLATMAP_TYPES
-from trio_gateway.namespace import Level
+from trio_gateway.namespace import Level, reads_itself
 from trio_gateway.stack import REGISTRY
 from trio_gateway.telemetry.gologging import FORMATS, LoggingConfig
 
@@ -259,6 +259,8 @@ class _Generator:
         raise TypeError(f"no JSON Schema for the field type {hint!r}")
 
     def namespace_ref(self, cls: type, level: Level) -> dict[str, Any]:
+        if reads_itself(cls):
+            return dict(getattr(cls, "JSON_SCHEMA", {}))
         if cls is not ProxyConfig:
             return self.ref(cls, level)
         # `proxy` has different keys at the endpoint and at the backend (the unknown-key

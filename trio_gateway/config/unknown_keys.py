@@ -39,6 +39,7 @@ from trio_gateway.config.namespaces import (
     is_comment_key,
     lookup,
 )
+from trio_gateway.namespace import reads_itself
 
 __all__ = ["NAMESPACE_KEYS", "V2_KEYS", "unknown_key_diagnostics"]
 
@@ -97,7 +98,12 @@ _PROXY_BY_LEVEL = {
     Level.BACKEND: frozenset({"flatmap_filter", "shadow", "shadow_timeout"}),
 }
 # Every implemented namespace but `proxy`, whose keys depend on the level (walked separately).
-NAMESPACE_KEYS = {name: _keys(cls) for name, cls in IMPLEMENTED.items() if name != "proxy"}
+# (A namespace that reads its JSON itself, such as a JSON schema, has no keys to check.)
+NAMESPACE_KEYS = {
+    name: _keys(cls)
+    for name, cls in IMPLEMENTED.items()
+    if name != "proxy" and not reads_itself(cls)
+}
 _ENTERPRISE_KEYS = {
     "router": frozenset({"decompress_gzip", "disable_gzip"}),
     "proxy": frozenset({"max_payload", "decompress_gzip"}),
@@ -220,7 +226,7 @@ class _Walker:
             self.unenforced(path, name, "is not implemented yet by trio-gateway")
         elif name == "proxy":
             self.proxy(value, path, level)
-        else:
+        elif name in NAMESPACE_KEYS:
             self.namespace_keys(name, value, path, NAMESPACE_KEYS[name])
 
     def unenforced(self, path: Path, name: str, what: str) -> None:

@@ -131,6 +131,11 @@ class UrlTemplate:
                 out.append(params.get(part[0], part[1]))
         return "".join(out)
 
+    def fill(self, params: Mapping[str, str]) -> str:
+        """lura's `Request.GeneratePath`: the pattern with the params pasted in, its own query
+        kept, a missing param left as `{{.Key}}` (what `validation/cel` sees as `req_path`)."""
+        return self._fill(params)
+
     def render(self, params: Mapping[str, str], forwarded_query: str = "") -> str:
         """The request target Go sends for this pattern filled with `params`.
 
@@ -173,7 +178,7 @@ class HeaderForwarder:
             User-Agent is forwarded, then as X-Forwarded-Via.
     """
 
-    __slots__ = ("_all", "_names", "_via")
+    __slots__ = ("_all", "_names", "_via", "spellings")
 
     def __init__(self, input_headers: Sequence[str], user_agent: bytes) -> None:
         # A name beyond latin-1 cannot be a request header's (h11 admits only tokens): KrakenD
@@ -182,6 +187,15 @@ class HeaderForwarder:
         self._all = ALL.encode() in names
         self._names = frozenset(names)
         self._via = user_agent
+        # lura keys its request's header map by the names as written in `input_headers`
+        # (router/gin NewRequest; canonical with `*`): `validation/cel` sees them so.
+        self.spellings: dict[bytes, tuple[str, ...]] | None = None
+        if not self._all:
+            spellings: dict[bytes, tuple[str, ...]] = {}
+            for written in input_headers or ["Content-Type"]:
+                key = canonical_header(written.encode("utf-8"))
+                spellings[key] = (*spellings.get(key, ()), written)
+            self.spellings = spellings
 
     def build(
         self, client_headers: Iterable[tuple[bytes, bytes]], client_ip: str, host: bytes
