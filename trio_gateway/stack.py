@@ -40,7 +40,7 @@ import attrs
 
 from trio_gateway.auth import signing, validator
 from trio_gateway.config.core_namespaces import CORE_NAMESPACES
-from trio_gateway.modifier import python
+from trio_gateway.modifier import martian, python
 from trio_gateway.namespace import (
     EndpointGuard,
     Layer,
@@ -160,8 +160,12 @@ BACKEND_LAYERS: tuple[Layer, ...] = (
     circuit_breaker.LAYER,
     ratelimit_proxy.LAYER,
 )
-# Under the call: krakend-httpcache is the HTTP client's transport.
-CLIENT_WRAPPERS: tuple[Layer, ...] = (http_cache.WRAPPER,)
+# Under the call: krakend-martian wraps the request executor (krakend-ce backend_factory.go),
+# krakend-httpcache is the HTTP client's transport, under it.
+CLIENT_WRAPPERS: tuple[Layer, ...] = (
+    martian.WRAPPER,
+    http_cache.WRAPPER,
+)
 # -----------------------------------------------------------------------------------------------
 
 

@@ -25,6 +25,7 @@ ORDER = [
     (Slot.BACKEND_LAYER, "concurrent_calls"),
     (Slot.BACKEND_LAYER, "qos/circuit-breaker"),
     (Slot.BACKEND_LAYER, "qos/ratelimit/proxy"),
+    (Slot.CLIENT_WRAPPER, "modifier/martian"),
     (Slot.CLIENT_WRAPPER, "qos/http-cache"),
 ]
 

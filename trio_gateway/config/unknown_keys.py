@@ -97,7 +97,12 @@ _PROXY_BY_LEVEL = {
     Level.BACKEND: frozenset({"flatmap_filter", "shadow", "shadow_timeout"}),
 }
 # Every implemented namespace but `proxy`, whose keys depend on the level (walked separately).
-NAMESPACE_KEYS = {name: _keys(cls) for name, cls in IMPLEMENTED.items() if name != "proxy"}
+# A FREE_FORM namespace (`modifier/martian`: its keys are modifier names) checks its own keys.
+NAMESPACE_KEYS = {
+    name: _keys(cls)
+    for name, cls in IMPLEMENTED.items()
+    if name != "proxy" and not getattr(cls, "FREE_FORM", False)
+}
 _ENTERPRISE_KEYS = {
     "router": frozenset({"decompress_gzip", "disable_gzip"}),
     "proxy": frozenset({"max_payload", "decompress_gzip"}),
@@ -220,7 +225,7 @@ class _Walker:
             self.unenforced(path, name, "is not implemented yet by trio-gateway")
         elif name == "proxy":
             self.proxy(value, path, level)
-        else:
+        elif name in NAMESPACE_KEYS:
             self.namespace_keys(name, value, path, NAMESPACE_KEYS[name])
 
     def unenforced(self, path: Path, name: str, what: str) -> None:
