@@ -5,6 +5,7 @@ Scenarios (one gateway process, or `--workers N`):
   size-1k/20k/200k   one backend, a 1 KB / 20 KB / 200 KB JSON document decoded and re-encoded
   sequential         a 3-step sequential chain ({resp0_id} in the next URL)
   noop               `no-op` passthrough of the 20 KB document
+  b1-ratelimit/-breaker/-cached/-martian   b1 with one layer (a fifo.Group of 3 martian modifiers)
 Each scenario gets a 2 s warm-up at full load, then is measured: req/s, p50/p99 latency, the
 gateway's CPU time per request (steadier than req/s on a shared machine) and its RSS. Then: the
 cost of each additional backend call (least-squares fits over b1/b3/b10, of 1/throughput and of
@@ -128,6 +129,23 @@ def gateway_config() -> dict[str, object]:
             ],
         },
     ]
+    # A typical martian block: three request modifiers in a fifo.Group.
+    martian = {
+        "fifo.Group": {
+            "scope": ["request", "response"],
+            "modifiers": [
+                {"header.Modifier": {"scope": ["request"], "name": "X-Martian", "value": "1"}},
+                {"header.Append": {"scope": ["request"], "name": "X-Tenant", "value": "acme"}},
+                {"querystring.Modifier": {"scope": ["request"], "name": "src", "value": "gw"}},
+            ],
+        }
+    }
+    endpoints.append(
+        {
+            "endpoint": "/martian/{id}",
+            "backend": [{**small, "extra_config": {"modifier/martian": martian}}],
+        }
+    )
     endpoints.append(
         {
             "endpoint": "/noop",
@@ -156,6 +174,7 @@ SCENARIOS = {
     "b1-ratelimit": "/limited/1",
     "b1-breaker": "/breaker/1",
     "b1-cached": "/cached/1",
+    "b1-martian": "/martian/1",
 }
 
 

@@ -95,9 +95,15 @@ def build_wrapper(client: Any, call: BackendCall, context: Any) -> MartianClient
         # `check` refuses such a configuration before anything is built.
         path, message, _ = issues.errors[0]
         raise ValueError(f"modifier/martian {path}: {message}")
-    if result.request is None and result.response is None:
+    request, response = result.request, result.response
+    # A group with nothing for one side does nothing there: that side costs nothing then.
+    if isinstance(request, groups.FifoGroup) and not request.requests:
+        request = None
+    if isinstance(response, groups.FifoGroup) and not response.responses:
+        response = None
+    if request is None and response is None:
         return None  # e.g. `"scope": []`: nothing runs
-    return MartianClient(client, result.request, result.response)
+    return MartianClient(client, request, response)
 
 
 NAMESPACE = Namespace(

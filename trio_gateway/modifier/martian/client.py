@@ -39,6 +39,7 @@ _NOT_SENT = frozenset({b"Host", b"Content-Length", b"Transfer-Encoding", b"Trail
 _HOST_HEADER = re.compile(rb"[A-Za-z0-9!$%&'()*+,\-.:;=\[\]_~]*\Z")
 # What may stay raw in a request target (RFC 9112 §3.2); the rest of a written query is escaped.
 _TARGET_SAFE = "!$&'()*+,;=:@/?%[]-._~"
+_TARGET_OK = re.compile(r"[A-Za-z0-9!$&'()*+,;=:@/?%\[\]\-._~]*\Z")
 
 
 def _with_host_header(origin: Origin, host: bytes) -> Origin:
@@ -70,7 +71,9 @@ def _outgoing(
         origin = _with_host_header(origin, sent_host)
     uri = request_uri(request)
     if uri.encode("latin-1") != target:
-        target = quote(uri, safe=_TARGET_SAFE, encoding="latin-1").encode("ascii")
+        if not _TARGET_OK.match(uri):
+            uri = quote(uri, safe=_TARGET_SAFE, encoding="latin-1")
+        target = uri.encode("ascii")
     length = request.content_length
     if length > 0 and length != len(request.body):
         raise MartianError(

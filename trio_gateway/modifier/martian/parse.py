@@ -154,8 +154,6 @@ class Field(enum.Enum):
     RAW = "json.RawMessage"
     BYTES = "[]byte"
     TIME = "time.Time"
-    STRING_MAP = "map[string]string"
-    OBJECTS = "[]object"  # priority.Group's `modifiers`: each an object, decoded by the builder
 
 
 _INT64 = range(-(1 << 63), 1 << 63)
@@ -196,18 +194,8 @@ def _decode(field: Field, value: Any, path: Path, issues: Issues) -> tuple[bool,
         return True, value
     elif field is Field.BYTES:
         return _bytes(value, path, issues)
-    elif field is Field.TIME:
-        if isinstance(value, str):
-            return _time(value, path, issues)
-    elif field is Field.STRING_MAP:
-        if isinstance(value, Mapping):
-            bad = [k for k, item in value.items() if item is not None and not isinstance(item, str)]
-            if not bad:
-                return True, {k: item or "" for k, item in value.items()}
-            _type_error(issues, (*path, bad[0]), Field.STRING, value[bad[0]])
-            return False, None
-    elif field is Field.OBJECTS and isinstance(value, list):
-        return True, tuple(value)
+    elif field is Field.TIME and isinstance(value, str):
+        return _time(value, path, issues)
     _type_error(issues, path, field, value)
     return False, None
 
