@@ -179,3 +179,14 @@ def test_at_endpoint_level_it_is_not_read() -> None:
     data["endpoints"][0]["extra_config"] = backend.pop("extra_config")
     loaded = load_config_data(data)
     assert any("not read at endpoint level" in d.message for d in loaded.warnings)
+
+
+def test_the_worked_example_of_the_docs_loads() -> None:
+    import json
+    import re
+    from pathlib import Path
+
+    text = (Path(__file__).parents[2] / "docs" / "martian.md").read_text()
+    endpoint = json.loads(re.search(r"```json\n(.*?)```", text, re.S).group(1))  # type: ignore[union-attr]
+    loaded = load_config_data({"version": 3, "endpoints": [endpoint]})
+    assert not [d for d in loaded.warnings if "martian" in d.path]
