@@ -223,6 +223,16 @@ class _Generator:
         }
         if required:
             schema["required"] = required
+        if getattr(cls, "FREE_FORM", False):
+            # its keys are not fields (`modifier/martian`: one modifier, keyed by its name); the
+            # namespace's `check` reads them
+            schema = {
+                "description": _docstring(cls),
+                "type": "object",
+                "properties": {},
+                "minProperties": 1,
+                "maxProperties": 1,
+            }
         return schema
 
     def type_schema(self, hint: Any, level: Level | None) -> dict[str, Any]:
