@@ -10,7 +10,8 @@ Scenarios (one gateway process, or `--workers N`):
   b3-stats           b3 with `telemetry/metrics` (krakend-metrics, every layer counted)
   stats              `GET /__stats` on the `telemetry/metrics` listener
   b1-ratelimit / b1-redis   b1 under `qos/ratelimit/router`, in process / in a local redis-server
-  b1-<layer>         b1 behind one layer: ratelimit, breaker, cached, jsonschema (a POSTed
+  b1-<layer>         b1 behind one layer: ratelimit, breaker, cached, martian (a fifo.Group of
+                     3 modifiers), jsonschema (a POSTed
                      body validated; b1-post is the same POST without it), cel (endpoint and
                      backend checks)
 Each scenario gets a 2 s warm-up at full load, then is measured: req/s, p50/p99 latency, the
@@ -207,6 +208,23 @@ def gateway_config(telemetry: str = "plain") -> dict[str, object]:
             ],
         },
     ]
+    # A typical martian block: three request modifiers in a fifo.Group.
+    martian = {
+        "fifo.Group": {
+            "scope": ["request", "response"],
+            "modifiers": [
+                {"header.Modifier": {"scope": ["request"], "name": "X-Martian", "value": "1"}},
+                {"header.Append": {"scope": ["request"], "name": "X-Tenant", "value": "acme"}},
+                {"querystring.Modifier": {"scope": ["request"], "name": "src", "value": "gw"}},
+            ],
+        }
+    }
+    endpoints.append(
+        {
+            "endpoint": "/martian/{id}",
+            "backend": [{**small, "extra_config": {"modifier/martian": martian}}],
+        }
+    )
     endpoints.append(
         {
             "endpoint": "/noop",
@@ -262,6 +280,7 @@ SCENARIOS = {
     "b1-post": "/post/1",
     "b1-jsonschema": "/jsonschema/1",
     "b1-cel": "/cel/1",
+    "b1-martian": "/martian/1",
 }
 # Scenarios served by a gateway with telemetry (the others by the plain one).
 VARIANT = {"b3-metrics": "metrics", "b3-traced": "traced", "b3-stats": "stats", "stats": "stats"}

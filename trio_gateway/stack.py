@@ -45,7 +45,7 @@ import attrs
 
 from trio_gateway.auth import signing, validator
 from trio_gateway.config.core_namespaces import CORE_NAMESPACES
-from trio_gateway.modifier import python
+from trio_gateway.modifier import martian, python
 from trio_gateway.namespace import (
     EndpointGuard,
     Layer,
@@ -219,7 +219,10 @@ BACKEND_LAYERS: tuple[Layer, ...] = (
 )
 # Under the call: krakend-httpcache is the HTTP client's transport, and krakend-otel's
 # instrumented client wraps it (backend_factory.go newRequestExecutorFactory).
+# krakend-martian wraps the request executor factory (martian.NewConfiguredBackendFactory), so
+# it modifies the request before the instrumented client sees it.
 CLIENT_WRAPPERS: tuple[Layer, ...] = (
+    martian.WRAPPER,
     opencensus.CLIENT_WRAPPER,
     opentelemetry.CLIENT_WRAPPER,
     http_cache.WRAPPER,

@@ -96,12 +96,13 @@ def test_implemented_namespaces() -> None:
         "telemetry/logstash",
         "telemetry/opentelemetry",
         "telemetry/opencensus",
+        "modifier/martian",
     }
     assert set(IMPLEMENTED) == implemented
     # the unknown-key walker knows the keys of each (proxy has per-level keys; a JSON schema
     # or a list of expressions has none)
     self_reading = {n for n, cls in IMPLEMENTED.items() if reads_itself(cls)}
-    assert self_reading == {"validation/json-schema", "validation/cel"}
+    assert self_reading == {"validation/json-schema", "validation/cel", "modifier/martian"}
     assert set(NAMESPACE_KEYS) | {"proxy"} | self_reading == implemented
 
 

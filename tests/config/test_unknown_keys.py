@@ -120,12 +120,12 @@ CASES: list[tuple[str, dict[str, Any], list[str]]] = [
     ),
     (
         "not implemented namespace by its legacy name",
-        config(be(extra_config={"github.com/devopsfaith/krakend-martian": {}})),
+        config(be(extra_config={"github.com/devopsfaith/krakend-oauth2-clientcredentials": {}})),
         [
             "error: $.endpoints[0].backend[0].extra_config"
-            '["github.com/devopsfaith/krakend-martian"]: namespace'
-            " `modifier/martian` is not implemented yet by trio-gateway: "
-            + REFUSED.format(n="modifier/martian")
+            '["github.com/devopsfaith/krakend-oauth2-clientcredentials"]: namespace'
+            " `auth/client-credentials` is not implemented yet by trio-gateway: "
+            + REFUSED.format(n="auth/client-credentials")
         ],
     ),
     (

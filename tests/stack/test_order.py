@@ -43,6 +43,7 @@ ORDER = [
     (Slot.BACKEND_LAYER, "qos/circuit-breaker"),
     (Slot.BACKEND_LAYER, "qos/ratelimit/proxy"),
     (Slot.BACKEND_LAYER, "validation/cel"),
+    (Slot.CLIENT_WRAPPER, "modifier/martian"),
     (Slot.CLIENT_WRAPPER, "telemetry/opencensus: client"),
     (Slot.CLIENT_WRAPPER, "telemetry/opentelemetry: client"),
     (Slot.CLIENT_WRAPPER, "qos/http-cache"),

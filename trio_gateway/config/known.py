@@ -76,8 +76,7 @@ KNOWN: tuple[Known, ...] = (
     _k("modifier/lua-endpoint", {_S, _E}, _TODO, _GH + "krakend-lua/router"),
     _k("modifier/lua-proxy", {_E}, _TODO, _GH + "krakend-lua/proxy"),
     _k("modifier/lua-backend", {_B}, _TODO, _GH + "krakend-lua/proxy/backend"),
-    _k("modifier/martian", {_B}, _TODO, _GH + "krakend-martian"),
-    # telemetry/*: implemented (trio_gateway/telemetry/)
+    # modifier/martian, telemetry/*: implemented
     _k("async/amqp", {_A}, _TODO, _GH + "krakend-amqp/agent"),
     _k("backend/amqp/consumer", {_B}, _TODO, _GH + "krakend-amqp/consume"),
     _k("backend/amqp/producer", {_B}, _TODO, _GH + "krakend-amqp/produce"),
