@@ -1,7 +1,8 @@
 """trio-gateway: a KrakenD-compatible API gateway on trio and hypercorn.
 
 `app` is an ASGI application for `hypercorn trio_gateway:app --worker-class trio`: at startup it
-loads the configuration named by `$TRIO_GATEWAY_CONFIG` (the shipped demo config when unset).
+loads the configuration named by `$TRIO_GATEWAY_CONFIG` (else `./krakend.json`, else
+`/etc/krakend/krakend.json`; a broken or missing one exits with status 3).
 Creating it is cheap: nothing is read or built until the server's lifespan startup.
 
 The rest is the library API (see `docs/library.md`): load or build a configuration, then drive the
@@ -32,6 +33,7 @@ from trio_gateway.library import GatewayResponse as GatewayResponse
 from trio_gateway.library import aggregate as aggregate
 from trio_gateway.library import open_gateway as open_gateway
 from trio_gateway.library import validate_config as validate_config
+from trio_gateway.serving.tuning import exit_on_startup_failure as _exit_on_startup_failure
 from trio_gateway.serving.tuning import start_entry_point as _start_entry_point
 
 __all__ = [
@@ -61,4 +63,4 @@ __all__ = [
 
 # Built now, loaded, tuned and its logging set up at its lifespan startup: importing trio_gateway
 # changes nothing in hypercorn or in logging (the serving process does: serving/tuning.py).
-app = GatewayApp(on_startup=_start_entry_point)
+app = GatewayApp(on_startup=_start_entry_point, on_startup_failure=_exit_on_startup_failure)

@@ -36,18 +36,20 @@ def _parser() -> argparse.ArgumentParser:
         prog="trio-gateway",
         description="A KrakenD-compatible API gateway on trio and hypercorn.",
     )
+    parser.add_argument("--version", action="version", version=f"trio-gateway {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
 
     run = commands.add_parser("run", help="serve a configuration")
-    run.add_argument("-c", "--config", required=True, help="path to krakend.json (or .yaml/.toml)")
-    run.add_argument("-p", "--port", type=int, help="override the configured port")
+    run.add_argument("-c", "--config", help=_CONFIG_HELP)
+    run.add_argument("-p", "--port", type=_port, help="override the configured port")
     run.add_argument("-d", "--debug", action="store_true", help="enable the /__debug/ endpoint")
     run.add_argument(
         "-w",
         "--workers",
-        type=int,
+        type=_workers,
         default=1,
-        help="worker processes, each with its own SO_REUSEPORT socket (default 1)",
+        help="worker processes, each with its own SO_REUSEPORT socket (default 1; auto: one per "
+        "core this process may run on)",
     )
     run.add_argument(
         "--log-level",
@@ -62,7 +64,7 @@ def _parser() -> argparse.ArgumentParser:
         description="Validate a configuration (flags as in `krakend check`: -tlc FILE works). "
         "Exit code: 0 valid, 1 errors (or warnings with --strict), 2 usage.",
     )
-    check.add_argument("-c", "--config", help="path to krakend.json (or .yaml/.toml)")
+    check.add_argument("-c", "--config", help=_CONFIG_HELP)
     check.add_argument(
         "-d",
         "--debug",
@@ -110,7 +112,7 @@ def _parser() -> argparse.ArgumentParser:
     _add_audit(commands)
 
     demo = commands.add_parser("demo", help="serve the demo config with its demo backends")
-    demo.add_argument("-p", "--port", type=int, default=8080, help="gateway port (default 8080)")
+    demo.add_argument("-p", "--port", type=_port, default=8080, help="gateway port (default 8080)")
     demo.add_argument("--log-level", type=_log_level)
 
     commands.add_parser(
@@ -118,6 +120,51 @@ def _parser() -> argparse.ArgumentParser:
     )
     commands.add_parser("version", help="print the version")
     return parser
+
+
+_CONFIG_HELP = (
+    "path to krakend.json (or .yaml/.toml); default: ./krakend.json, then "
+    "/etc/krakend/krakend.json, as KrakenD's image"
+)
+
+
+def _port(text: str) -> int:
+    """A TCP port: 0 (any free one) to 65535."""
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a port number: {text!r}") from None
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"port {port} is out of range (0-65535)")
+    return port
+
+
+def _workers(text: str) -> int:
+    """A worker count, or `auto`: one per CPU this process may run on (its affinity, which a
+    container's cpuset limits, not the machine's core count)."""
+    if text == "auto":
+        return max(1, len(os.sched_getaffinity(0)))
+    try:
+        workers = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"not a worker count: {text!r} (a number, or auto)"
+        ) from None
+    if workers < 1:
+        raise argparse.ArgumentTypeError(f"at least one worker is needed, not {workers}")
+    return workers
+
+
+def _config(args: argparse.Namespace, command: str) -> str | None:
+    """The configuration to read: `-c`, else where KrakenD's image keeps it; None (and one line
+    on stderr) when there is none."""
+    from trio_gateway.config.locate import NoConfigFound, locate_config
+
+    try:
+        return locate_config(args.config)
+    except NoConfigFound as exc:
+        print(f"trio-gateway {command}: error: {exc}", file=sys.stderr)
+        return None
 
 
 def _log_level(text: str) -> str:
@@ -138,7 +185,7 @@ def _add_audit(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="audit a configuration against KrakenD's security recommendations",
         description="Report KrakenD's audit recommendations that apply (exit 1 if any).",
     )
-    audit.add_argument("-c", "--config", help="path to krakend.json (or .yaml/.toml)")
+    audit.add_argument("-c", "--config", help=_CONFIG_HELP)
     audit.add_argument(
         "-i", "--ignore", default="", help="rules to ignore (comma-separated ids, e.g. 1.1.1,2.2.2)"
     )
@@ -157,8 +204,11 @@ def _add_audit(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 def _cmd_audit(args: argparse.Namespace) -> int:
     from trio_gateway.config.audit.command import run_audit
 
+    config = _config(args, "audit")
+    if config is None:
+        return 2
     return run_audit(
-        args.config,
+        config,
         ignore=args.ignore,
         ignore_file=args.ignore_file,
         severities=args.severity,
@@ -173,15 +223,18 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from trio_gateway.serving.shared_state import warn_per_process_state
     from trio_gateway.serving.workers import run_workers
 
+    config = _config(args, "run")
+    if config is None:
+        return 2
     setup_logging(args.log_level)
-    plan = load_plan(args.config, debug=args.debug, port=args.port)
+    plan = load_plan(config, debug=args.debug, port=args.port)
     if plan is None:
         return 1
     setup_logging(args.log_level, plan)
     if args.workers > 1:  # each worker sets its logging up the same way, from the plan it loads
         warn_per_process_state(plan, args.workers)
         return run_workers(
-            args.config,
+            config,
             workers=args.workers,
             host=plan.listen_ip or "0.0.0.0",
             port=plan.port,
@@ -197,11 +250,11 @@ def _cmd_check(args: argparse.Namespace) -> int:
     if args.list_namespaces:
         list_namespaces(sys.stdout)
         return 0
-    if not args.config:
-        print("trio-gateway check: error: -c/--config is required", file=sys.stderr)
+    config = _config(args, "check")
+    if config is None:
         return 2
     return run_check(
-        args.config,
+        config,
         strict=args.strict,
         dump=args.debug > 0,
         indent=args.indent,

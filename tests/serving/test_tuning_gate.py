@@ -161,7 +161,7 @@ def test_gateway_serve_tunes() -> None:
 
 def test_the_hypercorn_entry_point_tunes_the_connections_it_serves() -> None:
     # What `hypercorn trio_gateway:app --worker-class trio` runs: the real hypercorn serve loop
-    # and `trio_gateway.app` (the shipped demo config). Its lifespan startup tunes hypercorn
+    # and `trio_gateway.app` (on the shipped demo config). Its lifespan startup tunes hypercorn
     # before hypercorn listens, and the connections then run the tuned methods: the app task's
     # scope carries the cancel-on-disconnect extension that only the tuned spawn_app adds.
     done = _run(
@@ -171,10 +171,14 @@ def test_the_hypercorn_entry_point_tunes_the_connections_it_serves() -> None:
         from hypercorn.config import Config
         from hypercorn.trio import serve
 
+        import os
+
         import trio_gateway
+        from trio_gateway.demo import DEMO_CONFIG
         from trio_gateway.serving import hypercorn as tuning
         from trio_gateway.types import CANCEL_ON_DISCONNECT
 
+        os.environ["TRIO_GATEWAY_CONFIG"] = str(DEMO_CONFIG)
         assert untouched()
         extensions = []
 

@@ -83,14 +83,18 @@ class GatewayApp:
     """An ASGI app serving a compiled plan.
 
     Args:
-        plan: what to serve; or None to load the file named by `$TRIO_GATEWAY_CONFIG` (the shipped
-            demo config when unset) at startup.
+        plan: what to serve; or None to load, at startup, the file named by
+            `$TRIO_GATEWAY_CONFIG`, else `./krakend.json`, else `/etc/krakend/krakend.json`
+            (config/locate.py; never the demo unless named).
         client: the backend HTTP client; one is made (and closed at shutdown) when not given.
         on_startup: called once after the router is built, with the lifespan's background
             nursery (None without a lifespan) and the plan: the serving layer tunes the process
             and takes the plan's server limits there, and the `hypercorn trio_gateway:app` entry
             point sets its logging up (before the access log is decided)
             (`trio_gateway.serving`), so that importing or embedding the app changes nothing.
+        on_startup_failure: called with the one-line reason when startup fails, after the
+            reasons are logged and before `lifespan.startup.failed` is sent (the entry point
+            exits the process there: serving/tuning.py `exit_on_startup_failure`).
     """
 
     def __init__(
@@ -99,10 +103,12 @@ class GatewayApp:
         *,
         client: HTTPClient | None = None,
         on_startup: Callable[[trio.Nursery | None, GatewayPlan], None] | None = None,
+        on_startup_failure: Callable[[str], None] | None = None,
         readiness: builtins.Readiness | None = None,
     ) -> None:
         self._plan = plan
         self._on_startup = on_startup
+        self._on_startup_failure = on_startup_failure
         self._client = client
         self._owns_client = client is None
         self._router: Router[EndpointHandler] | None = None
@@ -284,6 +290,8 @@ class GatewayApp:
                                 await redis.enter_async_context(self._redis)
                         except Exception as exc:
                             reason = _startup_failure(exc)
+                            if self._on_startup_failure is not None:
+                                self._on_startup_failure(reason)
                             await send({"type": "lifespan.startup.failed", "message": reason})
                             return
                         await self.start_services(nursery)
@@ -391,11 +399,15 @@ def _startup_failure(exc: Exception) -> str:
     A configuration problem is the operator's to fix: each diagnostic on its own line, no
     traceback. Anything else is one line too; its traceback only at DEBUG."""
     from trio_gateway.config import ConfigError
+    from trio_gateway.config.locate import NoConfigFound
 
-    if isinstance(exc, ConfigError):
+    if isinstance(exc, NoConfigFound):
+        reason = str(exc)
+    elif isinstance(exc, ConfigError):
         for diagnostic in exc.diagnostics:
             (LOGGER.error if diagnostic.is_error else LOGGER.warning)("%s", diagnostic)
-        reason = f"the configuration is not valid: {exc}"
+        # str(exc) repeats the diagnostics logged above: its first line is the summary
+        reason = f"the configuration is not valid: {str(exc).splitlines()[0]}"
     else:
         reason = f"{type(exc).__name__}: {exc}"
     LOGGER.error("startup failed: %s", reason)
@@ -419,10 +431,10 @@ async def _send_internal_error(send: ASGISend) -> None:
 
 def _plan_from_environment() -> GatewayPlan:
     from trio_gateway.config import load_config
-    from trio_gateway.demo import DEMO_CONFIG
+    from trio_gateway.config.locate import locate_config
     from trio_gateway.plan import compile_plan
 
-    path = os.environ.get(CONFIG_ENV) or str(DEMO_CONFIG)
+    path = locate_config(os.environ.get(CONFIG_ENV), how=f"set {CONFIG_ENV}=FILE")
     loaded = load_config(path, for_serving=True)
     for warning in loaded.warnings:
         LOGGER.warning("%s", warning)

@@ -7,6 +7,9 @@ rules of `serving/http1.py`), the garbage collector (`serving/gc.py`) and the op
 
 from __future__ import annotations
 
+import os
+import sys
+
 import trio
 
 from trio_gateway.plan import GatewayPlan
@@ -34,3 +37,18 @@ def start_entry_point(nursery: trio.Nursery | None, plan: GatewayPlan) -> None:
     the plan's `telemetry/logging` (as `trio-gateway run` sets it up), then the tuning."""
     configure_logging(plan.extra)
     tune_serving_process(nursery, plan)
+
+
+def exit_on_startup_failure(reason: str) -> None:
+    """`on_startup_failure` of the `hypercorn trio_gateway:app` entry point: exit at once with
+    status 3 (gunicorn's and uvicorn's "worker failed to boot"), the reasons already logged.
+
+    Answering `lifespan.startup.failed` instead makes hypercorn raise LifespanFailureError: a
+    traceback, and under hypercorn's default `--workers 1` its supervisor loses the worker's
+    status and exits 0 (hypercorn 0.18.0 run.py: the second `_join_exited` returns 0 once the
+    failed worker is removed; pgjones/hypercorn#269, fix proposed in #372). With `-w 0` the
+    server runs in this process and the shell sees 3; docs/operations.md says so."""
+    del reason  # logged by the app, with each configuration diagnostic
+    sys.stderr.flush()
+    sys.stdout.flush()
+    os._exit(3)  # nothing was started: no request, no socket of ours, nothing to drain
