@@ -34,3 +34,17 @@ def test_every_namespace_has_a_row_with_its_status() -> None:
             assert "**refused**" in row, known.name
         else:
             assert "`check` warns" in row and "refused" not in row, known.name
+
+
+ARCHITECTURE = Path(__file__).parents[2] / "docs" / "architecture.md"
+
+
+def test_the_architecture_diagram_names_every_layer() -> None:
+    """docs/architecture.md draws the stack: each layer of stack.py appears in it by name."""
+    from trio_gateway.stack import layers
+
+    text = ARCHITECTURE.read_text()
+    start = text.index("## The order of layers")
+    diagram = text[text.index("```", start) : text.index("```", text.index("```", start) + 3)]
+    missing = [layer.name for layer in layers() if layer.name not in diagram]
+    assert not missing, f"add them to the diagram in docs/architecture.md: {missing}"
