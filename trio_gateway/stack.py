@@ -38,7 +38,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from trio_gateway.auth import signing, validator
+from trio_gateway.auth import client_credentials, signing, validator
 from trio_gateway.config.core_namespaces import CORE_NAMESPACES
 from trio_gateway.modifier import python
 from trio_gateway.namespace import (
@@ -160,8 +160,12 @@ BACKEND_LAYERS: tuple[Layer, ...] = (
     circuit_breaker.LAYER,
     ratelimit_proxy.LAYER,
 )
-# Under the call: krakend-httpcache is the HTTP client's transport.
-CLIENT_WRAPPERS: tuple[Layer, ...] = (http_cache.WRAPPER,)
+# Under the call: krakend-httpcache is the HTTP client's transport, around the OAuth client's
+# (krakend-ce backend_factory.go `newRequestExecutorFactory`).
+CLIENT_WRAPPERS: tuple[Layer, ...] = (
+    http_cache.WRAPPER,
+    client_credentials.WRAPPER,
+)
 # -----------------------------------------------------------------------------------------------
 
 

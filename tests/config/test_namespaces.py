@@ -84,6 +84,7 @@ def test_implemented_namespaces() -> None:
         "security/bot-detector",
         "modifier/python",
         "backend/graphql",
+        "auth/client-credentials",
     }
     assert set(IMPLEMENTED) == implemented
     # the unknown-key walker knows the keys of each (proxy has per-level keys)

@@ -27,6 +27,7 @@ ORDER = [
     (Slot.BACKEND_LAYER, "qos/circuit-breaker"),
     (Slot.BACKEND_LAYER, "qos/ratelimit/proxy"),
     (Slot.CLIENT_WRAPPER, "qos/http-cache"),
+    (Slot.CLIENT_WRAPPER, "auth/client-credentials"),
 ]
 
 

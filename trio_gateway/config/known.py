@@ -72,7 +72,6 @@ KNOWN: tuple[Known, ...] = (
     _k("plugin/http-client", {_B}, _TODO, _GH + "krakend/transport/http/client/executor"),
     _k("plugin/req-resp-modifier", {_E, _B}, _TODO, _GH + "krakend/proxy/plugin"),
     _k("auth/revoker", {_S}, _TODO, _GHU + "bloomfilter"),
-    _k("auth/client-credentials", {_B}, _TODO, _GH + "krakend-oauth2-clientcredentials"),
     _k("validation/cel", {_E, _B}, _TODO, _GH + "krakend-cel"),
     _k("validation/json-schema", {_E}, _TODO, _GH + "krakend-jsonschema"),
     _k("modifier/lua-endpoint", {_S, _E}, _TODO, _GH + "krakend-lua/router"),
