@@ -8,8 +8,15 @@ while the others wait (`ReuseTokenSource`'s mutex: no stampede). The request is 
 `endpoint_params`; the client authenticates with HTTP Basic first and, when the server refuses,
 with `client_id`/`client_secret` in the body, and remembers which worked (`AuthStyleAutoDetect`).
 Every backend request then carries `Authorization: Bearer <token>` (the token's type,
-canonicalised), replacing the client's own. A token that cannot be had fails the backend call,
-as the Go client's error does.
+canonicalised), replacing the client's own. A token that cannot be had fails the backend call
+(oauth2.Transport's RoundTrip error becomes the request executor's error in lura), so the
+endpoint answers as for a backend that cannot be reached; its text is Go's
+`Get "<backend url>": oauth2: ...`. A 200 token answer carrying an RFC 6749 `error` is an error
+too, as x/oauth2 has it.
+
+Where we differ on purpose: Go's http.Client re-runs oauth2.Transport on every redirect hop, so
+KrakenD sends the token on to whatever host a backend redirects to; here the token is added once
+and the transport's redirect rules drop `Authorization` when a hop leaves the host.
 
 It sits under the HTTP cache (krakend-ce `backend_factory.go`: the cache's transport wraps the
 OAuth client's), so a cached answer needs no token.
@@ -19,8 +26,9 @@ from __future__ import annotations
 
 import base64
 import logging
+import re
 import time
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import parse_qs, quote_plus, urlencode
@@ -29,8 +37,8 @@ import attrs
 import orjson
 import trio
 
-from trio_gateway.errors import BackendUnavailable
 from trio_gateway.namespace import Layer, Level, Namespace, Slot, Where
+from trio_gateway.transport.errors import TransportError
 
 if TYPE_CHECKING:
     import httpx
@@ -86,23 +94,41 @@ class Token:
         return self.expires_at is None or now < self.expires_at - EXPIRY_DELTA
 
 
-class TokenError(BackendUnavailable):
-    """The token could not be had: the backend call fails with x/oauth2's message."""
+class TokenError(TransportError):
+    """The token could not be had: oauth2.Transport's RoundTrip fails, so the backend call
+    fails as for a backend that cannot be reached (lura: the request executor's error; the
+    client sees what a failed backend gets). Its text is Go's `url.Error` around x/oauth2's."""
 
 
-def _retrieve_error(status: int, reason: str, body: bytes) -> str:
+# x/oauth2 internal/token.go reads at most this much of a token response.
+MAX_TOKEN_BODY = 1 << 20
+_MAX_INT32 = 2**31 - 1
+_ATOI = re.compile(r"[+-]?[0-9]+\Z")
+_JSON_INT = re.compile(r"-?(0|[1-9][0-9]*)\Z")
+_HEADER_CTL = re.compile(rb"[\x00-\x08\x0a-\x1f\x7f]")
+
+
+@attrs.frozen
+class TokenAnswer:
+    """What internal/token.go reads from a token response (both its encodings)."""
+
+    access_token: str = ""
+    token_type: str = ""
+    expires_in: int = 0  # 0: the token never expires
+    error: str = ""
+    error_description: str = ""
+    error_uri: str = ""
+
+
+def _retrieve_error(status: int, reason: str, body: bytes, answer: TokenAnswer | None) -> str:
     """x/oauth2's RetrieveError text: the RFC 6749 error fields when the body has them."""
-    try:
-        fields = orjson.loads(body)
-    except orjson.JSONDecodeError:
-        fields = None
-    if isinstance(fields, dict) and isinstance(fields.get("error"), str) and fields["error"]:
-        text = "oauth2: " + orjson.dumps(fields["error"]).decode()
-        for key in ("error_description", "error_uri"):
-            if isinstance(fields.get(key), str) and fields[key]:
-                text += " " + orjson.dumps(fields[key]).decode()
+    if answer is not None and answer.error:
+        text = "oauth2: " + orjson.dumps(answer.error).decode()  # Go's %q, close enough
+        for extra in (answer.error_description, answer.error_uri):
+            if extra:
+                text += " " + orjson.dumps(extra).decode()
         return text
-    return f"oauth2: cannot fetch token: {status} {reason}\nResponse: " + body[:1000].decode(
+    return f"oauth2: cannot fetch token: {status} {reason}\nResponse: " + body.decode(
         "utf-8", "replace"
     )
 
@@ -119,72 +145,118 @@ def _token_type(raw: str) -> str:
     return raw
 
 
-def _parse_token(content_type: str, body: bytes) -> tuple[str, str, float | None]:
-    """(access_token, token_type, expires_in) from a token response (internal/token.go)."""
+_JSON_FIELDS = (
+    "access_token",
+    "token_type",
+    "expires_in",
+    "error",
+    "error_description",
+    "error_uri",
+    "refresh_token",
+)
+
+
+def _json_expiry(value: Any) -> int:
+    """`expirationTime.UnmarshalJSON`: null is 0, a number or a quoted number (PayPal) must be
+    an integer (json.Number.Int64), clamped to int32."""
+    if value is None:
+        return 0
+    if isinstance(value, str):
+        if not _JSON_INT.match(value):  # a JSON number literal, then Int64
+            raise ValueError(f"expires_in {value!r} is not an integer")
+        number = int(value)
+    elif isinstance(value, int) and not isinstance(value, bool):
+        number = value
+    else:
+        raise ValueError(f"expires_in {value!r} is not an integer")
+    return min(number, _MAX_INT32)
+
+
+def parse_token_answer(content_type: str, body: bytes) -> TokenAnswer:
+    """Read a token response as internal/token.go `doTokenRoundTrip` does.
+
+    Raises:
+        ValueError: the body does not parse as its content type says (Go's `cannot parse`).
+    """
     kind = content_type.split(";", 1)[0].strip().lower()
     if kind in ("application/x-www-form-urlencoded", "text/plain"):
         form = parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True)
-        first = {k: v[0] for k, v in form.items()}
+        first = {key: values[0] for key, values in form.items()}
         expires = first.get("expires_in", "")
-        return (
-            first.get("access_token", ""),
-            first.get("token_type", ""),
-            float(expires) if expires.isdigit() else None,
+        # strconv.Atoi; anything else (or out of range) is 0: never expires
+        seconds = int(expires) if _ATOI.match(expires) and abs(int(expires)) < 2**63 else 0
+        return TokenAnswer(
+            access_token=first.get("access_token", ""),
+            token_type=first.get("token_type", ""),
+            expires_in=seconds,
+            error=first.get("error", ""),
+            error_description=first.get("error_description", ""),
+            error_uri=first.get("error_uri", ""),
         )
     try:
         data = orjson.loads(body)
     except orjson.JSONDecodeError as exc:
-        raise TokenError(f"oauth2: cannot parse json: {exc}") from None
+        raise ValueError(str(exc)) from None
+    if data is None:  # json.Unmarshal of null into a struct: nothing set
+        return TokenAnswer()
     if not isinstance(data, dict):
-        raise TokenError("oauth2: cannot parse json: not an object")
-    raw_expiry: Any = data.get("expires_in")
-    if isinstance(raw_expiry, str):  # json.Number takes a quoted number too
-        try:
-            raw_expiry = int(raw_expiry)
-        except ValueError:
-            raise TokenError(f"oauth2: cannot parse json: expires_in {raw_expiry!r}") from None
-    # expirationTime: 0 (or absent) is "never"; a negative one is already expired
-    seconds = (
-        float(raw_expiry)
-        if isinstance(raw_expiry, int | float) and not isinstance(raw_expiry, bool) and raw_expiry
-        else None
-    )
-    token = data.get("access_token")
-    kind_value = data.get("token_type")
-    return (
-        token if isinstance(token, str) else "",
-        kind_value if isinstance(kind_value, str) else "",
-        seconds,
+        raise ValueError("cannot unmarshal into Go value of type internal.tokenJSON")
+    fields: dict[str, Any] = {}
+    for key, value in data.items():
+        # encoding/json: an exact key first, else a case-insensitive one; the last one wins
+        name = key if key in _JSON_FIELDS else key.lower()
+        if name in _JSON_FIELDS:
+            fields[name] = value
+    for name in ("access_token", "token_type", "error", "error_description", "error_uri"):
+        value = fields.get(name)
+        if value is not None and not isinstance(value, str):
+            raise ValueError(f"cannot unmarshal {type(value).__name__} into {name} (string)")
+    return TokenAnswer(
+        access_token=fields.get("access_token") or "",
+        token_type=fields.get("token_type") or "",
+        expires_in=_json_expiry(fields.get("expires_in")),
+        error=fields.get("error") or "",
+        error_description=fields.get("error_description") or "",
+        error_uri=fields.get("error_uri") or "",
     )
 
 
 class TokenSource:
     """One backend's token: fetched once, kept until it expires, refreshed by one caller."""
 
-    def __init__(self, config: ClientCredentialsConfig, http: Any) -> None:
+    def __init__(
+        self,
+        config: ClientCredentialsConfig,
+        http: Any,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self._config = config
         self._http = http  # () -> httpx.AsyncClient, made on first use (BuildContext.httpx)
+        self._clock = clock
         self._token: Token | None = None
         self._lock = trio.Lock()
         self._in_params: bool | None = None  # the auth style that worked; None: not known yet
-        self.fetches = 0
+        self.fetches = 0  # token requests sent (both probes of the auto-detection count)
 
     async def header(self) -> bytes:
         token = self._token
-        if token is not None and token.valid(time.monotonic()):
+        if token is not None and token.valid(self._clock()):
             return token.header
+        # ReuseTokenSource: one mutex, so concurrent callers wait for one fetch; an error is
+        # not kept, so each waiter then tries itself
         async with self._lock:
             token = self._token  # another caller may have fetched it meanwhile
-            if token is None or not token.valid(time.monotonic()):
+            if token is None or not token.valid(self._clock()):
+                # ReuseTokenSource hands a just-fetched token out even when already "expired"
                 token = self._token = await self._fetch()
         return token.header
 
     async def _fetch(self) -> Token:
-        self.fetches += 1
         if self._in_params is not None:
             return await self._retrieve(in_params=self._in_params)
-        # AuthStyleAutoDetect (internal/token.go): HTTP Basic first; on any error the same
-        # request with the credentials in the body, whose error is then the one returned
+        # AuthStyleAutoDetect (internal/token.go RetrieveToken): HTTP Basic first; on any error
+        # the same request with the credentials in the body, whose error is then the one
+        # returned; the style that worked is remembered
         try:
             token = await self._retrieve(in_params=False)
             self._in_params = False
@@ -208,28 +280,48 @@ class TokenSource:
             headers["Authorization"] = "Basic " + base64.b64encode(pair.encode()).decode()
         body = urlencode(sorted(form.items()), doseq=True)  # url.Values.Encode sorts by key
         client: httpx.AsyncClient = self._http()
+        self.fetches += 1
+        post = f'Post "{config.token_url}"'
         try:
             with trio.fail_after(TOKEN_TIMEOUT):
-                answer = await client.post(config.token_url, content=body, headers=headers)
+                async with client.stream(
+                    "POST", config.token_url, content=body, headers=headers
+                ) as answer:
+                    content = b""
+                    # decoded, as Go's transport gunzips; io.LimitReader: the rest unread
+                    async for chunk in answer.aiter_bytes():
+                        content += chunk
+                        if len(content) >= MAX_TOKEN_BODY:
+                            content = content[:MAX_TOKEN_BODY]
+                            break
         except trio.TooSlowError:
-            raise TokenError(
-                f'oauth2: cannot fetch token: Post "{config.token_url}": timeout'
-            ) from None
+            raise TokenError(f"oauth2: cannot fetch token: {post}: timeout") from None
         except Exception as exc:  # httpx's transport errors: the call fails, not the gateway
-            raise TokenError(
-                f'oauth2: cannot fetch token: Post "{config.token_url}": {exc}'
-            ) from None
-        if not 200 <= answer.status_code < 300:
-            raise TokenError(
-                _retrieve_error(answer.status_code, answer.reason_phrase, answer.content)
+            LOGGER.debug("token request failed", exc_info=True)
+            raise TokenError(f"oauth2: cannot fetch token: {post}: {exc}") from None
+        status, reason = answer.status_code, answer.reason_phrase
+        failed = not 200 <= status <= 299
+        try:
+            parsed = parse_token_answer(answer.headers.get("content-type", ""), content)
+        except ValueError as exc:
+            if failed:
+                raise TokenError(_retrieve_error(status, reason, content, None)) from None
+            is_form = answer.headers.get("content-type", "").startswith(
+                ("application/x-www-form-urlencoded", "text/plain")
             )
-        access, kind, expires_in = _parse_token(
-            answer.headers.get("content-type", ""), answer.content
-        )
-        if not access:
+            what = "response" if is_form else "json"
+            raise TokenError(f"oauth2: cannot parse {what}: {exc}") from None
+        # RFC 6749 5.2 says 400, but some servers answer 200 with an `error`
+        if failed or parsed.error:
+            raise TokenError(_retrieve_error(status, reason, content, parsed))
+        if not parsed.access_token:
             raise TokenError("oauth2: server response missing access_token")
-        expires_at = None if expires_in is None else time.monotonic() + expires_in
-        return Token(f"{_token_type(kind)} {access}".encode(), expires_at)
+        expires_at = None if parsed.expires_in == 0 else self._clock() + parsed.expires_in
+        header = f"{_token_type(parsed.token_type)} {parsed.access_token}".encode()
+        if _HEADER_CTL.search(header):
+            # net/http refuses to send it (httpguts.ValidHeaderFieldValue): every call fails
+            raise TokenError('net/http: invalid header field value for "Authorization"')
+        return Token(header, expires_at)
 
 
 def _authorized(headers: Headers, value: bytes) -> Headers:
@@ -245,6 +337,17 @@ class ClientCredentialsClient:
         self._client = client
         self.tokens = tokens
 
+    async def _header(self, origin: Origin, method: bytes, target: bytes) -> bytes:
+        try:
+            return await self.tokens.header()
+        except TokenError as exc:
+            # http.Client.Do wraps the RoundTrip error in a url.Error: `Get "<url>": oauth2: ...`
+            raise TokenError(
+                exc.message,
+                method=method.decode("latin-1"),
+                url=origin.base_url + target.decode("latin-1"),
+            ) from None
+
     async def request(
         self,
         origin: Origin,
@@ -255,7 +358,7 @@ class ClientCredentialsClient:
         *,
         follow_redirects: bool = True,
     ) -> BackendResponse:
-        authorized = _authorized(headers, await self.tokens.header())
+        authorized = _authorized(headers, await self._header(origin, method, target))
         return await self._client.request(
             origin, method, target, authorized, body, follow_redirects=follow_redirects
         )
@@ -271,7 +374,7 @@ class ClientCredentialsClient:
         *,
         follow_redirects: bool = True,
     ) -> AsyncIterator[BodyStream]:
-        authorized = _authorized(headers, await self.tokens.header())
+        authorized = _authorized(headers, await self._header(origin, method, target))
         async with self._client.stream(
             origin, method, target, authorized, body, follow_redirects=follow_redirects
         ) as stream:
