@@ -38,7 +38,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from trio_gateway.auth import client_credentials, signing, validator
+from trio_gateway.auth import api_keys, basic, client_credentials, signing, validator
 from trio_gateway.config.core_namespaces import CORE_NAMESPACES
 from trio_gateway.modifier import python
 from trio_gateway.namespace import (
@@ -138,10 +138,14 @@ SERVICE_GUARDS: tuple[Layer, ...] = (
     bot_detector.SERVICE_GUARD,
 )
 # krakend-ce handler_factory.go: bot detector outside the JWT validator, the router rate limit
-# inside it (a rejected token spends no token of the bucket).
+# inside it (a rejected token spends no token of the bucket). The Enterprise API-key and Basic
+# checks (closed source) sit with the validator: any one refusing is enough, and a refused
+# request spends no token either.
 ENDPOINT_GUARDS: tuple[Layer, ...] = (
     bot_detector.ENDPOINT_GUARD,
     validator.GUARD,
+    api_keys.GUARD,
+    basic.GUARD,
     ratelimit_router.GUARD,
 )
 # krakend-jose: the signer replaces the render, inside the validator (the guards run first).
@@ -201,6 +205,9 @@ class BuildContext:
     client_ip: ClientIPResolver
     # One httpx client for work off the request path (JWK sets), made on first use.
     httpx: Callable[[], httpx.AsyncClient]
+    # The service's `extra_config`: endpoint guards whose settings live there (auth/api-keys'
+    # keys, auth/basic's users) read it.
+    service_extra: ExtraConfig | None = None
 
 
 @attrs.frozen(kw_only=True)

@@ -43,7 +43,7 @@ def _where(name: str) -> tuple[dict[str, Any], str]:
 
 
 def test_the_classification() -> None:
-    assert {"auth/api-keys", "auth/basic", "auth/revoker", "validation/cel"} <= set(REFUSED)
+    assert {"auth/gcp", "auth/ntlm", "auth/revoker", "validation/cel"} <= set(REFUSED)
     assert {"validation/json-schema", "qos/ratelimit/service", "backend/lambda"} <= set(REFUSED)
     assert {"telemetry/opentelemetry", "documentation/openapi", "async/amqp"} <= set(WARNED)
     assert fail_closed("security/policies") and not fail_closed("telemetry/metrics")
@@ -101,13 +101,13 @@ def test_opting_out_serves_with_a_warning(monkeypatch: pytest.MonkeyPatch) -> No
     # by name, by `*`, or through the environment; another name does not help
     load_config_data(config, allow_unenforced=["*"])
     with pytest.raises(ConfigError):
-        load_config_data(config, allow_unenforced=["auth/basic"])
-    monkeypatch.setenv("TRIO_GATEWAY_ALLOW_UNENFORCED", "auth/basic, validation/cel")
+        load_config_data(config, allow_unenforced=["auth/gcp"])
+    monkeypatch.setenv("TRIO_GATEWAY_ALLOW_UNENFORCED", "auth/gcp, validation/cel")
     load_config_data(config)
 
 
 def test_run_exits_non_zero_without_a_traceback(tmp_path: Path) -> None:
-    config, where = _where("auth/api-keys")
+    config, where = _where("auth/gcp")
     path = tmp_path / "krakend.json"
     path.write_text(json.dumps(config))
     env = {k: v for k, v in os.environ.items() if k != "TRIO_GATEWAY_ALLOW_UNENFORCED"}
@@ -120,7 +120,7 @@ def test_run_exits_non_zero_without_a_traceback(tmp_path: Path) -> None:
         check=False,
     )
     assert done.returncode == 1
-    assert f"error: {where}: namespace `auth/api-keys` is KrakenD Enterprise only" in done.stderr
+    assert f"error: {where}: namespace `auth/gcp` is KrakenD Enterprise only" in done.stderr
     assert "Traceback" not in done.stderr
     assert "Running on" not in done.stderr
 
@@ -161,7 +161,8 @@ def test_list_namespaces(capsys: pytest.CaptureFixture[str]) -> None:
     lines = {line.split()[0]: line for line in capsys.readouterr().out.splitlines()}
     assert lines["qos/circuit-breaker"].endswith("implemented")
     assert lines["validation/cel"].endswith("refused (fail closed: not implemented)")
-    assert "KrakenD Enterprise only" in lines["auth/api-keys"]
+    assert "KrakenD Enterprise only" in lines["auth/gcp"]
+    assert lines["auth/api-keys"].endswith("implemented")
     assert lines["telemetry/opentelemetry"].endswith("ignored with a warning (not implemented)")
     assert set(lines) == {k.name for k in KNOWN} | set(stack.REGISTRY.names)
     assert main(["check"]) == 2  # without --list-namespaces, a file is needed

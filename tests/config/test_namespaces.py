@@ -85,6 +85,8 @@ def test_implemented_namespaces() -> None:
         "modifier/python",
         "backend/graphql",
         "auth/client-credentials",
+        "auth/api-keys",
+        "auth/basic",
     }
     assert set(IMPLEMENTED) == implemented
     # the unknown-key walker knows the keys of each (proxy has per-level keys)

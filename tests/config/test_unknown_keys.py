@@ -162,11 +162,11 @@ CASES: list[tuple[str, dict[str, Any], list[str]]] = [
     ),
     (
         "enterprise namespace",
-        config(extra_config={"auth/api-keys": {}}),
+        config(extra_config={"auth/gcp": {}}),
         [
-            'error: $.endpoints[0].extra_config["auth/api-keys"]: namespace `auth/api-keys` is'
+            'error: $.endpoints[0].extra_config["auth/gcp"]: namespace `auth/gcp` is'
             " KrakenD Enterprise only, not supported by trio-gateway: "
-            + REFUSED.format(n="auth/api-keys")
+            + REFUSED.format(n="auth/gcp")
         ],
     ),
     (

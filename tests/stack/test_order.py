@@ -16,6 +16,8 @@ ORDER = [
     (Slot.SERVICE_GUARD, "security/bot-detector"),
     (Slot.ENDPOINT_GUARD, "security/bot-detector"),
     (Slot.ENDPOINT_GUARD, "auth/validator"),
+    (Slot.ENDPOINT_GUARD, "auth/api-keys"),
+    (Slot.ENDPOINT_GUARD, "auth/basic"),
     (Slot.ENDPOINT_GUARD, "qos/ratelimit/router"),
     (Slot.RESPONDER, "auth/signer"),
     (Slot.ENDPOINT_LAYER, "modifier/python"),

@@ -101,9 +101,7 @@ KNOWN: tuple[Known, ...] = (
     *(
         _k(name, {_S, _E, _B}, _EE)
         for name in (
-            "auth/api-keys",
             "auth/aws-sigv4",
-            "auth/basic",
             "auth/gcp",
             "auth/ntlm",
             "backend/grpc",

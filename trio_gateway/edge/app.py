@@ -127,6 +127,7 @@ class GatewayApp:
             background=self._background,
             client_ip=plan.client_ip,
             httpx=self._httpx_client,
+            service_extra=plan.extra,
         )
         router: Router[EndpointHandler] = Router(options=plan.router)
         for endpoint in plan.endpoints:
