@@ -8,8 +8,11 @@ from typing import Any
 from urllib.parse import parse_qs
 
 import httpx
+import orjson
 import pytest
 import trio
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from trio_gateway.auth.client_credentials import (
     EXPIRY_DELTA,
@@ -434,3 +437,39 @@ def test_bad_configs_are_errors(block: dict[str, Any], fragment: str) -> None:
 
 def test_a_disabled_block_is_not_checked() -> None:
     assert _errors({"is_disabled": True}) == []
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.sampled_from(["application/json", "text/plain", "application/x-www-form-urlencoded", ""]),
+    st.one_of(
+        st.binary(max_size=64),
+        st.recursive(
+            st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=8),
+            lambda inner: (
+                st.lists(inner, max_size=3)
+                | st.dictionaries(
+                    st.sampled_from(["access_token", "expires_in", "token_type", "error", "x"]),
+                    inner,
+                    max_size=4,
+                )
+            ),
+            max_leaves=6,
+        ).map(lambda doc: orjson.dumps(doc, option=orjson.OPT_NON_STR_KEYS)),
+    ),
+)
+def test_any_token_answer_parses_or_is_a_value_error(content_type: str, body: bytes) -> None:
+    try:
+        answer = parse_token_answer(content_type, body)
+    except ValueError:
+        return
+    assert isinstance(answer.access_token, str)
+    assert isinstance(answer.expires_in, int)
+
+
+async def test_a_huge_error_body_is_cut_at_one_mib() -> None:
+    server = TokenServer(httpx.Response(503, content=b"x" * (3 << 20)))
+    with pytest.raises(TokenError) as caught:
+        await TokenSource(CONFIG, server.http).header()
+    head = "oauth2: cannot fetch token: 503 Service Unavailable\nResponse: "
+    assert caught.value.message == head + "x" * (1 << 20)

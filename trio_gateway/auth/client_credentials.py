@@ -29,7 +29,7 @@ import logging
 import re
 import time
 from collections.abc import AsyncIterator, Callable, Mapping
-from contextlib import asynccontextmanager
+from contextlib import aclosing, asynccontextmanager
 from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import parse_qs, quote_plus, urlencode
 
@@ -287,13 +287,14 @@ class TokenSource:
                 async with client.stream(
                     "POST", config.token_url, content=body, headers=headers
                 ) as answer:
-                    content = b""
+                    received = bytearray()
                     # decoded, as Go's transport gunzips; io.LimitReader: the rest unread
-                    async for chunk in answer.aiter_bytes():
-                        content += chunk
-                        if len(content) >= MAX_TOKEN_BODY:
-                            content = content[:MAX_TOKEN_BODY]
-                            break
+                    async with aclosing(answer.aiter_bytes()) as chunks:
+                        async for chunk in chunks:
+                            received += chunk
+                            if len(received) >= MAX_TOKEN_BODY:
+                                break
+                    content = bytes(received[:MAX_TOKEN_BODY])
         except trio.TooSlowError:
             raise TokenError(f"oauth2: cannot fetch token: {post}: timeout") from None
         except Exception as exc:  # httpx's transport errors: the call fails, not the gateway
