@@ -251,6 +251,7 @@ def test_token_answers(case: str) -> None:
         b'{"access_token":"a","expires_in":3600.5}',
         b'{"access_token":"a","expires_in":"soon"}',
         b'{"access_token":"a","expires_in":true}',
+        b'{"access_token":"a","expires_in":18446744073709551615}',
     ],
 )
 def test_unparsable_json_answers(body: bytes) -> None:
@@ -445,7 +446,11 @@ def test_a_disabled_block_is_not_checked() -> None:
     st.one_of(
         st.binary(max_size=64),
         st.recursive(
-            st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=8),
+            st.none()
+            | st.booleans()
+            | st.integers(-(2**63), 2**63 - 1)
+            | st.floats()
+            | st.text(max_size=8),
             lambda inner: (
                 st.lists(inner, max_size=3)
                 | st.dictionaries(

@@ -28,9 +28,9 @@ import base64
 import logging
 import re
 import time
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Mapping
 from contextlib import aclosing, asynccontextmanager
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, cast
 from urllib.parse import parse_qs, quote_plus, urlencode
 
 import attrs
@@ -169,6 +169,8 @@ def _json_expiry(value: Any) -> int:
         number = value
     else:
         raise ValueError(f"expires_in {value!r} is not an integer")
+    if not -(2**63) <= number < 2**63:  # json.Number.Int64 fails past int64
+        raise ValueError(f"expires_in {value!r} is out of range")
     return min(number, _MAX_INT32)
 
 
@@ -289,7 +291,9 @@ class TokenSource:
                 ) as answer:
                     received = bytearray()
                     # decoded, as Go's transport gunzips; io.LimitReader: the rest unread
-                    async with aclosing(answer.aiter_bytes()) as chunks:
+                    # an async generator (typed as an iterator): closed when cut short
+                    stream = cast("AsyncGenerator[bytes, None]", answer.aiter_bytes())
+                    async with aclosing(stream) as chunks:
                         async for chunk in chunks:
                             received += chunk
                             if len(received) >= MAX_TOKEN_BODY:
