@@ -43,7 +43,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from trio_gateway.auth import signing, validator
+from trio_gateway.auth import api_keys, basic, client_credentials, signing, validator
 from trio_gateway.config.core_namespaces import CORE_NAMESPACES
 from trio_gateway.modifier import martian, python
 from trio_gateway.namespace import (
@@ -182,12 +182,16 @@ SERVICE_GUARDS: tuple[Layer, ...] = (
 # - the bot detector outside opencensus, opencensus outside the metrics, the metrics outside the
 # JWT validator, the router rate limit inside it (a rejected token spends no token of the bucket).
 # krakend-otel router/gin: otelgin.New wraps the handler factory outermost (it names the route).
+# The Enterprise API-key and Basic checks (closed source) sit with the validator: any one
+# refusing is enough, and a refused request spends no rate-limit token either.
 ENDPOINT_GUARDS: tuple[Layer, ...] = (
     opentelemetry.ENDPOINT_GUARD,
     bot_detector.ENDPOINT_GUARD,
     opencensus.ENDPOINT_GUARD,
     stats.ENDPOINT_GUARD,  # metrics' router handler: watches the answer of all after it
     validator.GUARD,
+    api_keys.GUARD,
+    basic.GUARD,
     ratelimit_router.GUARD,
     ratelimit_router_redis.GUARD,
 )
@@ -226,6 +230,9 @@ CLIENT_WRAPPERS: tuple[Layer, ...] = (
     opencensus.CLIENT_WRAPPER,
     opentelemetry.CLIENT_WRAPPER,
     http_cache.WRAPPER,
+    # krakend-ce backend_factory.go: the OAuth2 client-credentials client is the request
+    # executor's client (KrakenD uses it instead of the cache's; here the cache sits above it).
+    client_credentials.WRAPPER,
 )
 # -----------------------------------------------------------------------------------------------
 # Namespaces with no layer of their own: they configure the serving process (its logs:

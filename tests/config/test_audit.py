@@ -106,7 +106,7 @@ CASES: list[tuple[str, dict[str, Any], dict[str, Any]]] = [
     ("1.1.1", server_plugin("basic-auth"), server_plugin("ip-filter")),
     # KrakenD's parser keeps nothing of auth/basic, so it never triggers 1.1.1 in CE.
     ("1.1.1", server_plugin(["x", "basic-auth"]), service(**sc("auth/basic", {}))),
-    ("1.1.2", service(**sc("auth/api-keys", {})), service()),
+    ("1.1.2", service(**sc("auth/api-keys", {"keys": [{"key": "k", "roles": ["a"]}]})), service()),
     ("1.2.1", service(), ep_ns("auth/validator", {"alg": "RS256", "jwk_url": "https://k/"})),
     # the legacy name is the same namespace (krakend-ce aliases + lura Normalize)
     ("1.2.1", service(), ep_ns("github.com/devopsfaith/krakend-jose/validator", {"alg": "RS256", "jwk_url": "https://k/"})),  # noqa: E501

@@ -43,8 +43,8 @@ def _where(name: str) -> tuple[dict[str, Any], str]:
 
 
 def test_the_classification() -> None:
-    assert {"auth/api-keys", "auth/basic", "auth/revoker", "modifier/lua-proxy"} <= set(REFUSED)
-    assert {"auth/client-credentials", "qos/ratelimit/service", "backend/lambda"} <= set(REFUSED)
+    assert {"auth/gcp", "auth/ntlm", "auth/revoker", "modifier/lua-proxy"} <= set(REFUSED)
+    assert {"qos/ratelimit/service", "backend/lambda"} <= set(REFUSED)
     assert {"documentation/openapi", "async/amqp"} <= set(WARNED)
     assert fail_closed("security/policies") and not fail_closed("telemetry/metrics")
 
@@ -101,13 +101,13 @@ def test_opting_out_serves_with_a_warning(monkeypatch: pytest.MonkeyPatch) -> No
     # by name, by `*`, or through the environment; another name does not help
     load_config_data(config, allow_unenforced=["*"])
     with pytest.raises(ConfigError):
-        load_config_data(config, allow_unenforced=["auth/basic"])
-    monkeypatch.setenv("TRIO_GATEWAY_ALLOW_UNENFORCED", "auth/basic, modifier/lua-proxy")
+        load_config_data(config, allow_unenforced=["auth/gcp"])
+    monkeypatch.setenv("TRIO_GATEWAY_ALLOW_UNENFORCED", "auth/gcp, modifier/lua-proxy")
     load_config_data(config)
 
 
 def test_run_exits_non_zero_without_a_traceback(tmp_path: Path) -> None:
-    config, where = _where("auth/api-keys")
+    config, where = _where("auth/gcp")
     path = tmp_path / "krakend.json"
     path.write_text(json.dumps(config))
     env = {k: v for k, v in os.environ.items() if k != "TRIO_GATEWAY_ALLOW_UNENFORCED"}
@@ -120,7 +120,7 @@ def test_run_exits_non_zero_without_a_traceback(tmp_path: Path) -> None:
         check=False,
     )
     assert done.returncode == 1
-    assert f"error: {where}: namespace `auth/api-keys` is KrakenD Enterprise only" in done.stderr
+    assert f"error: {where}: namespace `auth/gcp` is KrakenD Enterprise only" in done.stderr
     assert "Traceback" not in done.stderr
     assert "Running on" not in done.stderr
 
@@ -135,7 +135,7 @@ async def test_the_hypercorn_entry_point_refuses_to_start(
 
     from trio_gateway.edge.app import CONFIG_ENV, GatewayApp
 
-    config, where = _where("auth/client-credentials")
+    config, where = _where("modifier/lua-proxy")
     path = tmp_path / "krakend.json"
     path.write_text(json.dumps(config))
     monkeypatch.setenv(CONFIG_ENV, str(path))
@@ -150,9 +150,7 @@ async def test_the_hypercorn_entry_point_refuses_to_start(
     assert answer["type"] == "lifespan.startup.failed"
     assert "not valid" in answer["message"]
     logged = [r for r in caplog.records if r.name == "trio_gateway.edge.app"]
-    assert any(
-        where in r.getMessage() and "auth/client-credentials" in r.getMessage() for r in logged
-    )
+    assert any(where in r.getMessage() and "modifier/lua-proxy" in r.getMessage() for r in logged)
     assert all(r.exc_info is None for r in logged if r.levelname != "DEBUG")
 
 
@@ -162,7 +160,8 @@ def test_list_namespaces(capsys: pytest.CaptureFixture[str]) -> None:
     assert lines["qos/circuit-breaker"].endswith("implemented")
     assert lines["modifier/lua-proxy"].endswith("refused (fail closed: not implemented)")
     assert lines["validation/cel"].endswith("implemented")
-    assert "KrakenD Enterprise only" in lines["auth/api-keys"]
+    assert "KrakenD Enterprise only" in lines["auth/gcp"]
+    assert lines["auth/api-keys"].endswith("implemented")
     assert lines["async/amqp"].endswith("ignored with a warning (not implemented)")
     assert lines["telemetry/opentelemetry"].endswith("implemented")
     assert set(lines) == {k.name for k in KNOWN} | set(stack.REGISTRY.names)

@@ -97,6 +97,9 @@ def test_implemented_namespaces() -> None:
         "telemetry/opentelemetry",
         "telemetry/opencensus",
         "modifier/martian",
+        "auth/client-credentials",
+        "auth/api-keys",
+        "auth/basic",
     }
     assert set(IMPLEMENTED) == implemented
     # the unknown-key walker knows the keys of each (proxy has per-level keys; a JSON schema

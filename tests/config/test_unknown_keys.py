@@ -120,12 +120,14 @@ CASES: list[tuple[str, dict[str, Any], list[str]]] = [
     ),
     (
         "not implemented namespace by its legacy name",
-        config(be(extra_config={"github.com/devopsfaith/krakend-oauth2-clientcredentials": {}})),
+        config(
+            be(extra_config={"github.com/devopsfaith/krakend/transport/http/client/executor": {}})
+        ),
         [
             "error: $.endpoints[0].backend[0].extra_config"
-            '["github.com/devopsfaith/krakend-oauth2-clientcredentials"]: namespace'
-            " `auth/client-credentials` is not implemented yet by trio-gateway: "
-            + REFUSED.format(n="auth/client-credentials")
+            '["github.com/devopsfaith/krakend/transport/http/client/executor"]: namespace'
+            " `plugin/http-client` is not implemented yet by trio-gateway: "
+            + REFUSED.format(n="plugin/http-client")
         ],
     ),
     (
@@ -164,11 +166,11 @@ CASES: list[tuple[str, dict[str, Any], list[str]]] = [
     ),
     (
         "enterprise namespace",
-        config(extra_config={"auth/api-keys": {}}),
+        config(extra_config={"auth/gcp": {}}),
         [
-            'error: $.endpoints[0].extra_config["auth/api-keys"]: namespace `auth/api-keys` is'
+            'error: $.endpoints[0].extra_config["auth/gcp"]: namespace `auth/gcp` is'
             " KrakenD Enterprise only, not supported by trio-gateway: "
-            + REFUSED.format(n="auth/api-keys")
+            + REFUSED.format(n="auth/gcp")
         ],
     ),
     (

@@ -23,6 +23,8 @@ ORDER = [
     (Slot.ENDPOINT_GUARD, "telemetry/opencensus: route"),
     (Slot.ENDPOINT_GUARD, "telemetry/metrics (router)"),
     (Slot.ENDPOINT_GUARD, "auth/validator"),
+    (Slot.ENDPOINT_GUARD, "auth/api-keys"),
+    (Slot.ENDPOINT_GUARD, "auth/basic"),
     (Slot.ENDPOINT_GUARD, "qos/ratelimit/router"),
     (Slot.ENDPOINT_GUARD, "qos/ratelimit/router/redis"),
     (Slot.RESPONDER, "auth/signer"),
@@ -47,6 +49,7 @@ ORDER = [
     (Slot.CLIENT_WRAPPER, "telemetry/opencensus: client"),
     (Slot.CLIENT_WRAPPER, "telemetry/opentelemetry: client"),
     (Slot.CLIENT_WRAPPER, "qos/http-cache"),
+    (Slot.CLIENT_WRAPPER, "auth/client-credentials"),
 ]
 
 

@@ -72,7 +72,6 @@ KNOWN: tuple[Known, ...] = (
     _k("plugin/http-client", {_B}, _TODO, _GH + "krakend/transport/http/client/executor"),
     _k("plugin/req-resp-modifier", {_E, _B}, _TODO, _GH + "krakend/proxy/plugin"),
     _k("auth/revoker", {_S}, _TODO, _GHU + "bloomfilter"),
-    _k("auth/client-credentials", {_B}, _TODO, _GH + "krakend-oauth2-clientcredentials"),
     _k("modifier/lua-endpoint", {_S, _E}, _TODO, _GH + "krakend-lua/router"),
     _k("modifier/lua-proxy", {_E}, _TODO, _GH + "krakend-lua/proxy"),
     _k("modifier/lua-backend", {_B}, _TODO, _GH + "krakend-lua/proxy/backend"),
@@ -87,9 +86,7 @@ KNOWN: tuple[Known, ...] = (
     *(
         _k(name, {_S, _E, _B}, _EE)
         for name in (
-            "auth/api-keys",
             "auth/aws-sigv4",
-            "auth/basic",
             "auth/gcp",
             "auth/ntlm",
             "backend/grpc",
