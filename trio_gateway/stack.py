@@ -41,6 +41,7 @@ import attrs
 from trio_gateway.auth import signing, validator
 from trio_gateway.config.core_namespaces import CORE_NAMESPACES
 from trio_gateway.modifier import python
+from trio_gateway.modifier.lua import layers as lua
 from trio_gateway.namespace import (
     EndpointGuard,
     Layer,
@@ -149,6 +150,7 @@ RESPONDERS: tuple[Layer, ...] = (signing.RESPONDER,)
 # lura proxy/factory.go + krakend-ce proxy_factory.go, around the merge.
 ENDPOINT_LAYERS: tuple[Layer, ...] = (
     python.ENDPOINT_LAYER,
+    lua.ENDPOINT_LAYER,
     _SHADOW,
     _STATIC,
     _FLATMAP,
@@ -159,6 +161,7 @@ BACKEND_LAYERS: tuple[Layer, ...] = (
     _CONCURRENT,
     circuit_breaker.LAYER,
     ratelimit_proxy.LAYER,
+    lua.BACKEND_LAYER,
 )
 # Under the call: krakend-httpcache is the HTTP client's transport.
 CLIENT_WRAPPERS: tuple[Layer, ...] = (http_cache.WRAPPER,)

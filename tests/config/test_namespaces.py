@@ -84,6 +84,8 @@ def test_implemented_namespaces() -> None:
         "security/bot-detector",
         "modifier/python",
         "backend/graphql",
+        "modifier/lua-proxy",
+        "modifier/lua-backend",
     }
     assert set(IMPLEMENTED) == implemented
     # the unknown-key walker knows the keys of each (proxy has per-level keys)

@@ -19,6 +19,7 @@ ORDER = [
     (Slot.ENDPOINT_GUARD, "qos/ratelimit/router"),
     (Slot.RESPONDER, "auth/signer"),
     (Slot.ENDPOINT_LAYER, "modifier/python"),
+    (Slot.ENDPOINT_LAYER, "modifier/lua-proxy"),
     (Slot.ENDPOINT_LAYER, "proxy: shadow backends"),
     (Slot.ENDPOINT_LAYER, "proxy: static"),
     (Slot.ENDPOINT_LAYER, "proxy: endpoint flatmap_filter"),
@@ -26,6 +27,7 @@ ORDER = [
     (Slot.BACKEND_LAYER, "concurrent_calls"),
     (Slot.BACKEND_LAYER, "qos/circuit-breaker"),
     (Slot.BACKEND_LAYER, "qos/ratelimit/proxy"),
+    (Slot.BACKEND_LAYER, "modifier/lua-backend"),
     (Slot.CLIENT_WRAPPER, "qos/http-cache"),
 ]
 

@@ -1,0 +1,169 @@
+"""The Lua layers (krakend-lua `proxy/proxy.go` `New`): sources + `pre` before the next proxy,
+`post` after it, in one state per request.
+
+* `modifier/lua-proxy` wraps the endpoint's merged proxy, inside the Python hook (krakend-ce
+  `proxy_factory.go`: lua-proxy is the outermost of the pipe after telemetry).
+* `modifier/lua-backend` wraps one backend call inside the circuit breaker and the proxy rate
+  limit (`backend_factory.go`: CB -> rate limit -> lua-backend), so a script's failure counts
+  toward the breaker.
+* `skip_next`: the next proxy is not called; `post` sees an empty response (data `{}`, not
+  complete). A failing next proxy skips `post` and its error passes on.
+* A script error answers 500 (or `custom_error`'s status and content type), its text only with
+  `router.return_error_msg`; the traceback never leaves the log.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import attrs
+import trio
+
+from trio_gateway.modifier.lua.config import (
+    LuaConfig,
+    SourceError,
+    check,
+    load_sources,
+    verify_md5,
+)
+from trio_gateway.modifier.lua.runtime import LuaError, LuaState
+from trio_gateway.namespace import Layer, Level, Namespace, Slot
+from trio_gateway.types import ProxyFunction, Request, Response
+
+if TYPE_CHECKING:
+    from trio_gateway.plan import EndpointPlan
+    from trio_gateway.proxy.backend import BackendCall
+
+__all__ = ["BACKEND_LAYER", "ENDPOINT_LAYER", "LuaBackendConfig", "LuaProxy", "LuaProxyConfig"]
+
+LOGGER = logging.getLogger(__name__)
+
+
+@attrs.frozen(kw_only=True)
+class LuaProxyConfig(LuaConfig):
+    """`extra_config."modifier/lua-proxy"` (endpoint): around the endpoint's merged proxy."""
+
+    NAMESPACE: ClassVar[str] = "modifier/lua-proxy"
+
+
+@attrs.frozen(kw_only=True)
+class LuaBackendConfig(LuaConfig):
+    """`extra_config."modifier/lua-backend"` (backend): around one backend call."""
+
+    NAMESPACE: ClassVar[str] = "modifier/lua-backend"
+
+
+def _copy(request: Request) -> Request:
+    return Request(
+        method=request.method,
+        path=request.path,
+        params=dict(request.params),
+        query=list(request.query),
+        headers=list(request.headers),
+        body=request.body,
+    )
+
+
+class LuaProxy:
+    """Runs a Lua config's scripts around the next proxy."""
+
+    __slots__ = ("_config", "_next", "_sources", "_where")
+
+    def __init__(self, next_proxy: ProxyFunction, config: LuaConfig, where: str) -> None:
+        self._next = next_proxy
+        self._config = config
+        self._where = where
+        # read once at startup (KrakenD's onceLoader), or on every request with `live`
+        self._sources = () if config.live else load_sources(config)
+
+    def _chunks(self) -> tuple[tuple[str, str], ...]:
+        config = self._config
+        sources = load_sources(config) if config.live else self._sources
+        named = tuple((source.rsplit("/", 1)[-1], code) for source, code in sources)
+        return (*named, ("pre-script", config.pre))
+
+    def _pre(self, request: Request) -> tuple[LuaState, LuaError | None]:
+        state = LuaState(allow_open_libs=self._config.allow_open_libs)
+        state.api.request = request
+        try:
+            chunks = self._chunks()
+        except SourceError as exc:
+            return state, LuaError(str(exc))
+        return state, state.run(chunks)
+
+    def _post(self, state: LuaState, response: Response) -> LuaError | None:
+        state.api.response = response
+        return state.run((("post-script", self._config.post),))
+
+    async def __call__(self, request: Request) -> Response:
+        view = _copy(request)
+        state, failure = await trio.to_thread.run_sync(self._pre, view)
+        if failure is not None:
+            raise self._failed(failure)
+        if self._config.skip_next:
+            response = Response(data={}, is_complete=False)
+        else:
+            response = await self._next(view)
+        if self._config.post:
+            failure = await trio.to_thread.run_sync(self._post, state, response)
+            if failure is not None:
+                response.close()
+                raise self._failed(failure)
+        return response
+
+    def _failed(self, error: LuaError) -> LuaError:
+        LOGGER.error("[%s][Lua] %s", self._where, error)
+        return error
+
+
+def _build(config: LuaConfig, next_proxy: ProxyFunction, where: str) -> ProxyFunction:
+    verify_md5(config, () if config.live else load_sources(config))
+    return LuaProxy(next_proxy, config, where)
+
+
+def build_endpoint_layer(
+    next_proxy: ProxyFunction, plan: EndpointPlan, context: Any
+) -> ProxyFunction | None:
+    config = plan.extra.get(LuaProxyConfig)
+    if config is None or plan.output_encoding == "no-op":
+        return None
+    return _build(config, next_proxy, f"ENDPOINT: {plan.name}")
+
+
+def build_backend_layer(
+    next_proxy: ProxyFunction, call: BackendCall, endpoint: EndpointPlan, context: Any
+) -> ProxyFunction | None:
+    config = call.extra.get(LuaBackendConfig)
+    if config is None or endpoint.output_encoding == "no-op":
+        return None
+    return _build(config, next_proxy, f"BACKEND: {endpoint.name} {call.name}")
+
+
+_GH = "github.com/devopsfaith/"
+PROXY_NAMESPACE = Namespace(
+    name="modifier/lua-proxy",
+    levels=frozenset({Level.ENDPOINT}),
+    config=LuaProxyConfig,
+    aliases=(_GH + "krakend-lua/proxy",),
+    check=check,
+)
+BACKEND_NAMESPACE = Namespace(
+    name="modifier/lua-backend",
+    levels=frozenset({Level.BACKEND}),
+    config=LuaBackendConfig,
+    aliases=(_GH + "krakend-lua/proxy/backend",),
+    check=check,
+)
+ENDPOINT_LAYER = Layer(
+    name=PROXY_NAMESPACE.name,
+    namespace=PROXY_NAMESPACE,
+    slot=Slot.ENDPOINT_LAYER,
+    build=build_endpoint_layer,
+)
+BACKEND_LAYER = Layer(
+    name=BACKEND_NAMESPACE.name,
+    namespace=BACKEND_NAMESPACE,
+    slot=Slot.BACKEND_LAYER,
+    build=build_backend_layer,
+)
