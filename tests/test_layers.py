@@ -39,6 +39,7 @@ RANKS = {
     "trio_gateway.auth": 3,
     "trio_gateway.security": 3,
     "trio_gateway.modifier": 3,
+    "trio_gateway.modifier.lua": 3,
     "trio_gateway.config.core_namespaces": 3,
     # 4: the order and the registry
     "trio_gateway.stack": 4,

@@ -42,6 +42,7 @@ from trio_gateway.auth import signing, validator
 from trio_gateway.config.core_namespaces import CORE_NAMESPACES
 from trio_gateway.modifier import python
 from trio_gateway.modifier.lua import layers as lua
+from trio_gateway.modifier.lua import router as lua_router
 from trio_gateway.namespace import (
     EndpointGuard,
     Layer,
@@ -139,10 +140,11 @@ SERVICE_GUARDS: tuple[Layer, ...] = (
     bot_detector.SERVICE_GUARD,
 )
 # krakend-ce handler_factory.go: bot detector outside the JWT validator, the router rate limit
-# inside it (a rejected token spends no token of the bucket).
+# inside it (a rejected token spends no token of the bucket), router-level Lua between them.
 ENDPOINT_GUARDS: tuple[Layer, ...] = (
     bot_detector.ENDPOINT_GUARD,
     validator.GUARD,
+    lua_router.GUARD,
     ratelimit_router.GUARD,
 )
 # krakend-jose: the signer replaces the render, inside the validator (the guards run first).

@@ -86,6 +86,7 @@ def test_implemented_namespaces() -> None:
         "backend/graphql",
         "modifier/lua-proxy",
         "modifier/lua-backend",
+        "modifier/lua-endpoint",
     }
     assert set(IMPLEMENTED) == implemented
     # the unknown-key walker knows the keys of each (proxy has per-level keys)

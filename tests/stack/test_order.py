@@ -16,6 +16,7 @@ ORDER = [
     (Slot.SERVICE_GUARD, "security/bot-detector"),
     (Slot.ENDPOINT_GUARD, "security/bot-detector"),
     (Slot.ENDPOINT_GUARD, "auth/validator"),
+    (Slot.ENDPOINT_GUARD, "modifier/lua-endpoint"),
     (Slot.ENDPOINT_GUARD, "qos/ratelimit/router"),
     (Slot.RESPONDER, "auth/signer"),
     (Slot.ENDPOINT_LAYER, "modifier/python"),

@@ -75,7 +75,6 @@ KNOWN: tuple[Known, ...] = (
     _k("auth/client-credentials", {_B}, _TODO, _GH + "krakend-oauth2-clientcredentials"),
     _k("validation/cel", {_E, _B}, _TODO, _GH + "krakend-cel"),
     _k("validation/json-schema", {_E}, _TODO, _GH + "krakend-jsonschema"),
-    _k("modifier/lua-endpoint", {_S, _E}, _TODO, _GH + "krakend-lua/router"),
     _k("modifier/martian", {_B}, _TODO, _GH + "krakend-martian"),
     _k("telemetry/logging", {_S}, _TODO, _GHU + "krakend-gologging"),
     _k("telemetry/gelf", {_S}, _TODO, _GHU + "krakend-gelf"),

@@ -16,8 +16,8 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
-import lupa.lua51 as lupa51  # type: ignore[import-untyped]
-
+from trio_gateway.modifier.lua.engine import lupa51
+from trio_gateway.namespace import Admission
 from trio_gateway.types import Request, Response
 
 __all__ = ["PRELUDE", "Accessors", "from_lua_text", "to_lua_text"]
@@ -49,6 +49,7 @@ class Accessors:
         self._lua = lua
         self.request: Request | None = None
         self.response: Response | None = None
+        self.admission: Admission | None = None
 
     # ---- values between Lua and Python (types.go ParseToTable, luatable.go tableGet)
     def out(self, value: Any) -> tuple[str, Any]:
@@ -218,6 +219,69 @@ class Accessors:
             response.headers = []
         return _headers(response.headers, op, args)
 
+    # ---- ctx (router/gin/lua.go, the `modifier/lua-endpoint` request, before routing's body)
+    def ctx(self, op: str, count: int, *args: Any) -> tuple[str, Any]:
+        args = args[: int(count)]
+        admission = self.admission
+        if admission is None:
+            return ("error", "ginContext expected")
+        scope = admission.scope
+        if op == "method":
+            if args:
+                scope["method"] = from_lua_text(str(args[0]))
+                return ("none", None)
+            return ("value", scope["method"])
+        if op == "url":
+            if args:
+                # url.Parse of a request URI: the path and the raw query
+                target = str(args[0])
+                path, _, query = target.partition("?")
+                scope["path"] = from_lua_text(path)
+                scope["query_string"] = query.encode("latin-1")
+                return ("none", None)
+            raw: bytes = scope.get("query_string", b"")
+            url = to_lua_text(scope["path"]) + ("?" + raw.decode("latin-1") if raw else "")
+            return ("value", url)
+        if op == "host":
+            if args:
+                value = str(args[0]).encode("latin-1")
+                admission.headers = [(k, v) for k, v in admission.headers if k != b"host"]
+                admission.headers.append((b"host", value))
+                return ("none", None)
+            for key, value in admission.headers:
+                if key == b"host":
+                    return ("value", value.decode("latin-1"))
+            return ("value", "")
+        if op == "query":
+            if not args:
+                return ("error", "need arguments")
+            pairs = parse_qsl(
+                scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True
+            )
+            name = str(args[0])
+            if len(args) == 1:
+                return ("value", next((v for k, v in pairs if k == name), ""))
+            # url.Values.Set then Encode: the key's values replaced, keys sorted
+            kept = [(k, v) for k, v in pairs if k != name] + [(name, str(args[1]))]
+            ordered = sorted(kept, key=lambda pair: pair[0])
+            scope["query_string"] = urlencode(ordered).encode("latin-1")
+            return ("none", None)
+        if op == "params":
+            params = admission.params
+            if not args:
+                return ("table", dict(params))
+            name = from_lua_text(str(args[0]))
+            if len(args) == 1:
+                return ("value", to_lua_text(params.get(name, "")))
+            params[name] = from_lua_text(str(args[1]))
+            return ("none", None)
+        if op == "body":
+            return ("error", "ctx:body() is not supported by trio-gateway")
+        headers = list(admission.headers)
+        result = _headers(headers, op, args)
+        admission.headers = headers
+        return result
+
 
 def _key(key: Any) -> str:
     if isinstance(key, float) and key.is_integer():
@@ -337,11 +401,15 @@ function L:len() return py.size(data(self, L)) end
 luaTable = {new = function() return wrap(py.new_table()) end}
 luaList = {new = function() return wrap(py.new_list()) end}
 luaNil = {new = function() return NIL end}
+local C = {}
+C.__index = C
+local CALLS = {[R] = py.req, [S] = py.resp, [C] = py.ctx}
+local EXPECTED = {[R] = "request expected", [S] = "response expected", [C] = "ginContext expected"}
 local function method(which, name)
-  local call = which == R and py.req or py.resp
+  local call = CALLS[which]
   return function(self, ...)
     if getmetatable(self) ~= which then
-      error(which == R and "request expected" or "response expected", 2)
+      error(EXPECTED[which], 2)
     end
     local n = select("#", ...)
     local a, b = ...
@@ -357,9 +425,16 @@ end
 for _, name in ipairs({"isComplete", "statusCode", "data", "headers", "headerList", "body"}) do
   S[name] = method(S, name)
 end
+for _, name in ipairs({
+  "method", "url", "host", "query", "params", "headers", "headerList", "body"
+}) do
+  C[name] = method(C, name)
+end
 local the_request, the_response = setmetatable({}, R), setmetatable({}, S)
+local the_ctx = setmetatable({}, C)
 request = {load = function() return the_request end}
 response = {load = function() return the_response end}
+ctx = {load = function() return the_ctx end}
 function custom_error(...)
   local n = select("#", ...)
   local msg, status, ct = ...

@@ -78,20 +78,40 @@ def verify_md5(config: LuaConfig, loaded: tuple[tuple[str, str], ...]) -> None:
             )
 
 
-def check(config: LuaConfig, where: Where, report: Report) -> None:
-    """Sources readable, md5 matching, no API trio-gateway does not offer yet."""
+def check(config: LuaConfig, where: Where, report: Report, *, router: bool = False) -> None:
+    """Sources readable, md5 matching, every script compiling (the error names the file and
+    line, as KrakenD's `msg (file:Ln)`), no API trio-gateway does not offer yet."""
+    from trio_gateway.modifier.lua.runtime import SourceMap, compile_error
+
     try:
         loaded = load_sources(config)
         verify_md5(config, loaded)
     except SourceError as exc:
-        report.error(where.path, str(exc))
-        return
+        if config.live and not config.md5:
+            # `live` reads the files on every request: one may appear later, KrakenD starts
+            report.warning(where.path, f"{exc}: every request fails until it exists")
+            loaded = ()
+        else:
+            report.error(where.path, str(exc))
+            return
     if not (config.sources or config.pre or config.post):
         report.warning(where.path, "no `sources`, `pre` nor `post`: nothing to run")
-    if where.output_encoding == "no-op":
+    if where.output_encoding == "no-op" and not router:
         report.warning(
             where.path, "Lua does not run on a no-op endpoint (the answer is streamed): ignored"
         )
+    if loaded:
+        joined = SourceMap(loaded)
+        problem = compile_error(SourceMap.NAME, joined.code, joined)
+        if problem is not None:
+            report.error((*where.path, "sources"), problem)
+    for key, name, code in (
+        ("pre", "pre-script", config.pre),
+        ("post", "post-script", config.post),
+    ):
+        problem = compile_error(name, code) if code else None
+        if problem is not None:
+            report.error((*where.path, key), problem)
     codes = [("pre", config.pre), ("post", config.post), *loaded]
     for name, code in codes:
         for word in _UNSUPPORTED:

@@ -27,7 +27,7 @@ from trio_gateway.modifier.lua.config import (
     load_sources,
     verify_md5,
 )
-from trio_gateway.modifier.lua.runtime import LuaError, LuaState
+from trio_gateway.modifier.lua.runtime import LuaError, LuaState, SourceMap
 from trio_gateway.namespace import Layer, Level, Namespace, Slot
 from trio_gateway.types import ProxyFunction, Request, Response
 
@@ -77,24 +77,14 @@ class LuaProxy:
         # read once at startup (KrakenD's onceLoader), or on every request with `live`
         self._sources = () if config.live else load_sources(config)
 
-    def _chunks(self) -> tuple[tuple[str, str], ...]:
-        config = self._config
-        sources = load_sources(config) if config.live else self._sources
-        named = tuple((source.rsplit("/", 1)[-1], code) for source, code in sources)
-        return (*named, ("pre-script", config.pre))
-
     def _pre(self, request: Request) -> tuple[LuaState, LuaError | None]:
         state = LuaState(allow_open_libs=self._config.allow_open_libs)
         state.api.request = request
-        try:
-            chunks = self._chunks()
-        except SourceError as exc:
-            return state, LuaError(str(exc))
-        return state, state.run(chunks)
+        return state, run_pre(state, self._config, self._sources)
 
     def _post(self, state: LuaState, response: Response) -> LuaError | None:
         state.api.response = response
-        return state.run((("post-script", self._config.post),))
+        return state.run("post-script", self._config.post)
 
     async def __call__(self, request: Request) -> Response:
         view = _copy(request)
@@ -105,6 +95,9 @@ class LuaProxy:
             response = Response(data={}, is_complete=False)
         else:
             response = await self._next(view)
+            if response.error is not None:
+                # lura returns (response, err) for a partial merge: krakend-lua skips `post`
+                return response
         if self._config.post:
             failure = await trio.to_thread.run_sync(self._post, state, response)
             if failure is not None:
@@ -115,6 +108,23 @@ class LuaProxy:
     def _failed(self, error: LuaError) -> LuaError:
         LOGGER.error("[%s][Lua] %s", self._where, error)
         return error
+
+
+def run_pre(
+    state: LuaState, config: LuaConfig, sources: tuple[tuple[str, str], ...]
+) -> LuaError | None:
+    """The sources (one chunk, binder.go `WithConfig`), then `pre` (`WithCode`)."""
+    if config.live:
+        try:
+            sources = load_sources(config)
+        except SourceError as exc:
+            return LuaError(str(exc))
+    if sources:
+        joined = SourceMap(sources)
+        failure = state.run(SourceMap.NAME, joined.code, joined)
+        if failure is not None:
+            return failure
+    return state.run("pre-script", config.pre)
 
 
 def _build(config: LuaConfig, next_proxy: ProxyFunction, where: str) -> ProxyFunction:
