@@ -50,6 +50,9 @@ class Accessors:
         self.request: Request | None = None
         self.response: Response | None = None
         self.admission: Admission | None = None
+        # `modifier/lua-backend`: the request is the backend's, its URL already built by lura's
+        # balancer (proxy/factory.go wraps the backend factory in it)
+        self.backend_level = False
 
     # ---- values between Lua and Python (types.go ParseToTable, luatable.go tableGet)
     def out(self, value: Any) -> tuple[str, Any]:
@@ -154,6 +157,9 @@ class Accessors:
             return ("error", "request expected")
         if op == "method":
             if args:
+                if self.backend_level:
+                    return ("error", _BACKEND_ONLY.format("method"))
+                # lura's request builder sets the backend's method afterwards: no effect
                 request.method = from_lua_text(str(args[0]))
                 return ("none", None)
             return ("value", request.method)
@@ -170,9 +176,12 @@ class Accessors:
             ordered = sorted(request.query, key=lambda pair: pair[0])
             return ("value", to_lua_text(urlencode(ordered)))
         if op == "url":
+            if self.backend_level:
+                return ("error", _BACKEND_ONLY.format("url"))
             if args:
-                return ("error", "request:url(value) is not supported by trio-gateway")
-            return ("value", "")
+                # lura's balancer builds the URL afterwards from host + path: no effect
+                return ("none", None)
+            return ("value", "")  # no URL yet at endpoint level (proxy/request.go: "")
         if op == "params":
             if not args:
                 return ("table", dict(request.params))
@@ -281,6 +290,9 @@ class Accessors:
         result = _headers(headers, op, args)
         admission.headers = headers
         return result
+
+
+_BACKEND_ONLY = "request:{}(value) in modifier/lua-backend is not supported by trio-gateway yet"
 
 
 def _key(key: Any) -> str:

@@ -15,11 +15,13 @@
 from __future__ import annotations
 
 import logging
+import re
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import attrs
 import trio
 
+from trio_gateway.config.diagnostics import Report
 from trio_gateway.modifier.lua.config import (
     LuaConfig,
     SourceError,
@@ -28,7 +30,8 @@ from trio_gateway.modifier.lua.config import (
     verify_md5,
 )
 from trio_gateway.modifier.lua.runtime import LuaError, LuaState, SourceMap
-from trio_gateway.namespace import Layer, Level, Namespace, Slot
+from trio_gateway.namespace import Layer, Level, Namespace, Slot, Where
+from trio_gateway.proxy.request import UrlParseError
 from trio_gateway.types import ProxyFunction, Request, Response
 
 if TYPE_CHECKING:
@@ -68,18 +71,26 @@ def _copy(request: Request) -> Request:
 class LuaProxy:
     """Runs a Lua config's scripts around the next proxy."""
 
-    __slots__ = ("_config", "_next", "_sources", "_where")
+    __slots__ = ("_backend", "_config", "_next", "_sources", "_where")
 
-    def __init__(self, next_proxy: ProxyFunction, config: LuaConfig, where: str) -> None:
+    def __init__(
+        self,
+        next_proxy: ProxyFunction,
+        config: LuaConfig,
+        where: str,
+        backend: BackendCall | None = None,
+    ) -> None:
         self._next = next_proxy
         self._config = config
         self._where = where
+        self._backend = backend
         # read once at startup (KrakenD's onceLoader), or on every request with `live`
         self._sources = () if config.live else load_sources(config)
 
     def _pre(self, request: Request) -> tuple[LuaState, LuaError | None]:
         state = LuaState(allow_open_libs=self._config.allow_open_libs)
         state.api.request = request
+        state.api.backend_level = self._backend is not None
         return state, run_pre(state, self._config, self._sources)
 
     def _post(self, state: LuaState, response: Response) -> LuaError | None:
@@ -88,9 +99,15 @@ class LuaProxy:
 
     async def __call__(self, request: Request) -> Response:
         view = _copy(request)
+        if self._backend is not None:
+            view.path = _backend_path(self._backend, request)
         state, failure = await trio.to_thread.run_sync(self._pre, view)
         if failure is not None:
             raise self._failed(failure)
+        if self._backend is not None:
+            # lura's balancer built the backend URL before lua-backend runs (proxy/factory.go
+            # newStack): params, query and path set by the script do not change it
+            view.params, view.query, view.path = request.params, request.query, request.path
         if self._config.skip_next:
             response = Response(data={}, is_complete=False)
         else:
@@ -110,6 +127,14 @@ class LuaProxy:
         return error
 
 
+def _backend_path(call: BackendCall, request: Request) -> str:
+    """The backend's path as lura's request builder made it (url_pattern filled in)."""
+    try:
+        return call.url.render(request.params).partition("?")[0]
+    except UrlParseError:
+        return request.path
+
+
 def run_pre(
     state: LuaState, config: LuaConfig, sources: tuple[tuple[str, str], ...]
 ) -> LuaError | None:
@@ -121,15 +146,18 @@ def run_pre(
             return LuaError(str(exc))
     if sources:
         joined = SourceMap(sources)
-        failure = state.run(SourceMap.NAME, joined.code, joined)
+        state.sources = joined
+        failure = state.run(SourceMap.NAME, joined.code)
         if failure is not None:
             return failure
     return state.run("pre-script", config.pre)
 
 
-def _build(config: LuaConfig, next_proxy: ProxyFunction, where: str) -> ProxyFunction:
+def _build(
+    config: LuaConfig, next_proxy: ProxyFunction, where: str, call: BackendCall | None = None
+) -> ProxyFunction:
     verify_md5(config, () if config.live else load_sources(config))
-    return LuaProxy(next_proxy, config, where)
+    return LuaProxy(next_proxy, config, where, call)
 
 
 def build_endpoint_layer(
@@ -147,7 +175,26 @@ def build_backend_layer(
     config = call.extra.get(LuaBackendConfig)
     if config is None or endpoint.output_encoding == "no-op":
         return None
-    return _build(config, next_proxy, f"BACKEND: {endpoint.name} {call.name}")
+    return _build(config, next_proxy, f"BACKEND: {endpoint.name} {call.name}", call)
+
+
+# request:method(x) and request:url() act on the backend's request in KrakenD; not here yet.
+_BACKEND_REFUSED = re.compile(r":\s*(?:url\s*\(|method\s*\(\s*[^)\s])")
+
+
+def check_backend(config: LuaConfig, where: Where, report: Report) -> None:
+    check(config, where, report)
+    try:
+        codes = [("pre", config.pre), *load_sources(config)]
+    except SourceError:  # reported by `check`
+        return
+    for name, code in codes:
+        if _BACKEND_REFUSED.search(code):
+            report.error(
+                where.path,
+                f"{name}: `request:url()` and `request:method(value)` in modifier/lua-backend "
+                "are not supported by trio-gateway yet (the request would fail)",
+            )
 
 
 _GH = "github.com/devopsfaith/"
@@ -163,7 +210,7 @@ BACKEND_NAMESPACE = Namespace(
     levels=frozenset({Level.BACKEND}),
     config=LuaBackendConfig,
     aliases=(_GH + "krakend-lua/proxy/backend",),
-    check=check,
+    check=check_backend,
 )
 ENDPOINT_LAYER = Layer(
     name=PROXY_NAMESPACE.name,

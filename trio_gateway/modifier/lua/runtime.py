@@ -138,6 +138,8 @@ class LuaState:
         )
         self._lua = lua
         self.api = Accessors(lua)
+        # the sources' map, once they ran: a function of theirs failing later names its file
+        self.sources: SourceMap | None = None
         api = self.api
         functions = lua.table_from(
             {
@@ -161,16 +163,26 @@ class LuaState:
             }
         )
         g = lua.globals()
+        # Once the budget is spent, the hook fires on every instruction: a script cannot catch
+        # the error with pcall and go on. Hooks are per coroutine and inherited by new ones.
+        self._sethook = g.debug.sethook
         self._guard = lua.eval(
             """function(sethook, pcall, error, budget, message)
+              local function stop() error(message, 0) end
               return function(f)
-                sethook(function() error(message, 0) end, "", budget)
+                local spent = false
+                sethook(function()
+                  spent = true
+                  sethook(stop, "", 1)
+                  error(message, 0)
+                end, "", budget)
                 local ok, err = pcall(f)
                 sethook()
+                if spent then return false, message end
                 return ok, err
               end
             end"""
-        )(g.debug.sethook, g.pcall, g.error, INSTRUCTION_BUDGET, BUDGET_MESSAGE)
+        )(self._sethook, g.pcall, g.error, INSTRUCTION_BUDGET, BUDGET_MESSAGE)
         nil_value = lua.table_from({"_nil": True})
         lua.execute(PRELUDE, functions, nil_value)
         g.python = None
@@ -185,6 +197,8 @@ class LuaState:
         """Run one chunk under the budget: its failure, or None. Called in a worker thread."""
         if not code:
             return None
+        if sources is None:
+            sources = self.sources
         try:
             compiled = self._lua.compile(code, "=" + name)
         except lupa51.LuaSyntaxError as exc:
@@ -195,7 +209,12 @@ class LuaState:
             ok, err = self._guard(compiled)
         except lupa51.LuaMemoryError:
             return LuaError(MEMORY_MESSAGE)
-        except lupa51.LuaError as exc:  # an error while handling an error (memory, mostly)
+        except lupa51.LuaError as exc:
+            # the spent budget's hook fired in the guard itself (a C call from here runs no VM
+            # instruction, so the hook can be taken off), or an error while handling an error
+            self._sethook()
+            if BUDGET_MESSAGE in str(exc):
+                return LuaError(BUDGET_MESSAGE)
             return LuaError(f"lua: {exc}")
         if ok:
             return None
