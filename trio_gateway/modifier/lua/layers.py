@@ -31,7 +31,7 @@ from trio_gateway.modifier.lua.config import (
 )
 from trio_gateway.modifier.lua.runtime import LuaError, LuaState, SourceMap
 from trio_gateway.namespace import Layer, Level, Namespace, Slot, Where
-from trio_gateway.proxy.request import UrlParseError
+from trio_gateway.routing.gourl import UrlParseError
 from trio_gateway.types import ProxyFunction, Request, Response
 
 if TYPE_CHECKING:
@@ -109,7 +109,8 @@ class LuaProxy:
             # newStack): params, query and path set by the script do not change it
             view.params, view.query, view.path = request.params, request.query, request.path
         if self._config.skip_next:
-            response = Response(data={}, is_complete=False)
+            # proxy.go: an empty `proxy.Response{}` (status 0, no data, not complete)
+            response = Response(data={}, is_complete=False, status=0)
         else:
             response = await self._next(view)
             if response.error is not None:
