@@ -22,7 +22,7 @@ def _request(**fields: Any) -> Request:
     base: dict[str, Any] = {
         "method": "GET",
         "path": "/some-path",
-        "params": {"Id": "42"},
+        "params": {"id": "42"},
         "query": [],
         "headers": [],
         "body": b"initial req content",
@@ -247,7 +247,7 @@ r:path("/changed")"""
     proxy = LuaProxy(recorder, LuaProxyConfig(pre=pre), "E")
     await proxy(_request(query=[("b", "2"), ("a", "1")]))
     assert recorder.seen is not None
-    assert recorder.seen.params == {"Id": "420"}
+    assert recorder.seen.params == {"id": "420"}
     # url.Values.Encode sorts by key, then the script's text is parsed back
     assert recorder.seen.query == [("a", "1"), ("b", "2"), ("added", "1")]
     assert recorder.seen.path == "/changed"

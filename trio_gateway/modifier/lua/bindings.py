@@ -18,6 +18,7 @@ from urllib.parse import parse_qsl, urlencode
 
 from trio_gateway.modifier.lua.engine import lupa51
 from trio_gateway.namespace import Admission
+from trio_gateway.proxy.request import placeholder_key
 from trio_gateway.types import Request, Response
 
 __all__ = ["PRELUDE", "Accessors", "from_lua_text", "to_lua_text"]
@@ -183,12 +184,14 @@ class Accessors:
                 return ("none", None)
             return ("value", "")  # no URL yet at endpoint level (proxy/request.go: "")
         if op == "params":
+            # lura's keys: first letter upper-cased ({id} is `Id`), as proxy.Request.Params
             if not args:
-                return ("table", dict(request.params))
-            name = _param_name(from_lua_text(str(args[0])))
+                return ("table", {placeholder_key(k): v for k, v in request.params.items()})
+            name = from_lua_text(str(args[0]))
+            stored = next((k for k in request.params if placeholder_key(k) == name), name)
             if len(args) == 1:
-                return ("value", to_lua_text(request.params.get(name, "")))
-            request.params[name] = from_lua_text(str(args[1]))
+                return ("value", to_lua_text(request.params.get(stored, "")))
+            request.params[stored] = from_lua_text(str(args[1]))
             return ("none", None)
         if op == "body":
             if args:
@@ -311,10 +314,6 @@ def _maybe_list(result: dict[str, Any]) -> Any:
     except ValueError:
         return result
     return [result[k] for _, k in keys]
-
-
-def _param_name(name: str) -> str:
-    return name
 
 
 def _headers(headers: Any, op: str, args: tuple[Any, ...]) -> tuple[str, Any]:
