@@ -11,7 +11,9 @@ from tests.e2e.backend_app import STATS
 from tests.e2e.conftest import StartGateway
 
 
-def _endpoint(path: str, backend: str, method: str = "GET", **extra: Any) -> dict[str, Any]:
+def _endpoint(
+    path: str, backend: str, extra: dict[str, Any] | None = None, method: str = "GET"
+) -> dict[str, Any]:
     endpoint: dict[str, Any] = {
         "endpoint": path,
         "method": method,
@@ -51,8 +53,8 @@ async def test_lua_proxy_pre_and_post(
             _endpoint(
                 "/lua/{id}",
                 "/param_forwarding/{id}",
+                {"modifier/lua-proxy": {"pre": PRE, "post": POST}},
                 "POST",
-                **{"modifier/lua-proxy": {"pre": PRE, "post": POST}},
             ),
         )
     )
@@ -76,9 +78,7 @@ async def test_lua_proxy_header_reaches_the_backend(
     gw = await start_gateway(
         _config(
             backend_url,
-            _endpoint(
-                "/lua/{id}", "/param_forwarding/{id}", **{"modifier/lua-proxy": {"pre": PRE}}
-            ),
+            _endpoint("/lua/{id}", "/param_forwarding/{id}", {"modifier/lua-proxy": {"pre": PRE}}),
         )
     )
     r = await client.get(f"{gw}/lua/7")
@@ -116,12 +116,12 @@ async def test_custom_error(
             _endpoint(
                 "/pre",
                 "/param_forwarding/pre",
-                **{"modifier/lua-proxy": {"pre": "custom_error('teapot', 418)"}},
+                {"modifier/lua-proxy": {"pre": "custom_error('teapot', 418)"}},
             ),
             _endpoint(
                 "/post",
                 "/param_forwarding/post",
-                **{
+                {
                     "modifier/lua-proxy": {
                         "post": 'custom_error(\'{"msg":"no"}\', 403, "application/json")'
                     }
@@ -130,7 +130,7 @@ async def test_custom_error(
             _endpoint(
                 "/plain",
                 "/param_forwarding/plain",
-                **{"modifier/lua-proxy": {"pre": "custom_error('only a message')"}},
+                {"modifier/lua-proxy": {"pre": "custom_error('only a message')"}},
             ),
         )
     )
@@ -154,7 +154,7 @@ async def test_custom_error_text_with_return_error_msg(
             _endpoint(
                 "/post",
                 "/param_forwarding/post",
-                **{
+                {
                     "modifier/lua-proxy": {
                         "post": 'custom_error(\'{"msg":"no"}\', 403, "application/json")'
                     }
@@ -163,12 +163,12 @@ async def test_custom_error_text_with_return_error_msg(
             _endpoint(
                 "/pre",
                 "/param_forwarding/pre",
-                **{"modifier/lua-proxy": {"pre": "custom_error('teapot', 418)"}},
+                {"modifier/lua-proxy": {"pre": "custom_error('teapot', 418)"}},
             ),
             _endpoint(
                 "/bug",
                 "/param_forwarding/bug",
-                **{"modifier/lua-proxy": {"pre": "local x = nil\nx.y = 1"}},
+                {"modifier/lua-proxy": {"pre": "local x = nil\nx.y = 1"}},
             ),
             extra_config={"router": {"return_error_msg": True}},
         )
@@ -194,7 +194,7 @@ async def test_runaway_loop_is_cut_off(
             _endpoint(
                 "/loop",
                 "/param_forwarding/loop",
-                **{"modifier/lua-proxy": {"pre": "while true do end"}},
+                {"modifier/lua-proxy": {"pre": "while true do end"}},
             ),
             _endpoint("/plain", "/param_forwarding/plain"),
             extra_config={"router": {"return_error_msg": True}},
@@ -224,7 +224,7 @@ async def test_lua_endpoint_at_router_level(
     endpoint = _endpoint(
         "/router/{id}",
         "/param_forwarding/{id}",
-        **{"modifier/lua-endpoint": {"pre": ENDPOINT_PRE}},
+        {"modifier/lua-endpoint": {"pre": ENDPOINT_PRE}},
     )
     endpoint["input_query_strings"] = ["*"]
     endpoint["input_headers"] = ["X-Router-Lua"]
