@@ -190,7 +190,21 @@ responseData:set("names", names)
 responseData:del("items")"""
     proxy = LuaProxy(Recorder(Response(data=data)), LuaProxyConfig(post=post), "E")
     response = await proxy(_request())
-    assert response.data == {"total": 2, "names": ["foo bar", "foo2 bar2"]}
+    # luatable.go tableSet: a Lua table set directly keeps its keys as text (no array)
+    assert response.data == {"total": 2, "names": {"1": "foo bar", "2": "foo2 bar2"}}
+
+
+async def test_nested_tables_become_arrays() -> None:
+    # types.go ParseToTable / tryConvertToSlice: only nested tables, an empty one is null
+    post = """local d = response.load():data()
+d:set("t", {list = {"a", "b"}, empty = {}, obj = {k = 1}, sparse = {[1] = "x", [5] = "y"}})
+d:set("list", luaList.new())"""
+    proxy = LuaProxy(Recorder(Response(data={})), LuaProxyConfig(post=post), "E")
+    response = await proxy(_request())
+    assert response.data == {
+        "t": {"list": ["a", "b"], "empty": None, "obj": {"k": 1}, "sparse": ["x", "y"]},
+        "list": [],
+    }
 
 
 async def test_json_number_and_nulls() -> None:

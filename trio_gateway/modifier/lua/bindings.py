@@ -12,6 +12,7 @@ opaque to Lua (runtime.py denies attribute access), so no Python is reachable fr
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
@@ -72,8 +73,12 @@ class Accessors:
             return ("list", value)
         return ("error", f"unknown type ({type(value).__name__})")
 
-    def into(self, value: Any) -> Any:
-        """A Lua value as JSON-ready Python (types.go ParseToTable)."""
+    def into(self, value: Any, nested: bool = False) -> Any:
+        """A Lua value as JSON-ready Python (luatable.go `tableSet`, types.go `ParseToTable`).
+
+        A Lua table set directly becomes an object keyed by its keys' text (`{"1": ...}`): only
+        tables nested in it become arrays when all their keys are integers, and an empty nested
+        table becomes null (Go's nil slice), as `ParseToTable` / `tryConvertToSlice` do."""
         if isinstance(value, bool | int | float):
             return _number(value) if not isinstance(value, bool) else value
         if isinstance(value, str):
@@ -84,7 +89,7 @@ class Accessors:
             return None
         lua_type = lupa51.lua_type
         if lua_type(value) == "table":
-            if value["_nil"]:
+            if value["_nil"] is True:  # luaNil (a forged one is just a null)
                 return None
             wrapped = value["_p"]
             if isinstance(wrapped, dict | list):
@@ -94,8 +99,8 @@ class Accessors:
                 if lua_type(item) in ("function", "thread", "userdata"):
                     continue
                 name = _key(key)
-                result[name] = self.into(item)
-            return _maybe_list(result)
+                result[name] = self.into(item, nested=True)
+            return _maybe_list(result) if nested else result
         return None  # functions, threads: skipped, as Go's switch does
 
     # ---- luaTable / luaList
@@ -306,14 +311,17 @@ def _key(key: Any) -> str:
     return str(key)
 
 
+_ATOI = re.compile(r"[+-]?[0-9]+")
+
+
 def _maybe_list(result: dict[str, Any]) -> Any:
-    """types.go tryConvertToSlice: a table whose keys are all integers becomes a list, sorted
-    by key (holes closed up); an empty table becomes an empty list."""
-    try:
-        keys = sorted((int(k), k) for k in result)
-    except ValueError:
+    """types.go tryConvertToSlice: a table whose keys are all integers (strconv.Atoi) becomes a
+    list sorted by key (holes closed up); an empty one becomes Go's nil slice (JSON null)."""
+    if not all(_ATOI.fullmatch(k) for k in result):
         return result
-    return [result[k] for _, k in keys]
+    if not result:
+        return None
+    return [result[k] for k in sorted(result, key=int)]
 
 
 def _headers(headers: Any, op: str, args: tuple[Any, ...]) -> tuple[str, Any]:
