@@ -83,6 +83,9 @@ def test_closed_libraries(expression: str, expected: str) -> None:
         ("type(io.open)", "function"),
         ("type(require)", "function"),
         ("type(debug)", "nil"),
+        ("type(package.loaded.debug)", "nil"),
+        ("type(package.loaded.python)", "nil"),
+        ("pcall(require, 'debug')", "false"),
     ],
 )
 def test_allow_open_libs(expression: str, expected: str) -> None:

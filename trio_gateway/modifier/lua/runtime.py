@@ -185,6 +185,10 @@ class LuaState:
         )(self._sethook, g.pcall, g.error, INSTRUCTION_BUDGET, BUDGET_MESSAGE)
         nil_value = lua.table_from({"_nil": True})
         lua.execute(PRELUDE, functions, nil_value)
+        # lupa's `python` module and `debug` stay in package.loaded (so in `require`) otherwise
+        loaded = g.package.loaded
+        loaded.python = None
+        loaded.debug = None
         g.python = None
         g.debug = None
         if not allow_open_libs:
