@@ -6,8 +6,8 @@
 * `modifier/lua-backend` wraps one backend call inside the circuit breaker and the proxy rate
   limit (`backend_factory.go`: CB -> rate limit -> lua-backend), so a script's failure counts
   toward the breaker.
-* `skip_next`: the next proxy is not called; `post` sees an empty response (data `{}`, not
-  complete). A failing next proxy skips `post` and its error passes on.
+* `skip_next`: the next proxy is not called; `post` sees an empty response (data `{}`, status
+  0, not complete). A failing next proxy, or a partial merge, skips `post` and passes on.
 * A script error answers 500 (or `custom_error`'s status and content type), its text only with
   `router.return_error_msg`; the traceback never leaves the log.
 """
