@@ -42,6 +42,7 @@ RANKS = {
     "trio_gateway.telemetry": 3,
     "trio_gateway.validation": 3,
     "trio_gateway.modifier.martian": 3,
+    "trio_gateway.modifier.lua": 3,
     "trio_gateway.config.core_namespaces": 3,
     # 4: the order and the registry
     "trio_gateway.stack": 4,

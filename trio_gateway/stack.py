@@ -46,6 +46,8 @@ import attrs
 from trio_gateway.auth import api_keys, basic, client_credentials, signing, validator
 from trio_gateway.config.core_namespaces import CORE_NAMESPACES
 from trio_gateway.modifier import martian, python
+from trio_gateway.modifier.lua import layers as lua
+from trio_gateway.modifier.lua import router as lua_router
 from trio_gateway.namespace import (
     EndpointGuard,
     Layer,
@@ -183,7 +185,8 @@ SERVICE_GUARDS: tuple[Layer, ...] = (
 # JWT validator, the router rate limit inside it (a rejected token spends no token of the bucket).
 # krakend-otel router/gin: otelgin.New wraps the handler factory outermost (it names the route).
 # The Enterprise API-key and Basic checks (closed source) sit with the validator: any one
-# refusing is enough, and a refused request spends no rate-limit token either.
+# refusing is enough, and a refused request spends no rate-limit token either. Router-level Lua
+# (krakend-lua router/gin) runs inside the validator, outside the router rate limit.
 ENDPOINT_GUARDS: tuple[Layer, ...] = (
     opentelemetry.ENDPOINT_GUARD,
     bot_detector.ENDPOINT_GUARD,
@@ -192,6 +195,7 @@ ENDPOINT_GUARDS: tuple[Layer, ...] = (
     validator.GUARD,
     api_keys.GUARD,
     basic.GUARD,
+    lua_router.GUARD,
     ratelimit_router.GUARD,
     ratelimit_router_redis.GUARD,
 )
@@ -204,6 +208,7 @@ ENDPOINT_LAYERS: tuple[Layer, ...] = (
     opencensus.ENDPOINT_LAYER,
     stats.ENDPOINT_LAYER,  # metrics("pipe") inside opencensus (proxy_factory.go)
     python.ENDPOINT_LAYER,
+    lua.ENDPOINT_LAYER,
     cel.ENDPOINT_LAYER,  # krakend-ce proxy_factory.go: inside lua-proxy, outside the JSON schema
     json_schema.LAYER,  # krakend-ce proxy_factory.go: inside lua-proxy and CEL, outside shadow
     _SHADOW,
@@ -219,6 +224,7 @@ BACKEND_LAYERS: tuple[Layer, ...] = (
     stats.BACKEND_LAYER,  # metrics("backend"), around the circuit breaker
     circuit_breaker.LAYER,
     ratelimit_proxy.LAYER,
+    lua.BACKEND_LAYER,
     cel.BACKEND_LAYER,  # krakend-ce backend_factory.go: inside the rate limit and lua-backend
 )
 # Under the call: krakend-httpcache is the HTTP client's transport, and krakend-otel's

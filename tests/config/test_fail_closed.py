@@ -43,7 +43,7 @@ def _where(name: str) -> tuple[dict[str, Any], str]:
 
 
 def test_the_classification() -> None:
-    assert {"auth/gcp", "auth/ntlm", "auth/revoker", "modifier/lua-proxy"} <= set(REFUSED)
+    assert {"auth/gcp", "auth/ntlm", "auth/revoker", "plugin/req-resp-modifier"} <= set(REFUSED)
     assert {"qos/ratelimit/service", "backend/lambda"} <= set(REFUSED)
     assert {"documentation/openapi", "async/amqp"} <= set(WARNED)
     assert fail_closed("security/policies") and not fail_closed("telemetry/metrics")
@@ -93,8 +93,8 @@ def test_service_discovery_other_than_static_is_refused(monkeypatch: pytest.Monk
 
 
 def test_opting_out_serves_with_a_warning(monkeypatch: pytest.MonkeyPatch) -> None:
-    config, where = _where("modifier/lua-proxy")
-    loaded = load_config_data(config, allow_unenforced=["modifier/lua-proxy"])
+    config, where = _where("plugin/req-resp-modifier")
+    loaded = load_config_data(config, allow_unenforced=["plugin/req-resp-modifier"])
     [warning] = [d for d in loaded.warnings if d.path == where]
     assert warning.severity == "warning"
     assert "served WITHOUT it" in warning.message
@@ -102,7 +102,7 @@ def test_opting_out_serves_with_a_warning(monkeypatch: pytest.MonkeyPatch) -> No
     load_config_data(config, allow_unenforced=["*"])
     with pytest.raises(ConfigError):
         load_config_data(config, allow_unenforced=["auth/gcp"])
-    monkeypatch.setenv("TRIO_GATEWAY_ALLOW_UNENFORCED", "auth/gcp, modifier/lua-proxy")
+    monkeypatch.setenv("TRIO_GATEWAY_ALLOW_UNENFORCED", "auth/gcp, plugin/req-resp-modifier")
     load_config_data(config)
 
 
@@ -135,7 +135,7 @@ async def test_the_hypercorn_entry_point_refuses_to_start(
 
     from trio_gateway.edge.app import CONFIG_ENV, GatewayApp
 
-    config, where = _where("modifier/lua-proxy")
+    config, where = _where("plugin/req-resp-modifier")
     path = tmp_path / "krakend.json"
     path.write_text(json.dumps(config))
     monkeypatch.setenv(CONFIG_ENV, str(path))
@@ -150,7 +150,7 @@ async def test_the_hypercorn_entry_point_refuses_to_start(
     assert answer["type"] == "lifespan.startup.failed"
     assert "not valid" in answer["message"]
     logged = [r for r in caplog.records if r.name == "trio_gateway.edge.app"]
-    assert any(where in r.getMessage() and "modifier/lua-proxy" in r.getMessage() for r in logged)
+    assert any(where in r.getMessage() and "plugin/req-resp-modifier" in r.getMessage() for r in logged)
     assert all(r.exc_info is None for r in logged if r.levelname != "DEBUG")
 
 
@@ -158,7 +158,7 @@ def test_list_namespaces(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["check", "--list-namespaces"]) == 0
     lines = {line.split()[0]: line for line in capsys.readouterr().out.splitlines()}
     assert lines["qos/circuit-breaker"].endswith("implemented")
-    assert lines["modifier/lua-proxy"].endswith("refused (fail closed: not implemented)")
+    assert lines["plugin/req-resp-modifier"].endswith("refused (fail closed: not implemented)")
     assert lines["validation/cel"].endswith("implemented")
     assert "KrakenD Enterprise only" in lines["auth/gcp"]
     assert lines["auth/api-keys"].endswith("implemented")

@@ -100,6 +100,9 @@ def test_implemented_namespaces() -> None:
         "auth/client-credentials",
         "auth/api-keys",
         "auth/basic",
+        "modifier/lua-proxy",
+        "modifier/lua-backend",
+        "modifier/lua-endpoint",
     }
     assert set(IMPLEMENTED) == implemented
     # the unknown-key walker knows the keys of each (proxy has per-level keys; a JSON schema

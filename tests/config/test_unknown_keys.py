@@ -101,11 +101,11 @@ CASES: list[tuple[str, dict[str, Any], list[str]]] = [
     ),
     (
         "not implemented namespace",
-        config(extra_config={"modifier/lua-proxy": {}}),
+        config(extra_config={"plugin/req-resp-modifier": {}}),
         [
-            'error: $.endpoints[0].extra_config["modifier/lua-proxy"]: namespace'
-            " `modifier/lua-proxy` is not implemented yet by trio-gateway: "
-            + REFUSED.format(n="modifier/lua-proxy")
+            'error: $.endpoints[0].extra_config["plugin/req-resp-modifier"]: namespace'
+            " `plugin/req-resp-modifier` is not implemented yet by trio-gateway: "
+            + REFUSED.format(n="plugin/req-resp-modifier")
         ],
     ),
     (

@@ -72,10 +72,7 @@ KNOWN: tuple[Known, ...] = (
     _k("plugin/http-client", {_B}, _TODO, _GH + "krakend/transport/http/client/executor"),
     _k("plugin/req-resp-modifier", {_E, _B}, _TODO, _GH + "krakend/proxy/plugin"),
     _k("auth/revoker", {_S}, _TODO, _GHU + "bloomfilter"),
-    _k("modifier/lua-endpoint", {_S, _E}, _TODO, _GH + "krakend-lua/router"),
-    _k("modifier/lua-proxy", {_E}, _TODO, _GH + "krakend-lua/proxy"),
-    _k("modifier/lua-backend", {_B}, _TODO, _GH + "krakend-lua/proxy/backend"),
-    # modifier/martian, telemetry/*: implemented
+    # modifier/lua-*, modifier/martian, telemetry/*: implemented
     _k("async/amqp", {_A}, _TODO, _GH + "krakend-amqp/agent"),
     _k("backend/amqp/consumer", {_B}, _TODO, _GH + "krakend-amqp/consume"),
     _k("backend/amqp/producer", {_B}, _TODO, _GH + "krakend-amqp/produce"),

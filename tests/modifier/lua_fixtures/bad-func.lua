@@ -1,0 +1,4 @@
+function badfunc (n)
+  -- LGTM
+  return bad_idea(n)
+end
