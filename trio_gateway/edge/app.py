@@ -37,6 +37,7 @@ from trio_gateway.edge.responses import (
     send_response,
     send_routing_error,
 )
+from trio_gateway.edge.same import same
 from trio_gateway.edge.signer import SignerHandler
 from trio_gateway.edge.websocket import PlainGet, refuse
 from trio_gateway.plan import EndpointPlan, GatewayPlan
@@ -131,6 +132,9 @@ class _Served:
     client: HTTPClient
     services: _Services
     router: Router[EndpointHandler]
+    options: EdgeOptions
+    # By method and path: what a reload may keep (`GatewayApp._build`).
+    handlers: dict[tuple[str, str], EndpointHandler] = attrs.field(factory=dict)
     builtins: dict[str, Builtin] = attrs.field(factory=dict)
     guards: ServiceGuards | None = None
     access_log: AccessLog | None = None
@@ -198,7 +202,7 @@ class GatewayApp:
         plan = self.plan
         if self._client is None:
             self._client = make_client(plan)
-        self._current = self._build(plan, self._client, None)
+        self._current = self._build(plan, self._client, None, None)
         # First: the `hypercorn trio_gateway:app` entry point sets its logging up there.
         if self._on_startup is not None:
             self._on_startup(self._background.nursery, plan)
@@ -210,9 +214,18 @@ class GatewayApp:
                 LOGGER.warning("no ASGI lifespan: the telemetry listeners and pushes do not run")
             self.readiness.set_ready()
 
-    def _build(self, plan: GatewayPlan, client: HTTPClient, kept: _Services | None) -> _Served:
+    def _build(
+        self,
+        plan: GatewayPlan,
+        client: HTTPClient,
+        kept: _Services | None,
+        previous: _Served | None,
+    ) -> _Served:
         """The router, guards and layers of `plan`; its services are `kept` (a reload whose
-        service extra_config is unchanged) or new ones."""
+        service extra_config is unchanged) or new ones. With `kept`, the same client and the
+        same edge options, an endpoint of the `previous` plan whose compiled plan is the same
+        (edge/same.py) keeps its handler, and with it its state: rate limiters, circuit
+        breakers, caches, JWK sets."""
         options = EdgeOptions(
             version_header=plan.version_header,
             return_error_msg=plan.return_error_msg,
@@ -236,11 +249,34 @@ class GatewayApp:
             )
             components = build_services(plan.extra, context)
             services = _Services(plan.extra, plan.name, context, components, redis)
+        reusable: dict[tuple[str, str], EndpointHandler] = {}
+        if (
+            previous is not None
+            and kept is previous.services
+            and client is previous.client
+            and same(options, previous.options)
+        ):
+            reusable = previous.handlers
         router: Router[EndpointHandler] = Router(options=plan.router)
+        handlers: dict[tuple[str, str], EndpointHandler] = {}
+        kept_handlers = 0
         for endpoint in plan.endpoints:
-            stack = build_endpoint(endpoint, context)
-            router.add(endpoint.method, endpoint.path, _handler(endpoint, stack, options))
-        served = _Served(plan=plan, client=client, services=services, router=router)
+            key = (endpoint.method, endpoint.path)
+            handler = reusable.get(key)
+            if handler is not None and same(handler.plan, endpoint):
+                kept_handlers += 1
+            else:
+                handler = _handler(endpoint, build_endpoint(endpoint, context), options)
+            handlers[key] = handler
+            router.add(endpoint.method, endpoint.path, handler)
+        served = _Served(
+            plan=plan,
+            client=client,
+            services=services,
+            router=router,
+            options=options,
+            handlers=handlers,
+        )
         served.guards = ServiceGuards.of(build_service_guards(plan.extra, context))
         served.serve = build_service_layers(
             functools.partial(self._logged, served), plan.extra, context
@@ -248,7 +284,14 @@ class GatewayApp:
         if plan.health_path:
             served.builtins[plan.health_path] = builtins.health
         self._add_readiness(plan, served.builtins)
-        LOGGER.info("serving %d endpoint(s)", len(plan.endpoints))
+        if previous is None:
+            LOGGER.info("serving %d endpoint(s)", len(plan.endpoints))
+        else:
+            LOGGER.info(
+                "serving %d endpoint(s), %d unchanged kept with their state",
+                len(plan.endpoints),
+                kept_handlers,
+            )
         return served
 
     def _add_readiness(self, plan: GatewayPlan, table: dict[str, Builtin]) -> None:
@@ -299,7 +342,8 @@ class GatewayApp:
         whose resources are closed after them. What carries over: the backend client (its
         connection pools) when its settings are equal; the services, Redis pools, telemetry
         providers, metrics collector and JWK-set client when the service extra_config (and
-        name) is equal. Raises what building `plan` raises: the old plan serves on."""
+        name) is equal; then, each unchanged endpoint's handler (`_build`). Raises what
+        building `plan` raises: the old plan serves on."""
         old = self._current
         nursery = self._background.nursery
         if old is None or nursery is None:
@@ -308,7 +352,7 @@ class GatewayApp:
         client = old.client if same_client else make_client(plan)
         keep = plan.extra == old.services.extra and plan.name == old.services.name
         try:
-            new = self._build(plan, client, old.services if keep else None)
+            new = self._build(plan, client, old.services if keep else None, old)
             new.access_log = _access_log(plan)
             if not keep:
                 # The old listeners go first: the new ones may bind the same ports.
