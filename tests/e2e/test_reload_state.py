@@ -144,3 +144,29 @@ async def test_a_changed_service_config_restarts_its_listener_on_the_same_port(
                 await trio.sleep(0.05)
         assert stats.status_code == 200
         assert (await client.get(f"{base}/plain/1")).status_code == 200
+
+
+async def test_a_changed_opentelemetry_config_rebinds_its_prometheus_port(
+    tmp_path: Path, backend_url: str, nursery: trio.Nursery
+) -> None:
+    port = free_port()
+
+    def otel(name: str) -> dict[str, Any]:
+        exporter = {"name": "p", "port": port, "listen_ip": "127.0.0.1"}
+        return {
+            "telemetry/opentelemetry": {
+                "service_name": name,
+                "exporters": {"prometheus": [exporter]},
+            }
+        }
+
+    path = tmp_path / "krakend.json"
+    base, reloader = await _serving(nursery, path, _config(backend_url, extra_config=otel("one")))
+    async with httpx.AsyncClient() as client:
+        assert (await client.get(f"{base}/plain/1")).status_code == 200
+        assert (await client.get(f"http://127.0.0.1:{port}/metrics")).status_code == 200
+        await _reload(reloader, path, _config(backend_url, extra_config=otel("two")))
+        assert (await client.get(f"{base}/plain/1")).status_code == 200
+        scrape = await client.get(f"http://127.0.0.1:{port}/metrics")
+        assert scrape.status_code == 200
+        assert 'service_name="two"' in scrape.text or "two" in scrape.text

@@ -351,16 +351,28 @@ class GatewayApp:
         same_client = client_settings(plan) == client_settings(old.plan)
         client = old.client if same_client else make_client(plan)
         keep = plan.extra == old.services.extra and plan.name == old.services.name
+        if not keep:
+            # A restart of the services: the old listeners (telemetry/metrics, the OpenTelemetry
+            # Prometheus exporter) go first, as the new ones may bind the same ports, which the
+            # build does. The old plan's requests in flight finish without their telemetry;
+            # its Redis pools stay open for them (closed in `_retire`).
+            LOGGER.info("the service extra_config changed: restarting the services")
+            old.services.scope.cancel()
+            with trio.CancelScope(shield=True):
+                await old.services.context.resources.aclose()
         try:
             new = self._build(plan, client, old.services if keep else None, old)
             new.access_log = _access_log(plan)
             if not keep:
-                # The old listeners go first: the new ones may bind the same ports.
-                old.services.scope.cancel()
                 await nursery.start(self._keep, new.services)
         except BaseException:
             if not same_client:
                 client.close()
+            if not keep:
+                LOGGER.error(
+                    "the previous configuration serves on without its services (telemetry "
+                    "listeners, exporters) until a reload succeeds or the gateway restarts"
+                )
             raise
         self._current = new  # the swap: one assignment, no checkpoint between reads
         nursery.start_soon(self._retire, old, new)
