@@ -207,6 +207,7 @@ class GatewayApp:
         if self._on_startup is not None:
             self._on_startup(self._background.nursery, plan)
         self._current.access_log = _access_log(plan)
+        LOGGER.info("serving %d endpoint(s)", len(plan.endpoints))
         if self._background.nursery is None:
             # No lifespan (the first request built the app): nothing runs the services, and
             # serving requests is all there is to be ready for.
@@ -284,9 +285,7 @@ class GatewayApp:
         if plan.health_path:
             served.builtins[plan.health_path] = builtins.health
         self._add_readiness(plan, served.builtins)
-        if previous is None:
-            LOGGER.info("serving %d endpoint(s)", len(plan.endpoints))
-        else:
+        if previous is not None:  # the first: `startup` logs it, once logging is set up
             LOGGER.info(
                 "serving %d endpoint(s), %d unchanged kept with their state",
                 len(plan.endpoints),
