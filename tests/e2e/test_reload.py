@@ -286,6 +286,37 @@ async def test_sigterm_lets_the_request_in_flight_finish(tmp_path: Path, backend
         assert isinstance(answer, httpx.Response) and answer.status_code == 200, workers
 
 
+async def test_one_ctrl_c_to_the_process_group_is_one_graceful_stop(
+    tmp_path: Path, backend_url: str
+) -> None:
+    """A terminal's Ctrl-C: SIGINT to the supervisor and to every worker at once, then the
+    supervisor's SIGTERM; the workers must not take it for a second signal."""
+    config = tmp_path / "krakend.json"
+    _write(config, backend_url, {"/slow": "/delayed/?ms=1500"}, max_shutdown_wait_time="10s")
+    port = free_port()
+    async with _gateway(config, port, "--workers", "2") as (proc, log):
+        await _log_has(log, "listening on http://", 2)
+        workers = _worker_pids(proc.pid)
+        ended: list[httpx.Response | Exception] = []
+
+        async def slow() -> None:
+            async with httpx.AsyncClient(timeout=30) as client:
+                try:
+                    ended.append(await client.get(f"http://127.0.0.1:{port}/slow"))
+                except httpx.HTTPError as exc:
+                    ended.append(exc)
+
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(slow)
+            await _at_the_backend()
+            for pid in [proc.pid, *workers]:
+                os.kill(pid, signal.SIGINT)
+            with trio.fail_after(30):
+                await proc.wait()
+    assert proc.returncode == 0
+    assert isinstance(ended[0], httpx.Response) and ended[0].status_code == 200
+
+
 async def test_a_second_signal_stops_at_once(tmp_path: Path, backend_url: str) -> None:
     for workers, second, code in (("1", signal.SIGTERM, 143), ("2", signal.SIGINT, 130)):
         STATS.clear()

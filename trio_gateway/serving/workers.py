@@ -21,10 +21,11 @@ file itself (serving/reload.py); a worker whose reload is refused logs why and s
 `--watch`, the supervisor watches the files and sends its workers SIGHUP on a change: one
 watcher, and the workers reload by one path whatever asked for it.
 
-Rule 3 (a second SIGINT/SIGTERM): stops at once. The supervisor forwards it; a worker that gets a
-second stop signal while its supervisor lives exits at once (128 + the signal), and so does the
-supervisor once its workers have (SIGKILL after 5 s). PR_SET_PDEATHSIG's SIGTERM after the pipe's
-EOF is no second signal: the supervisor is gone, and Rule 1's graceful stop goes on.
+Rule 3 (a second SIGINT/SIGTERM to the supervisor): stops at once. The supervisor SIGKILLs its
+workers and exits with 128 + the signal. A worker itself never counts signals: a Ctrl-C in a
+terminal reaches the whole process group (each worker gets SIGINT besides the supervisor's
+SIGTERM), and PR_SET_PDEATHSIG's SIGTERM follows the pipe's EOF; neither is an operator's second
+signal.
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ import tempfile
 import threading
 import time
 from collections.abc import AsyncIterator, Sequence
+from functools import partial
 from multiprocessing.connection import Connection
 from types import FrameType
 
@@ -53,7 +55,6 @@ from trio_gateway.serving.load import load_plan, setup_logging
 from trio_gateway.serving.reload import Reloader, watched_sync
 from trio_gateway.serving.server import (
     RELOAD_SIGNAL,
-    StopNow,
     drain_seconds,
     draining,
     reuse_port_socket,
@@ -69,8 +70,6 @@ LOGGER = logging.getLogger(__name__)
 
 # How long SIGTERM'd workers get to finish their in-flight requests before SIGKILL.
 GRACE_SECONDS = 30.0
-# How long workers told to stop at once (Rule 3) get before SIGKILL.
-NOW_SECONDS = 5.0
 _PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 
 
@@ -128,20 +127,6 @@ async def _until_stopped(
         nursery.start_soon(on_supervisor_gone, nursery.cancel_scope)
 
 
-async def _while_stopping(
-    signals: AsyncIterator[int], supervisor_pid: int, stopped_now: list[StopNow]
-) -> None:
-    """During the graceful stop: a second stop signal from a live supervisor (Rule 3) stops at
-    once (returns); anything else is logged and ignored."""
-    async for signum in signals:
-        name = signal.Signals(signum).name
-        if signum != RELOAD_SIGNAL and os.getppid() == supervisor_pid:
-            LOGGER.warning("signal %s intercepted again: stopping now", name)
-            stopped_now.append(StopNow(signum))
-            return
-        LOGGER.info("signal %s intercepted: already shutting down", name)
-
-
 async def _serve_worker(
     plan: GatewayPlan,
     sock: socket.socket,
@@ -149,37 +134,29 @@ async def _serve_worker(
     supervisor_pid: int,
     drain: float,
     reloader: Reloader,
-    stopped_now: list[StopNow],
 ) -> None:
     # The receiver stays open until the server has stopped: a second signal during the graceful
-    # shutdown must not kill the worker by the default action (Rule 3 decides).
+    # shutdown (PR_SET_PDEATHSIG's SIGTERM right after the pipe's EOF, a terminal's SIGINT to the
+    # whole process group besides the supervisor's SIGTERM) must not kill the worker.
     with trio.open_signal_receiver(*stop_signals(), RELOAD_SIGNAL) as signals:
         readiness = Readiness()
 
+        async def trigger() -> None:
+            await _until_stopped(signals, supervisor_fd, supervisor_pid, reloader)
+            await draining(readiness, drain)
+
         async with trio.open_nursery() as nursery:
-
-            async def stop_now() -> None:
-                await _while_stopping(signals, supervisor_pid, stopped_now)
-                nursery.cancel_scope.cancel()
-
-            async def trigger() -> None:
-                await _until_stopped(signals, supervisor_fd, supervisor_pid, reloader)
-                nursery.start_soon(stop_now)
-                await draining(readiness, drain)
-
-            async def serving(task_status: trio.TaskStatus[list[str]]) -> None:
-                await serve(
+            binds = await nursery.start(
+                partial(
+                    serve,
                     plan,
                     shutdown_trigger=trigger,
                     sock=sock,
                     tune_gc=True,
                     readiness=readiness,
                     reloader=reloader,
-                    task_status=task_status,
                 )
-                nursery.cancel_scope.cancel()  # `stop_now`
-
-            binds = await nursery.start(serving)
+            )
             LOGGER.info("listening on %s", ", ".join(binds))
 
 
@@ -211,12 +188,7 @@ def _worker(
         raise SystemExit(2) from None
     sock = reuse_port_socket(host, port)
     reloader = Reloader(config_path, debug=debug, port=port)
-    stopped_now: list[StopNow] = []
-    trio.run(
-        _serve_worker, plan, sock, supervisor.fileno(), supervisor_pid, drain, reloader, stopped_now
-    )
-    if stopped_now:
-        raise SystemExit(stopped_now[0].exit_code)
+    trio.run(_serve_worker, plan, sock, supervisor.fileno(), supervisor_pid, drain, reloader)
 
 
 # ---- the supervisor ------------------------------------------------------------------------
@@ -321,12 +293,11 @@ def run_workers(
         deadline = time.monotonic() + drain + GRACE_SECONDS
         now = False
         while any(p.is_alive() for p in processes) and time.monotonic() < deadline:
-            if len(received) > 1 and not now:  # Rule 3
+            if len(received) > 1:  # Rule 3
                 now = True
                 name = signal.Signals(received[1]).name
                 LOGGER.warning("signal %s intercepted again: stopping the workers now", name)
-                _signal_all(processes, received[1])
-                deadline = min(deadline, time.monotonic() + NOW_SECONDS)
+                break
             time.sleep(0.05)
         for process in processes:
             if process.is_alive():
