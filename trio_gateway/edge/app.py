@@ -186,6 +186,8 @@ class GatewayApp:
         self._current: _Served | None = None
         # Set once the services run (the lifespan's startup is complete): reloads wait for it.
         self.started = trio.Event()
+        # Plans replaced by a reload whose last requests have not finished yet.
+        self._retiring: list[_Served] = []
 
     @property
     def plan(self) -> GatewayPlan:
@@ -379,8 +381,12 @@ class GatewayApp:
     async def _retire(self, old: _Served, new: _Served) -> None:
         """After the old plan's last request: close what the new plan does not use."""
         old.retired = True
-        if old.active:
-            await old.idle.wait()
+        self._retiring.append(old)
+        try:
+            if old.active:
+                await old.idle.wait()
+        finally:  # also when the server stops first: `shutdown` closes what is left
+            self._retiring.remove(old)
         if old.client is not new.client and (old.client is not self._client or self._owns_client):
             old.client.close()
         if old.services is not new.services:
@@ -399,10 +405,11 @@ class GatewayApp:
         self.readiness.set_draining()
         current = self._current
         if current is not None:
-            with trio.CancelScope(shield=True):
-                await current.services.aclose()
-            if current.client is not self._client or self._owns_client:
-                current.client.close()
+            for served in (*self._retiring, current):
+                with trio.CancelScope(shield=True):
+                    await served.services.aclose()  # idempotent: kept services are shared
+                if served.client is not self._client or self._owns_client:
+                    served.client.close()
         if self._client is not None and self._owns_client:
             self._client.close()
         if self._httpx is not None:
