@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import errno
+import functools
 import logging
 import os
 import platform
@@ -55,6 +56,11 @@ def _parser() -> argparse.ArgumentParser:
         "--log-level",
         type=_log_level,
         help="DEBUG, INFO, WARNING, ERROR, CRITICAL (default: telemetry/logging level, else INFO)",
+    )
+    run.add_argument(
+        "--watch",
+        action="store_true",
+        help="reload the configuration when its file changes (as on SIGHUP)",
     )
 
     check = commands.add_parser(
@@ -240,8 +246,12 @@ def _cmd_run(args: argparse.Namespace) -> int:
             port=plan.port,
             debug=args.debug,
             log_level=args.log_level,
+            watch=args.watch,
         )
-    return _serving(run, plan)
+    reloadable = functools.partial(
+        run, config_path=args.config, debug=args.debug, port=args.port, watch=args.watch
+    )
+    return _serving(reloadable, plan)
 
 
 def _cmd_check(args: argparse.Namespace) -> int:

@@ -150,7 +150,9 @@ async def test_the_hypercorn_entry_point_refuses_to_start(
     assert answer["type"] == "lifespan.startup.failed"
     assert "not valid" in answer["message"]
     logged = [r for r in caplog.records if r.name == "trio_gateway.edge.app"]
-    assert any(where in r.getMessage() and "plugin/req-resp-modifier" in r.getMessage() for r in logged)
+    assert any(
+        where in r.getMessage() and "plugin/req-resp-modifier" in r.getMessage() for r in logged
+    )
     assert all(r.exc_info is None for r in logged if r.levelname != "DEBUG")
 
 

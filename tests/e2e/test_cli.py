@@ -121,28 +121,6 @@ def _backend_config(tmp_path: Path, backend_url: str) -> Path:
     return config
 
 
-async def test_run_stops_gracefully_on_sighup(tmp_path: Path, backend_url: str) -> None:
-    """One process as the workers' supervisor does: SIGHUP stops it cleanly (exit 0, a log line
-    saying there is no reload), it does not kill it."""
-    config = _backend_config(tmp_path, backend_url)
-    port = _free_port()
-    command = [sys.executable, "-m", "trio_gateway", "run", "-c", str(config), "-p", str(port)]
-    proc = await trio.lowlevel.open_process(command, cwd=ROOT, stderr=subprocess.PIPE)
-    try:
-        await _wait_for(f"http://127.0.0.1:{port}/__health", proc)
-        proc.send_signal(signal.SIGHUP)
-        with trio.fail_after(15):
-            await proc.wait()
-    finally:
-        if proc.returncode is None:
-            proc.kill()
-            await proc.wait()
-    assert proc.stderr is not None
-    log = (await proc.stderr.receive_some(1 << 20)).decode()
-    assert proc.returncode == 0
-    assert "signal SIGHUP intercepted: shutting down (trio-gateway does not reload)" in log
-
-
 async def test_run_serves_and_stops_on_sigterm(tmp_path: Path, backend_url: str) -> None:
     config = _backend_config(tmp_path, backend_url)
     port = _free_port()

@@ -138,41 +138,19 @@ async def test_workers_finish_and_exit_when_the_supervisor_is_killed(
             await proc.wait()
 
 
-async def test_sighup_stops_the_gateway_gracefully(tmp_path: Path, backend_url: str) -> None:
-    proc, port, workers, log = await _start(tmp_path, backend_url)
-    try:
-        proc.send_signal(signal.SIGHUP)
-        with trio.fail_after(20):
-            await proc.wait()
-        assert proc.returncode == 0  # stopped, not killed by the signal
-        assert await _wait_until_gone(workers) == []
-        assert _port_is_free(port)
-        text = log.read_text()
-        assert "signal SIGHUP intercepted: stopping the workers (trio-gateway does not reload)" in (
-            text
-        )
-        assert "Traceback" not in text
-    finally:
-        for pid in _running(workers):
-            _kill(pid)
-        if proc.returncode is None:
-            proc.kill()
-            await proc.wait()
-
-
 def _kill(pid: int) -> None:
     with contextlib.suppress(ProcessLookupError):
         os.kill(pid, signal.SIGKILL)
 
 
-def test_sighup_ignored_at_start_stays_ignored() -> None:
+def test_sighup_is_no_stop_signal_even_under_nohup() -> None:
+    """SIGHUP reloads (tests/e2e/test_reload.py); it is listened to even when ignored at start."""
     previous = signal.signal(signal.SIGHUP, signal.SIG_IGN)  # as under nohup
     try:
-        assert signal.SIGHUP not in stop_signals()
+        assert stop_signals() == (signal.SIGINT, signal.SIGTERM)
     finally:
         signal.signal(signal.SIGHUP, previous)
-    assert signal.SIGHUP in stop_signals() or previous == signal.SIG_IGN
-    assert {signal.SIGINT, signal.SIGTERM} <= set(stop_signals())
+    assert workers_module.RELOAD_SIGNAL == signal.SIGHUP
 
 
 async def test_a_worker_stops_when_the_supervisors_end_of_the_pipe_closes(

@@ -10,7 +10,13 @@ from hypercorn.trio import serve as hypercorn_serve
 
 from trio_gateway.demo.backends import DEMO_PORTS, demo_backend_app
 from trio_gateway.plan import GatewayPlan
-from trio_gateway.serving.server import hypercorn_config, serve, stop_signals
+from trio_gateway.serving.server import (
+    RELOAD_SIGNAL,
+    StopNow,
+    hypercorn_config,
+    serve,
+    stop_signals,
+)
 
 __all__ = ["run_demo"]
 
@@ -21,16 +27,23 @@ async def run_demo(plan: GatewayPlan) -> None:
     # One receiver for both servers: with one each, only the newest receiver gets a signal
     # (trio delivers it to one), so the other server, and the process, would never stop.
     stop = trio.Event()
+    stopped_now: list[StopNow] = []
 
     async def watch_signals(task_status: trio.TaskStatus[None]) -> None:
-        with trio.open_signal_receiver(*stop_signals()) as signals:
+        with trio.open_signal_receiver(*stop_signals(), RELOAD_SIGNAL) as signals:
             task_status.started()
             async for signum in signals:
-                if stop.is_set():  # a second signal: stop at once
-                    LOGGER.info("signal %s: stopping now", signal.Signals(signum).name)
-                    raise KeyboardInterrupt
-                LOGGER.info("signal %s: shutting down", signal.Signals(signum).name)
-                stop.set()
+                name = signal.Signals(signum).name
+                if signum == RELOAD_SIGNAL:  # the shipped demo config is not there to edit
+                    LOGGER.info("signal %s: the demo does not reload", name)
+                elif stop.is_set():  # a second signal: stop at once
+                    LOGGER.warning("signal %s: stopping now", name)
+                    stopped_now.append(StopNow(signum))
+                    outer.cancel_scope.cancel()
+                    return
+                else:
+                    LOGGER.info("signal %s: shutting down", name)
+                    stop.set()
 
     gateway_stopped = trio.Event()
 
@@ -63,3 +76,5 @@ async def run_demo(plan: GatewayPlan) -> None:
             print(f"  try: curl -i {base}/api/dashboard/1", flush=True)
             print("  Ctrl-C to stop", flush=True)
         outer.cancel_scope.cancel()  # both servers have stopped: so does the watcher
+    if stopped_now:  # outside the nurseries: trio.run raises it as it is, the exit code
+        raise SystemExit(stopped_now[0].exit_code)

@@ -7,12 +7,14 @@ needs lifespan answered, or it fails at start.
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 from collections.abc import Awaitable, Callable
 from contextlib import AsyncExitStack
 from typing import TYPE_CHECKING, Any
 
+import attrs
 import trio
 
 from trio_gateway.edge import builtins
@@ -35,6 +37,7 @@ from trio_gateway.edge.responses import (
     send_response,
     send_routing_error,
 )
+from trio_gateway.edge.same import same
 from trio_gateway.edge.signer import SignerHandler
 from trio_gateway.edge.websocket import PlainGet, refuse
 from trio_gateway.plan import EndpointPlan, GatewayPlan
@@ -55,7 +58,7 @@ from trio_gateway.transport.tls import backend_ssl_context
 if TYPE_CHECKING:
     import httpx
 
-__all__ = ["CONFIG_ENV", "GatewayApp", "make_client"]
+__all__ = ["CONFIG_ENV", "GatewayApp", "client_settings", "make_client"]
 
 LOGGER = logging.getLogger(__name__)
 
@@ -79,6 +82,73 @@ def make_client(plan: GatewayPlan) -> HTTPClient:
     )
 
 
+def client_settings(plan: GatewayPlan) -> tuple[Any, ...]:
+    """What `make_client` makes a client from: a reload keeps the client (its pooled
+    connections) when these are equal."""
+    return (
+        plan.max_idle_per_host,
+        plan.max_idle_total,
+        plan.idle_timeout,
+        plan.client_tls,
+        plan.allow_insecure_connections,
+    )
+
+
+@attrs.define(eq=False)
+class _Services:
+    """What a plan's service-level extra_config starts once and a reload keeps while that
+    extra_config is unchanged: the background components (stats listener, influx pusher), the
+    Redis pools, the build context (the metrics collector, the telemetry providers, the shadow
+    calls' nursery). One task (`GatewayApp._keep`) holds the pools open and runs the services."""
+
+    extra: Any
+    name: str
+    context: BuildContext
+    components: tuple[Any, ...]
+    redis: RedisPools
+    scope: trio.CancelScope = attrs.field(factory=trio.CancelScope)
+    release: trio.Event = attrs.field(factory=trio.Event)
+    closed: trio.Event = attrs.field(factory=trio.Event)
+    running: bool = False
+
+    async def aclose(self) -> None:
+        """Stop the services, close the Redis pools, flush and close the telemetry."""
+        self.scope.cancel()
+        self.release.set()
+        if self.running:
+            with trio.move_on_after(10):
+                await self.closed.wait()
+        with trio.CancelScope(shield=True):  # telemetry: flush what is pending
+            await self.context.resources.aclose()
+
+
+@attrs.define(eq=False)
+class _Served:
+    """One compiled plan as it serves: what a request reads from the moment its head is read
+    to its end. A reload builds a new one and swaps it in for new requests; the requests in
+    flight keep theirs (`active` counts them)."""
+
+    plan: GatewayPlan
+    client: HTTPClient
+    services: _Services
+    router: Router[EndpointHandler]
+    options: EdgeOptions
+    # By method and path: what a reload may keep (`GatewayApp._build`).
+    handlers: dict[tuple[str, str], EndpointHandler] = attrs.field(factory=dict)
+    builtins: dict[str, Builtin] = attrs.field(factory=dict)
+    guards: ServiceGuards | None = None
+    access_log: AccessLog | None = None
+    serve: Callable[[dict[str, Any], ASGIReceive, ASGISend], Awaitable[None]] | None = None
+    active: int = 0
+    retired: bool = False
+    idle: trio.Event = attrs.field(factory=trio.Event)
+
+    def leave(self) -> None:
+        self.active -= 1
+        if self.retired and self.active == 0:
+            self.idle.set()
+
+
 class GatewayApp:
     """An ASGI app serving a compiled plan.
 
@@ -95,6 +165,8 @@ class GatewayApp:
         on_startup_failure: called with the one-line reason when startup fails, after the
             reasons are logged and before `lifespan.startup.failed` is sent (the entry point
             exits the process there: serving/tuning.py `exit_on_startup_failure`).
+
+    `reload(plan)` swaps in another plan without dropping a request (serving/reload.py).
     """
 
     def __init__(
@@ -111,40 +183,58 @@ class GatewayApp:
         self._on_startup_failure = on_startup_failure
         self._client = client
         self._owns_client = client is None
-        self._router: Router[EndpointHandler] | None = None
-        self._builtins: dict[str, Builtin] = {}
         # Shadow calls run here; the nursery lives as long as the lifespan (None without one).
         self._background = Background()
-        self._access_log: AccessLog | None = None
-        self._guards: ServiceGuards | None = None
         self._httpx: httpx.AsyncClient | None = None
-        # Background components (the stats listener, the influx pusher): started in the
-        # lifespan's nursery, stopped with it.
-        self._services: tuple[Any, ...] = ()
-        self._services_scope = trio.CancelScope()
         # `/__ready`: 503 until started, and again once the server starts draining.
         self.readiness = readiness if readiness is not None else builtins.Readiness()
-        # What serves a request once its head is read: `_logged`, inside the service layers.
-        self._serve: Callable[[dict[str, Any], ASGIReceive, ASGISend], Awaitable[None]] = (
-            self._logged
-        )
-        self._context: BuildContext | None = None
-        # The `redis` connection pools: made at startup, opened and closed by the lifespan task.
-        self._redis = RedisPools()
+        # What serves new requests (None until startup); a reload replaces it.
+        self._current: _Served | None = None
+        # Set once the services run (the lifespan's startup is complete): reloads wait for it.
+        self.started = trio.Event()
+        # Plans replaced by a reload whose last requests have not finished yet.
+        self._retiring: list[_Served] = []
 
     @property
     def plan(self) -> GatewayPlan:
+        if self._current is not None:
+            return self._current.plan
         if self._plan is None:
             self._plan = _plan_from_environment()
         return self._plan
 
     def startup(self) -> None:
         """Build the router and proxies; idempotent."""
-        if self._router is not None:
+        if self._current is not None:
             return
         plan = self.plan
         if self._client is None:
             self._client = make_client(plan)
+        self._current = self._build(plan, self._client, None, None)
+        # First: the `hypercorn trio_gateway:app` entry point sets its logging up there.
+        if self._on_startup is not None:
+            self._on_startup(self._background.nursery, plan)
+        self._current.access_log = _access_log(plan)
+        LOGGER.info("serving %d endpoint(s)", len(plan.endpoints))
+        if self._background.nursery is None:
+            # No lifespan (the first request built the app): nothing runs the services, and
+            # serving requests is all there is to be ready for.
+            if self._current.services.components:
+                LOGGER.warning("no ASGI lifespan: the telemetry listeners and pushes do not run")
+            self.readiness.set_ready()
+
+    def _build(
+        self,
+        plan: GatewayPlan,
+        client: HTTPClient,
+        kept: _Services | None,
+        previous: _Served | None,
+    ) -> _Served:
+        """The router, guards and layers of `plan`; its services are `kept` (a reload whose
+        service extra_config is unchanged) or new ones. With `kept`, the same client and the
+        same edge options, an endpoint of the `previous` plan whose compiled plan is the same
+        (edge/same.py) keeps its handler, and with it its state: rate limiters, circuit
+        breakers, caches, JWK sets."""
         options = EdgeOptions(
             version_header=plan.version_header,
             return_error_msg=plan.return_error_msg,
@@ -152,43 +242,66 @@ class GatewayApp:
             client_ip=plan.client_ip,
             max_body=plan.max_body,
         )
-        self._redis = RedisPools(plan.extra.get(RedisConfig))
-        context = BuildContext(
-            client=self._client,
-            background=self._background,
-            client_ip=plan.client_ip,
-            httpx=self._httpx_client,
-            service=plan.extra,
-            service_name=plan.name,
-            redis=self._redis,
-        )
-        self._services = build_services(plan.extra, context)
-        self._context = context
+        if kept is not None:
+            context = attrs.evolve(kept.context, client=client, client_ip=plan.client_ip)
+            services = kept
+        else:
+            redis = RedisPools(plan.extra.get(RedisConfig))
+            context = BuildContext(
+                client=client,
+                background=self._background,
+                client_ip=plan.client_ip,
+                httpx=self._httpx_client,
+                service=plan.extra,
+                service_name=plan.name,
+                redis=redis,
+            )
+            components = build_services(plan.extra, context)
+            services = _Services(plan.extra, plan.name, context, components, redis)
+        reusable: dict[tuple[str, str], EndpointHandler] = {}
+        if (
+            previous is not None
+            and kept is previous.services
+            and client is previous.client
+            and same(options, previous.options)
+        ):
+            reusable = previous.handlers
         router: Router[EndpointHandler] = Router(options=plan.router)
+        handlers: dict[tuple[str, str], EndpointHandler] = {}
+        kept_handlers = 0
         for endpoint in plan.endpoints:
-            stack = build_endpoint(endpoint, context)
-            router.add(endpoint.method, endpoint.path, _handler(endpoint, stack, options))
-        self._guards = ServiceGuards.of(build_service_guards(plan.extra, context))
-        self._serve = build_service_layers(self._logged, plan.extra, context)
+            key = (endpoint.method, endpoint.path)
+            handler = reusable.get(key)
+            if handler is not None and same(handler.plan, endpoint):
+                kept_handlers += 1
+            else:
+                handler = _handler(endpoint, build_endpoint(endpoint, context), options)
+            handlers[key] = handler
+            router.add(endpoint.method, endpoint.path, handler)
+        served = _Served(
+            plan=plan,
+            client=client,
+            services=services,
+            router=router,
+            options=options,
+            handlers=handlers,
+        )
+        served.guards = ServiceGuards.of(build_service_guards(plan.extra, context))
+        served.serve = build_service_layers(
+            functools.partial(self._logged, served), plan.extra, context
+        )
         if plan.health_path:
-            self._builtins[plan.health_path] = builtins.health
-        self._add_readiness(plan)
-        self._router = router
-        # First: the `hypercorn trio_gateway:app` entry point sets its logging up there.
-        if self._on_startup is not None:
-            self._on_startup(self._background.nursery, plan)
-        # Decided once: logging every request costs, so it is skipped when nobody listens.
-        if not plan.disable_access_log and ACCESS_LOGGER.isEnabledFor(logging.INFO):
-            self._access_log = AccessLog(plan.logger_skip_paths, plan.client_ip)
-        LOGGER.info("serving %d endpoint(s)", len(plan.endpoints))
-        if self._background.nursery is None:
-            # No lifespan (the first request built the app): nothing runs the services, and
-            # serving requests is all there is to be ready for.
-            if self._services:
-                LOGGER.warning("no ASGI lifespan: the telemetry listeners and pushes do not run")
-            self.readiness.set_ready()
+            served.builtins[plan.health_path] = builtins.health
+        self._add_readiness(plan, served.builtins)
+        if previous is not None:  # the first: `startup` logs it, once logging is set up
+            LOGGER.info(
+                "serving %d endpoint(s), %d unchanged kept with their state",
+                len(plan.endpoints),
+                kept_handlers,
+            )
+        return served
 
-    def _add_readiness(self, plan: GatewayPlan) -> None:
+    def _add_readiness(self, plan: GatewayPlan, table: dict[str, Builtin]) -> None:
         """`/__ready`, unless the configuration has an endpoint there (KrakenD reserves only
         `/__health`, `/__debug` and `/__echo`: a user's `/__ready` wins)."""
         path = builtins.READY_PATH
@@ -196,22 +309,95 @@ class GatewayApp:
             LOGGER.warning("an endpoint is configured at %s: no readiness endpoint", path)
             return
         if path != plan.health_path:
-            self._builtins[path] = self.readiness.serve
+            table[path] = self.readiness.serve
 
     async def start_services(self, nursery: trio.Nursery) -> None:
-        """Start the background components (each logs its own failure and lets the gateway
-        serve on, as KrakenD does), then report ready."""
-        if self._services:
-            await nursery.start(self._run_services)
+        """Open the Redis pools and start the background components (each logs its own failure
+        and lets the gateway serve on, as KrakenD does), then report ready."""
+        assert self._current is not None
+        await nursery.start(self._keep, self._current.services)
         self.readiness.set_ready()
+        self.started.set()
 
-    async def _run_services(self, task_status: trio.TaskStatus[None]) -> None:
-        # One cancel scope for all: `shutdown` stops them before it closes the clients they use.
-        with self._services_scope:
+    async def _keep(self, services: _Services, task_status: trio.TaskStatus[None]) -> None:
+        """Hold `services`' Redis pools open and run its components until released. The pools'
+        tasks belong to the task that entered them: this one."""
+        services.running = True
+        try:
+            async with AsyncExitStack() as stack:
+                if services.redis:
+                    await stack.enter_async_context(services.redis)
+                async with trio.open_nursery() as nursery:
+                    if services.components:
+                        await nursery.start(self._run_services, services)
+                    task_status.started()
+                    await services.release.wait()
+                    nursery.cancel_scope.cancel()
+        finally:
+            services.closed.set()
+
+    async def _run_services(self, services: _Services, task_status: trio.TaskStatus[None]) -> None:
+        # One cancel scope for all: a reload or `shutdown` stops them before closing what they use.
+        with services.scope:
             async with trio.open_nursery() as nursery:
-                for service in self._services:
+                for service in services.components:
                     await nursery.start(service.run)
                 task_status.started()
+
+    async def reload(self, plan: GatewayPlan) -> None:
+        """Serve `plan` to new requests; the requests in flight finish on the plan they began on,
+        whose resources are closed after them. What carries over: the backend client (its
+        connection pools) when its settings are equal; the services, Redis pools, telemetry
+        providers, metrics collector and JWK-set client when the service extra_config (and
+        name) is equal; then, each unchanged endpoint's handler (`_build`). Raises what
+        building `plan` raises: the old plan serves on."""
+        old = self._current
+        nursery = self._background.nursery
+        if old is None or nursery is None:
+            raise RuntimeError("the gateway is not started: nothing to reload")
+        same_client = client_settings(plan) == client_settings(old.plan)
+        client = old.client if same_client else make_client(plan)
+        keep = plan.extra == old.services.extra and plan.name == old.services.name
+        if not keep:
+            # A restart of the services: the old listeners (telemetry/metrics, the OpenTelemetry
+            # Prometheus exporter) go first, as the new ones may bind the same ports, which the
+            # build does. The old plan's requests in flight finish without their telemetry;
+            # its Redis pools stay open for them (closed in `_retire`).
+            LOGGER.info("the service extra_config changed: restarting the services")
+            old.services.scope.cancel()
+            with trio.CancelScope(shield=True):
+                await old.services.context.resources.aclose()
+        try:
+            new = self._build(plan, client, old.services if keep else None, old)
+            new.access_log = _access_log(plan)
+            if not keep:
+                await nursery.start(self._keep, new.services)
+        except BaseException:
+            if not same_client:
+                client.close()
+            if not keep:
+                LOGGER.error(
+                    "the previous configuration serves on without its services (telemetry "
+                    "listeners, exporters) until a reload succeeds or the gateway restarts"
+                )
+            raise
+        self._current = new  # the swap: one assignment, no checkpoint between reads
+        nursery.start_soon(self._retire, old, new)
+
+    async def _retire(self, old: _Served, new: _Served) -> None:
+        """After the old plan's last request: close what the new plan does not use."""
+        old.retired = True
+        self._retiring.append(old)
+        try:
+            if old.active:
+                await old.idle.wait()
+        finally:  # also when the server stops first: `shutdown` closes what is left
+            self._retiring.remove(old)
+        if old.client is not new.client and (old.client is not self._client or self._owns_client):
+            old.client.close()
+        if old.services is not new.services:
+            await old.services.aclose()
+        LOGGER.debug("the previous plan's last request has finished")
 
     def _httpx_client(self) -> httpx.AsyncClient:
         """One httpx client for everything off the request path (JWK sets), made on demand."""
@@ -223,10 +409,13 @@ class GatewayApp:
 
     async def shutdown(self) -> None:
         self.readiness.set_draining()
-        self._services_scope.cancel()
-        if self._context is not None:  # telemetry: flush what is pending, stop the exporters
-            with trio.CancelScope(shield=True):
-                await self._context.resources.aclose()
+        current = self._current
+        if current is not None:
+            for served in (*self._retiring, current):
+                with trio.CancelScope(shield=True):
+                    await served.services.aclose()  # idempotent: kept services are shared
+                if served.client is not self._client or self._owns_client:
+                    served.client.close()
         if self._client is not None and self._owns_client:
             self._client.close()
         if self._httpx is not None:
@@ -238,11 +427,11 @@ class GatewayApp:
     async def __call__(self, scope: dict[str, Any], receive: ASGIReceive, send: ASGISend) -> None:
         kind = scope["type"]
         if kind == "http":
-            if self._router is None:
+            if self._current is None:
                 self.startup()
             await self._request(scope, receive, send)
         elif kind == "websocket":
-            if self._router is None:
+            if self._current is None:
                 self.startup()
             await self._websocket(scope, receive, send)
         elif kind == "lifespan":
@@ -258,13 +447,22 @@ class GatewayApp:
                 assert isinstance(head, BadRequest)
                 await send_bad_request(send, head, scope)
             return
-        await self._serve(head, receive, send)
+        served = self._current
+        assert served is not None and served.serve is not None
+        served.active += 1
+        try:
+            await served.serve(head, receive, send)
+        finally:
+            served.leave()
 
-    async def _logged(self, head: dict[str, Any], receive: ASGIReceive, send: ASGISend) -> None:
-        if self._access_log is not None and head["path"] not in self._access_log.skip:
-            await self._access_log.serve(self._http, head, receive, send)
+    async def _logged(
+        self, served: _Served, head: dict[str, Any], receive: ASGIReceive, send: ASGISend
+    ) -> None:
+        http = functools.partial(self._http, served)
+        if served.access_log is not None and head["path"] not in served.access_log.skip:
+            await served.access_log.serve(http, head, receive, send)
         else:
-            await self._http(head, receive, send)
+            await http(head, receive, send)
 
     async def _websocket(self, scope: dict[str, Any], receive: ASGIReceive, send: ASGISend) -> None:
         """A handshake is a plain GET here (edge/websocket.py): never accepted."""
@@ -276,9 +474,9 @@ class GatewayApp:
         await self._request(plain.scope, plain.receive, plain.send)
 
     async def _lifespan(self, receive: ASGIReceive, send: ASGISend) -> None:
-        # The Redis pools' tasks belong to this task: it opens them after startup and closes them
-        # at shutdown (or when the lifespan ends otherwise), inside the background nursery.
-        async with trio.open_nursery() as nursery, AsyncExitStack() as redis:
+        # The services' task (the Redis pools, the listeners) runs in this nursery, as do the
+        # shadow calls and the retiring of a plan replaced by a reload.
+        async with trio.open_nursery() as nursery:
             self._background.nursery = nursery
             try:
                 while True:
@@ -286,18 +484,15 @@ class GatewayApp:
                     if message["type"] == "lifespan.startup":
                         try:
                             self.startup()
-                            if self._redis:
-                                await redis.enter_async_context(self._redis)
+                            await self.start_services(nursery)
                         except Exception as exc:
                             reason = _startup_failure(exc)
                             if self._on_startup_failure is not None:
                                 self._on_startup_failure(reason)
                             await send({"type": "lifespan.startup.failed", "message": reason})
                             return
-                        await self.start_services(nursery)
                         await send({"type": "lifespan.startup.complete"})
                     elif message["type"] == "lifespan.shutdown":
-                        await redis.aclose()
                         await self.shutdown()
                         await send({"type": "lifespan.shutdown.complete"})
                         return
@@ -306,24 +501,25 @@ class GatewayApp:
                 self._background.nursery = None
                 nursery.cancel_scope.cancel()
 
-    async def _http(self, scope: dict[str, Any], receive: ASGIReceive, send: ASGISend) -> None:
-        plan = self._plan
-        router = self._router
-        assert plan is not None and router is not None
+    async def _http(
+        self, served: _Served, scope: dict[str, Any], receive: ASGIReceive, send: ASGISend
+    ) -> None:
+        plan = served.plan
+        router = served.router
         method: str = scope["method"]
         path: str = scope["path"]
         if _head_size(scope) > plan.max_header_bytes:
             # Go answers 431 past MaxHeaderBytes; h11 only limits heads that arrive in pieces.
             await send_response(send, 431, [])
             return
-        if self._guards is not None:
-            guarded = await self._guards.admit(scope, send, health=path in self._builtins)
+        if served.guards is not None:
+            guarded = await served.guards.admit(scope, send, health=path in served.builtins)
             if guarded is None:
                 return
             send = guarded
         try:
-            if (path in self._builtins or path.startswith("/__")) and await self._builtin(
-                scope, receive, send, plan
+            if (path in served.builtins or path.startswith("/__")) and await self._builtin(
+                scope, receive, send, served
             ):
                 return
             # An asterisk-form target that is not `OPTIONS *` reaches gin with the path `*`, which
@@ -355,11 +551,12 @@ class GatewayApp:
             await _send_internal_error(send)
 
     async def _builtin(
-        self, scope: dict[str, Any], receive: ASGIReceive, send: ASGISend, plan: GatewayPlan
+        self, scope: dict[str, Any], receive: ASGIReceive, send: ASGISend, served: _Served
     ) -> bool:
+        plan = served.plan
         path: str = scope["path"]
         method: str = scope["method"]
-        handler = self._builtins.get(path)
+        handler = served.builtins.get(path)
         if handler is not None:
             if method != "GET":
                 await send_routing_error(
@@ -382,6 +579,14 @@ class GatewayApp:
                 await target(scope, receive, send)
                 return True
         return False
+
+
+def _access_log(plan: GatewayPlan) -> AccessLog | None:
+    """Decided once per plan: logging every request costs, so it is skipped when nobody
+    listens."""
+    if not plan.disable_access_log and ACCESS_LOGGER.isEnabledFor(logging.INFO):
+        return AccessLog(plan.logger_skip_paths, plan.client_ip)
+    return None
 
 
 def _handler(endpoint: EndpointPlan, stack: EndpointStack, options: EdgeOptions) -> EndpointHandler:

@@ -25,14 +25,25 @@ def setup_logging(level: str | None, plan: GatewayPlan | None = None) -> None:
     configure_logging(plan.extra if plan is not None else None, level=level)
 
 
-def load_plan(path: str, *, debug: bool = False, port: int | None = None) -> GatewayPlan | None:
-    """Load and compile a config, printing every problem; None when it is not valid."""
+def load_plan(
+    path: str, *, debug: bool = False, port: int | None = None, logged: bool = False
+) -> GatewayPlan | None:
+    """Load and compile a config, printing every problem; None when it is not valid.
+
+    `logged`: report the problems as log records instead (a reload, in a running gateway,
+    whose logging may go elsewhere than stderr)."""
     try:
         loaded = load_config(path, env=os.environ, for_serving=True)
     except ConfigError as exc:
         for diagnostic in exc.diagnostics:
-            print(diagnostic, file=sys.stderr)
-        print(f"ERROR parsing the configuration file: {path}", file=sys.stderr)
+            if logged:
+                (LOGGER.error if diagnostic.is_error else LOGGER.warning)("%s", diagnostic)
+            else:
+                print(diagnostic, file=sys.stderr)
+        if logged:
+            LOGGER.error("ERROR parsing the configuration file: %s", path)
+        else:
+            print(f"ERROR parsing the configuration file: {path}", file=sys.stderr)
         return None
     for warning in loaded.warnings:
         LOGGER.warning("%s", warning)

@@ -11,7 +11,7 @@ import os
 import signal
 import socket
 import ssl
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import trio
 from hypercorn.config import Config as HypercornConfig
@@ -25,8 +25,13 @@ from trio_gateway.serving import hypercorn as hypercorn_tuning
 from trio_gateway.serving.limits import EdgeLimits
 from trio_gateway.serving.tuning import tune_serving_process
 
+if TYPE_CHECKING:
+    from trio_gateway.serving.reload import Reloader
+
 __all__ = [
     "DRAIN_ENV",
+    "RELOAD_SIGNAL",
+    "StopNow",
     "drain_seconds",
     "draining",
     "hypercorn_config",
@@ -104,6 +109,7 @@ async def serve(
     sock: socket.socket | None = None,
     tune_gc: bool = False,
     readiness: Readiness | None = None,
+    reloader: Reloader | None = None,
     task_status: trio.TaskStatus[list[str]] = trio.TASK_STATUS_IGNORED,
 ) -> None:
     """Serve `plan` until cancelled (or until `shutdown_trigger` returns).
@@ -117,6 +123,7 @@ async def serve(
             (`serving/gc.py`), at the app's lifespan startup.
         readiness: what `/__ready` answers from; the caller sets it draining on its stop
             signal (`draining`).
+        reloader: reloads the configuration into the app on request (SIGHUP, `--watch`).
         task_status: started with the list of bound URLs, e.g. `["http://127.0.0.1:40123"]`.
     """
     # Every server (run, --workers, Gateway.serve) tunes hypercorn's trio worker, checked against
@@ -140,21 +147,59 @@ async def serve(
     if shutdown_trigger is not None:
         kwargs["shutdown_trigger"] = shutdown_trigger
     try:
-        await hypercorn_serve(app, config, task_status=task_status, mode="asgi", **kwargs)  # type: ignore[arg-type]
+        async with trio.open_nursery() as nursery:
+            if reloader is not None:
+                nursery.start_soon(reloader.run, app)
+            await hypercorn_serve(app, config, task_status=task_status, mode="asgi", **kwargs)  # type: ignore[arg-type]
+            nursery.cancel_scope.cancel()
     finally:
         client.close()
         with trio.CancelScope(shield=True):  # JWK-set client and the like, even when cancelled
             await app.shutdown()
 
 
-def run(plan: GatewayPlan, *, sock: socket.socket | None = None) -> None:
-    """Serve until SIGINT/SIGTERM (one process; `trio_gateway.serving.workers` runs several)."""
+class StopNow(Exception):
+    """A second stop signal during the graceful stop: the process exits at once, with
+    128 + the signal's number (130 for SIGINT, 143 for SIGTERM, as a shell reports a process
+    killed by it), the requests still in flight cut."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+
+    @property
+    def exit_code(self) -> int:
+        return 128 + self.signum
+
+
+def run(
+    plan: GatewayPlan,
+    *,
+    sock: socket.socket | None = None,
+    config_path: str | None = None,
+    debug: bool = False,
+    port: int | None = None,
+    watch: bool = False,
+) -> None:
+    """Serve until SIGINT/SIGTERM (one process; `trio_gateway.serving.workers` runs several).
+
+    With `config_path` (what `plan` was loaded from, with `debug` and `port` as given), SIGHUP
+    reloads it, and so does a change of it with `watch` (serving/reload.py). A second SIGINT or
+    SIGTERM during the graceful stop exits at once: SystemExit(130 or 143)."""
     try:
         drain = drain_seconds()
     except ValueError as exc:
         LOGGER.error("%s", exc)
         raise SystemExit(2) from None
-    trio.run(_run, plan, sock, drain)
+    reloader = None
+    if config_path is not None:
+        from trio_gateway.serving.reload import Reloader
+
+        reloader = Reloader(config_path, debug=debug, port=port, watch=watch)
+    stopped_now: list[StopNow] = []
+    trio.run(_run, plan, sock, drain, reloader, stopped_now)
+    if stopped_now:
+        raise SystemExit(stopped_now[0].exit_code)
 
 
 def reuse_port_socket(host: str, port: int) -> socket.socket:
@@ -171,30 +216,49 @@ def reuse_port_socket(host: str, port: int) -> socket.socket:
     return sock
 
 
+# SIGHUP reloads the configuration (serving/reload.py), as nginx and haproxy do; KrakenD, on Go's
+# default, exits on it. It is listened to even when it was ignored at start (`nohup`): a
+# terminal that closes then costs one reload, never the gateway.
+RELOAD_SIGNAL = signal.SIGHUP
+
+
 def stop_signals() -> tuple[signal.Signals, ...]:
-    """The signals that stop the gateway gracefully: SIGINT, SIGTERM, and SIGHUP unless it is
-    ignored (started under `nohup`): KrakenD exits on SIGHUP too, and a terminal that closes
-    should stop a gateway running in it; trio-gateway does not reload on it."""
-    ignored = signal.getsignal(signal.SIGHUP) == signal.SIG_IGN
-    hup = () if ignored else (signal.SIGHUP,)
-    return (signal.SIGINT, signal.SIGTERM, *hup)
+    """The signals that stop the gateway gracefully (a second one stops it at once)."""
+    return (signal.SIGINT, signal.SIGTERM)
 
 
-async def _run(plan: GatewayPlan, sock: socket.socket | None, drain: float = 0.0) -> None:
-    # The receiver stays open for the whole drain: a second signal must not kill the process
-    # (the default action) while in-flight requests finish.
-    with trio.open_signal_receiver(*stop_signals()) as signals:
+async def _run(
+    plan: GatewayPlan,
+    sock: socket.socket | None,
+    drain: float,
+    reloader: Reloader | None,
+    stopped_now: list[StopNow],
+) -> None:
+    # The receiver stays open for the whole drain: a second signal is ours to act on (stop at
+    # once), not the default action's.
+    with trio.open_signal_receiver(*stop_signals(), RELOAD_SIGNAL) as signals:
         stop = trio.Event()
         readiness = Readiness()
 
         async def watch_signals() -> None:
             async for signum in signals:
                 name = signal.Signals(signum).name
-                if stopping:
-                    LOGGER.info("signal %s intercepted: already shutting down", name)
+                if signum == RELOAD_SIGNAL:
+                    if stopping:
+                        LOGGER.info("signal %s intercepted: shutting down, not reloading", name)
+                    elif reloader is None:
+                        LOGGER.warning(
+                            "signal %s intercepted: no configuration file to reload", name
+                        )
+                    else:
+                        reloader.request(f"signal {name} intercepted")
                     continue
-                reload = " (trio-gateway does not reload)" if signum == signal.SIGHUP else ""
-                LOGGER.info("signal %s intercepted: shutting down%s", name, reload)
+                if stopping:
+                    LOGGER.warning("signal %s intercepted again: stopping now", name)
+                    stopped_now.append(StopNow(signum))
+                    nursery.cancel_scope.cancel()
+                    return
+                LOGGER.info("signal %s intercepted: shutting down", name)
                 stopping.append(signum)
                 nursery.start_soon(drain_then_stop)
 
@@ -213,6 +277,7 @@ async def _run(plan: GatewayPlan, sock: socket.socket | None, drain: float = 0.0
                     sock=sock,
                     tune_gc=True,
                     readiness=readiness,
+                    reloader=reloader,
                     task_status=task_status,
                 )
                 nursery.cancel_scope.cancel()  # the signal watcher

@@ -16,14 +16,21 @@ their parent changes). Two mechanisms, either one enough:
   * Linux `PR_SET_PDEATHSIG`: the kernel sends the worker SIGTERM (the same graceful path) when
     the thread that started it exits (the supervisor's main thread starts every worker).
 
-Rule 2 (SIGHUP): stops the gateway gracefully, like SIGTERM, with a log line saying so. KrakenD
-(Go's default for SIGHUP) exits on it too; a supervisor that died of it silently would leave its
-workers behind, and reloading is not implemented. A SIGHUP that was ignored when the gateway
-started (`nohup`) stays ignored, in the supervisor and in the workers.
+Rule 2 (SIGHUP): reloads. The supervisor forwards it to every worker and each worker reloads the
+file itself (serving/reload.py); a worker whose reload is refused logs why and serves on. With
+`--watch`, the supervisor watches the files and sends its workers SIGHUP on a change: one
+watcher, and the workers reload by one path whatever asked for it.
+
+Rule 3 (a second SIGINT/SIGTERM to the supervisor): stops at once. The supervisor SIGKILLs its
+workers and exits with 128 + the signal. A worker itself never counts signals: a Ctrl-C in a
+terminal reaches the whole process group (each worker gets SIGINT besides the supervisor's
+SIGTERM), and PR_SET_PDEATHSIG's SIGTERM follows the pipe's EOF; neither is an operator's second
+signal.
 """
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import logging
 import multiprocessing
@@ -33,8 +40,9 @@ import signal
 import socket
 import sys
 import tempfile
+import threading
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from functools import partial
 from multiprocessing.connection import Connection
 from types import FrameType
@@ -44,7 +52,9 @@ import trio
 from trio_gateway.edge.builtins import Readiness
 from trio_gateway.plan import GatewayPlan
 from trio_gateway.serving.load import load_plan, setup_logging
+from trio_gateway.serving.reload import Reloader, watched_sync
 from trio_gateway.serving.server import (
+    RELOAD_SIGNAL,
     drain_seconds,
     draining,
     reuse_port_socket,
@@ -82,19 +92,28 @@ def _exit_with_supervisor(supervisor_pid: int) -> None:
 
 
 async def _until_stopped(
-    signals: AsyncIterator[int], supervisor_fd: int, supervisor_pid: int
+    signals: AsyncIterator[int],
+    supervisor_fd: int,
+    supervisor_pid: int,
+    reloader: Reloader | None = None,
 ) -> None:
-    """Return on the first stop signal, or when the supervisor's end of the pipe closes."""
+    """Return on the first stop signal, or when the supervisor's end of the pipe closes; SIGHUP
+    until then asks `reloader` for a reload."""
 
     def supervisor_gone() -> None:
         LOGGER.warning("the supervisor (pid %d) is gone: shutting down", supervisor_pid)
 
     async def on_signal(cancel: trio.CancelScope) -> None:
         async for signum in signals:
+            name = signal.Signals(signum).name
+            if signum == RELOAD_SIGNAL:
+                if reloader is not None:
+                    reloader.request(f"signal {name} intercepted")
+                continue
             if signum == signal.SIGTERM and os.getppid() != supervisor_pid:
                 supervisor_gone()  # PR_SET_PDEATHSIG came before the pipe's EOF
             else:
-                LOGGER.info("signal %s intercepted: shutting down", signal.Signals(signum).name)
+                LOGGER.info("signal %s intercepted: shutting down", name)
             break
         cancel.cancel()
 
@@ -109,15 +128,21 @@ async def _until_stopped(
 
 
 async def _serve_worker(
-    plan: GatewayPlan, sock: socket.socket, supervisor_fd: int, supervisor_pid: int, drain: float
+    plan: GatewayPlan,
+    sock: socket.socket,
+    supervisor_fd: int,
+    supervisor_pid: int,
+    drain: float,
+    reloader: Reloader,
 ) -> None:
     # The receiver stays open until the server has stopped: a second signal during the graceful
-    # shutdown (PR_SET_PDEATHSIG's SIGTERM right after the pipe's EOF) must not kill the worker.
-    with trio.open_signal_receiver(*stop_signals()) as signals:
+    # shutdown (PR_SET_PDEATHSIG's SIGTERM right after the pipe's EOF, a terminal's SIGINT to the
+    # whole process group besides the supervisor's SIGTERM) must not kill the worker.
+    with trio.open_signal_receiver(*stop_signals(), RELOAD_SIGNAL) as signals:
         readiness = Readiness()
 
         async def trigger() -> None:
-            await _until_stopped(signals, supervisor_fd, supervisor_pid)
+            await _until_stopped(signals, supervisor_fd, supervisor_pid, reloader)
             await draining(readiness, drain)
 
         async with trio.open_nursery() as nursery:
@@ -129,6 +154,7 @@ async def _serve_worker(
                     sock=sock,
                     tune_gc=True,
                     readiness=readiness,
+                    reloader=reloader,
                 )
             )
             LOGGER.info("listening on %s", ", ".join(binds))
@@ -161,10 +187,27 @@ def _worker(
         LOGGER.error("%s", exc)
         raise SystemExit(2) from None
     sock = reuse_port_socket(host, port)
-    trio.run(_serve_worker, plan, sock, supervisor.fileno(), supervisor_pid, drain)
+    reloader = Reloader(config_path, debug=debug, port=port)
+    trio.run(_serve_worker, plan, sock, supervisor.fileno(), supervisor_pid, drain, reloader)
 
 
 # ---- the supervisor ------------------------------------------------------------------------
+
+
+def _signal_all(processes: Sequence[multiprocessing.process.BaseProcess], signum: int) -> None:
+    for process in processes:
+        if process.is_alive() and process.pid is not None:
+            with contextlib.suppress(ProcessLookupError):  # it exited meanwhile
+                os.kill(process.pid, signum)
+
+
+def _watch(config_path: str, stop: threading.Event, reloads: list[str]) -> None:
+    """The `--watch` thread: every change of the configuration's files asks for a reload."""
+    try:
+        for _ in watched_sync(config_path, stop):
+            reloads.append("configuration file changed")
+    except Exception as exc:  # the workers serve on: a reload by SIGHUP still works
+        LOGGER.error("--watch stopped: %s: %s", type(exc).__name__, exc)
 
 
 def run_workers(
@@ -175,8 +218,11 @@ def run_workers(
     port: int,
     debug: bool,
     log_level: str | None,
+    watch: bool = False,
 ) -> int:
-    """Run `workers` processes until a signal (exit 0) or a worker's death (exit 1)."""
+    """Run `workers` processes until a signal (exit 0) or a worker's death (exit 1); a second
+    stop signal stops them at once (exit 128 + the signal). SIGHUP (and, with `watch`, a change
+    of the configuration's files) reloads every worker."""
     try:
         drain = drain_seconds()  # each worker drains this long before its graceful shutdown
     except ValueError as exc:
@@ -208,39 +254,64 @@ def run_workers(
         )
         for i in range(workers)
     ]
-    received: list[int] = []
+    received: list[int] = []  # stop signals
+    reloads: list[str] = []  # SIGHUP, or a change `--watch` saw
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
-        received.append(signum)
+        if signum == RELOAD_SIGNAL:
+            reloads.append(f"signal {signal.Signals(signum).name} intercepted")
+        else:
+            received.append(signum)
 
-    previous = {s: signal.signal(s, on_signal) for s in stop_signals()}
+    previous = {s: signal.signal(s, on_signal) for s in (*stop_signals(), RELOAD_SIGNAL)}
+    watching = threading.Event()  # set: the watcher stops
+    watcher = None
+    if watch:
+        watcher = threading.Thread(
+            target=_watch, args=(config_path, watching, reloads), name="watch", daemon=True
+        )
     try:
         for process in processes:
             process.start()
         watched.close()
         LOGGER.info("%d workers serving port %d", workers, port)
+        if watcher is not None:
+            watcher.start()
         while not received and all(p.is_alive() for p in processes):
-            time.sleep(0.2)
+            if reloads:
+                LOGGER.info("%s: reloading the workers", reloads[-1])
+                reloads.clear()
+                _signal_all(processes, RELOAD_SIGNAL)
+            time.sleep(0.1)
         failed = not received
         if failed:
             LOGGER.error("a worker exited: stopping the others")
         else:
             name = signal.Signals(received[0]).name
-            reason = " (trio-gateway does not reload)" if received[0] == signal.SIGHUP else ""
-            LOGGER.info("signal %s intercepted: stopping the workers%s", name, reason)
-        for process in processes:
-            if process.is_alive() and process.pid is not None:
-                process.terminate()  # SIGTERM: the worker shuts down gracefully
+            LOGGER.info("signal %s intercepted: stopping the workers", name)
+        _signal_all(processes, signal.SIGTERM)  # the worker shuts down gracefully
         deadline = time.monotonic() + drain + GRACE_SECONDS
+        now = False
+        while any(p.is_alive() for p in processes) and time.monotonic() < deadline:
+            if len(received) > 1:  # Rule 3
+                now = True
+                name = signal.Signals(received[1]).name
+                LOGGER.warning("signal %s intercepted again: stopping the workers now", name)
+                break
+            time.sleep(0.05)
         for process in processes:
-            process.join(max(0.0, deadline - time.monotonic()))
             if process.is_alive():
                 process.kill()
-                process.join()
+            process.join()
+        if now:
+            return 128 + received[1]
         return 1 if failed else 0
     finally:
         for signum, handler in previous.items():
             signal.signal(signum, handler)
+        watching.set()
+        if watcher is not None and watcher.is_alive():
+            watcher.join(5)
         held.close()
         reserved.close()
         shutil.rmtree(meeting, ignore_errors=True)
