@@ -19,7 +19,6 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, ClassVar, Final
 
 import attrs
-from opentelemetry.metrics import CallbackOptions, Observation
 
 from trio_gateway.namespace import Layer, Level, Namespace, Observed, Resources, Slot
 from trio_gateway.telemetry.otel_config import (
@@ -34,19 +33,22 @@ from trio_gateway.telemetry.otel_config import (
     check_config,
     static_pairs,
 )
-from trio_gateway.telemetry.otel_layers import (
-    GlobalStage,
-    InstrumentedClient,
-    RouteSetter,
-    StageProxy,
-    normalize_url_pattern,
-)
-from trio_gateway.telemetry.otel_state import OTelState
 
+# The OpenTelemetry SDK (otel_layers, otel_state and what they import) loads only when a
+# configuration asks for telemetry: a gateway without it neither imports nor holds it.
 if TYPE_CHECKING:
+    from opentelemetry.metrics import CallbackOptions, Observation
+
     from trio_gateway.config.model import ExtraConfig
     from trio_gateway.plan import EndpointPlan
     from trio_gateway.proxy.backend import BackendCall
+    from trio_gateway.telemetry.otel_layers import (
+        GlobalStage,
+        InstrumentedClient,
+        RouteSetter,
+        StageProxy,
+    )
+    from trio_gateway.telemetry.otel_state import OTelState
     from trio_gateway.types import ProxyFunction
 
 __all__ = [
@@ -122,6 +124,8 @@ _STATE_KEY: Final = "telemetry/opentelemetry"
 def otel_state(config: OpenTelemetryConfig, context: Any, key: object = _STATE_KEY) -> OTelState:
     """The gateway's one `OTelState` for `config`, made (exporters started) on first use and
     shut down with the app. `telemetry/opencensus` shares the machinery under its own key."""
+    from trio_gateway.telemetry.otel_state import OTelState
+
     resources: Resources = context.resources
 
     def make() -> OTelState:
@@ -163,6 +167,8 @@ def service_layer(
     traces = not opts.disable_traces and state.spans is not None
     if not metrics and not traces:
         return None
+    from trio_gateway.telemetry.otel_layers import GlobalStage
+
     return GlobalStage(
         next_app,
         state,
@@ -187,6 +193,8 @@ def route_setter(plan: EndpointPlan, config: OpenTelemetryConfig | None) -> Rout
     opts = config.global_opts
     if opts.disable_metrics and opts.disable_traces:
         return None
+    from trio_gateway.telemetry.otel_layers import RouteSetter
+
     return RouteSetter(plan.path)
 
 
@@ -222,6 +230,8 @@ def proxy_stage(
     )
     if (metrics is None or state.meter is None) and (traces is None or state.spans is None):
         return None
+    from trio_gateway.telemetry.otel_layers import StageProxy
+
     return StageProxy(
         next_proxy,
         state,
@@ -239,6 +249,8 @@ def static_pairs_dict(pairs: Any) -> dict[str, str]:
 
 
 def _backend_attributes(call: BackendCall, plan: EndpointPlan) -> dict[str, Any]:
+    from trio_gateway.telemetry.otel_layers import normalize_url_pattern
+
     return {
         "http.request.method": call.method,
         "http.route": normalize_url_pattern(call.url.pattern),
@@ -279,6 +291,8 @@ def backend_stage(
         traces = {**base, **static_pairs_dict(traced.static_attributes)}
     if metrics is None and traces is None:
         return None
+    from trio_gateway.telemetry.otel_layers import StageProxy
+
     return StageProxy(
         next_proxy,
         state,
@@ -332,6 +346,8 @@ def instrumented_client(
         }
     if metrics is None and traces is None:
         return None
+    from trio_gateway.telemetry.otel_layers import InstrumentedClient
+
     return InstrumentedClient(
         client,
         state,
@@ -359,6 +375,8 @@ def _backend_observation_attributes(observed: Observed) -> dict[str, Any]:
     attributes = _endpoint_attributes(observed)
     call = observed.backend
     if call is not None:
+        from trio_gateway.telemetry.otel_layers import normalize_url_pattern
+
         attributes["http.request.method"] = call.method
         attributes["http.route"] = normalize_url_pattern(call.url.pattern)
     else:
@@ -369,6 +387,7 @@ def _backend_observation_attributes(observed: Observed) -> dict[str, Any]:
 def _observe_qos(state: OTelState, resources: Resources) -> None:
     """Observable counters over `resources.observed`, which the QoS layers fill while the
     stack is built; read in the exporter's thread (the reads are plain attribute reads)."""
+    from opentelemetry.metrics import Observation
 
     def unique(kind: str) -> list[Observed]:
         seen: set[int] = set()
