@@ -183,14 +183,13 @@ SERVICE_GUARDS: tuple[Layer, ...] = (
 # krakend-ce handler_factory.go: botdetector.New(opencensus.New(metrics(jose(lua(ratelimit)))))
 # - the bot detector outside opencensus, opencensus outside the metrics, the metrics outside the
 # JWT validator, the router rate limit inside it (a rejected token spends no token of the bucket).
-# krakend-otel router/gin: otelgin.New wraps the handler factory outermost (it names the route).
+# krakend-otel router/gin's otelgin.New, outermost, only names the route: the global stage
+# reads that from the router's mark on the scope instead (telemetry/otel_layers.py).
 # The Enterprise API-key and Basic checks (closed source) sit with the validator: any one
 # refusing is enough, and a refused request spends no rate-limit token either. Router-level Lua
 # (krakend-lua router/gin) runs inside the validator, outside the router rate limit.
 ENDPOINT_GUARDS: tuple[Layer, ...] = (
-    opentelemetry.ENDPOINT_GUARD,
     bot_detector.ENDPOINT_GUARD,
-    opencensus.ENDPOINT_GUARD,
     stats.ENDPOINT_GUARD,  # metrics' router handler: watches the answer of all after it
     validator.GUARD,
     api_keys.GUARD,

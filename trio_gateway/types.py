@@ -16,6 +16,7 @@ from trio_gateway.errors import GatewayError
 
 __all__ = [
     "CANCEL_ON_DISCONNECT",
+    "ENDPOINT_KEY",
     "BodyStream",
     "Headers",
     "ProxyFunction",
@@ -26,6 +27,10 @@ __all__ = [
 # The ASGI scope extension the tuned hypercorn sets when it cancels the app's task on a client
 # disconnect (serving/hypercorn.py): an app that sees it needs no disconnect watcher of its own.
 CANCEL_ON_DISCONNECT = "trio_gateway.cancel_on_disconnect"
+
+# The matched route's pattern (`/users/{id}`), set in the scope by the router (edge/app.py) for
+# the access log and the telemetry layers.
+ENDPOINT_KEY = "trio_gateway.endpoint"
 
 # Header lists as the ASGI server and the h11 client take them: raw (name, value) byte pairs, order
 # and duplicates kept (Set-Cookie).

@@ -32,6 +32,7 @@ from trio_gateway.config.durations import format_duration_ns
 from trio_gateway.edge.responses import ASGIReceive, ASGISend
 from trio_gateway.headers import first
 from trio_gateway.routing.gourl import go_quote
+from trio_gateway.types import ENDPOINT_KEY
 
 if TYPE_CHECKING:
     from trio_gateway.routing.clientip import ClientIPResolver
@@ -39,8 +40,6 @@ if TYPE_CHECKING:
 __all__ = ["ACCESS_LOGGER", "ENDPOINT_KEY", "AccessLog", "current_trace_id", "redact_query"]
 
 ACCESS_LOGGER = logging.getLogger("trio_gateway.access")
-# The matched route's pattern (`/users/{id}`), set in the scope by the router (edge/app.py).
-ENDPOINT_KEY = "trio_gateway.endpoint"
 REDACTED = "REDACTED"
 _SENSITIVE = re.compile(
     r"token|passw|pwd|secret|auth|api[-_]?key|apikey|^key$|signature|^sig$|session|jwt|"

@@ -190,10 +190,6 @@ def build_service_layer(next_app: Any, extra: ExtraConfig, context: Any) -> Any:
     return opentelemetry.service_layer(next_app, _mapped(extra), context, _STATE_KEY)
 
 
-def build_route_setter(plan: EndpointPlan, context: Any) -> Any:
-    return opentelemetry.route_setter(plan, _mapped(_service(context)))
-
-
 def build_proxy_stage(next_proxy: ProxyFunction, plan: EndpointPlan, context: Any) -> Any:
     config = _mapped(_service(context))
     return opentelemetry.proxy_stage(next_proxy, plan, context, config, _STATE_KEY)
@@ -214,10 +210,6 @@ def build_client(client: Any, call: BackendCall, plan: EndpointPlan, context: An
 SERVICE_LAYER = Layer(
     name=NAMESPACE.name + ": router", namespace=NAMESPACE, slot=Slot.SERVICE_LAYER,
     build=build_service_layer,
-)  # fmt: skip
-ENDPOINT_GUARD = Layer(
-    name=NAMESPACE.name + ": route", namespace=NAMESPACE, slot=Slot.ENDPOINT_GUARD,
-    build=build_route_setter,
 )  # fmt: skip
 ENDPOINT_LAYER = Layer(
     name=NAMESPACE.name + ": pipe", namespace=NAMESPACE, slot=Slot.ENDPOINT_LAYER,

@@ -1,9 +1,10 @@
 """`telemetry/opentelemetry` (service): krakend-otel, on the OpenTelemetry Python SDK.
 
 Its layers, in krakend-ce's places (stack.py): the global stage around everything served
-(`otellura.GlobalRunServer`), the route setter outermost of the endpoint guards (`otelgin.New`),
-the proxy stage outermost of the endpoint layers (`otellura.ProxyFactory`), the backend stage
-outermost of the backend layers (`otellura.BackendFactory`), and the instrumented client around
+(`otellura.GlobalRunServer`; it takes the matched endpoint's route from the router's mark on the
+scope, where krakend-ce's `otelgin.New` sets it outermost of the endpoint's handlers), the proxy
+stage outermost of the endpoint layers (`otellura.ProxyFactory`), the backend stage outermost of
+the backend layers (`otellura.BackendFactory`), and the instrumented client around
 the HTTP client, outside the HTTP cache (`otellura.InstrumentedHTTPClientFactory`). A stage that
 its `layers` options switch off builds nothing; endpoints in `skip_paths` get no instrumentation.
 
@@ -45,7 +46,6 @@ if TYPE_CHECKING:
     from trio_gateway.telemetry.otel_layers import (
         GlobalStage,
         InstrumentedClient,
-        RouteSetter,
         StageProxy,
     )
     from trio_gateway.telemetry.otel_state import OTelState
@@ -54,7 +54,6 @@ if TYPE_CHECKING:
 __all__ = [
     "BACKEND_LAYER",
     "CLIENT_WRAPPER",
-    "ENDPOINT_GUARD",
     "ENDPOINT_LAYER",
     "NAMESPACE",
     "SERVICE_LAYER",
@@ -181,21 +180,6 @@ def service_layer(
         traces_attributes=dict(static_pairs(opts.traces_static_attributes)),
         semantic_convention=opts.semantic_convention,
     )
-
-
-def build_route_setter(plan: EndpointPlan, context: Any) -> RouteSetter | None:
-    return route_setter(plan, _config(context))
-
-
-def route_setter(plan: EndpointPlan, config: OpenTelemetryConfig | None) -> RouteSetter | None:
-    if config is None or plan.path in config.skipped_paths:
-        return None
-    opts = config.global_opts
-    if opts.disable_metrics and opts.disable_traces:
-        return None
-    from trio_gateway.telemetry.otel_layers import RouteSetter
-
-    return RouteSetter(plan.path)
 
 
 def build_proxy_stage(
@@ -430,10 +414,6 @@ def _observe_qos(state: OTelState, resources: Resources) -> None:
 SERVICE_LAYER = Layer(
     name=NAMESPACE.name + ": global", namespace=NAMESPACE, slot=Slot.SERVICE_LAYER,
     build=build_service_layer,
-)  # fmt: skip
-ENDPOINT_GUARD = Layer(
-    name=NAMESPACE.name + ": route", namespace=NAMESPACE, slot=Slot.ENDPOINT_GUARD,
-    build=build_route_setter,
 )  # fmt: skip
 ENDPOINT_LAYER = Layer(
     name=NAMESPACE.name + ": proxy", namespace=NAMESPACE, slot=Slot.ENDPOINT_LAYER,

@@ -2,7 +2,6 @@
 
     global   http/server (server.go, metrics.go, traces.go): a SERVER span named by the path,
              `http.server.duration` / `http.server.response.size` by route and status
-    route    router/gin/endpoint.go: tells the global stage the matched endpoint
     proxy    lura/proxy*.go: a span named by the endpoint, `krakend.proxy.duration`
     backend  lura/proxy*.go: a span named by the url_pattern, `krakend.backend.duration`
     client   http/client (transport*.go): a CLIENT span, `traceparent` injected,
@@ -22,7 +21,6 @@ from typing import Any, Final
 
 import trio
 
-from trio_gateway.namespace import Admission
 from trio_gateway.telemetry.otel_carrier import inject_headers
 from trio_gateway.telemetry.otel_metrics import CounterPoint
 from trio_gateway.telemetry.otel_spans import (
@@ -36,18 +34,14 @@ from trio_gateway.telemetry.otel_spans import (
 )
 from trio_gateway.telemetry.otel_state import SIZE_BUCKETS, TIME_BUCKETS, OTelState
 from trio_gateway.transport import BackendResponse, Origin, TransportError
-from trio_gateway.types import BodyStream, Headers, ProxyFunction, Request, Response
+from trio_gateway.types import ENDPOINT_KEY, BodyStream, Headers, ProxyFunction, Request, Response
 
 __all__ = [
-    "TRACKING",
     "GlobalStage",
     "InstrumentedClient",
-    "RouteSetter",
     "StageProxy",
     "normalize_url_pattern",
 ]
-
-TRACKING: Final = "trio_gateway.otel.tracking"  # the scope key of a request's `_Tracking`
 
 # server/metrics.go validMethod: anything else is `_OTHER` (bounded cardinality).
 _METHODS: Final = frozenset(
@@ -125,12 +119,11 @@ def _remote_parent(headers: list[tuple[bytes, bytes]]) -> SpanRef | None:
 class _Tracking:
     """One request as the global stage follows it (server/tracking.go)."""
 
-    __slots__ = ("response_headers", "route", "size", "status")
+    __slots__ = ("response_headers", "size", "status")
 
     def __init__(self) -> None:
         self.status = 200  # newTracking: 200 until a status is written
         self.size = 0
-        self.route = ""
         self.response_headers: list[tuple[bytes, bytes]] | None = None
 
 
@@ -201,7 +194,6 @@ class GlobalStage:
             await self._next(scope, receive, send)
             return
         track = _Tracking()
-        scope[TRACKING] = track
         span = None
         token = None
         if self._spans is not None:
@@ -230,7 +222,11 @@ class GlobalStage:
             await self._next(scope, receive, tracked_send)
         finally:
             elapsed = time.perf_counter() - started
-            route = track.route or _status_text(track.status)
+            # krakend-otel's otelgin names the route for the endpoints it instruments (not
+            # those in skip_paths); the router marks the scope of every matched request.
+            route = scope.get(ENDPOINT_KEY) or ""
+            if not route or route in self._skip:
+                route = _status_text(track.status)
             if self._latency is not None:
                 latency, size = self._points(route, scope["method"], track.status)
                 latency.record(elapsed)
@@ -288,20 +284,6 @@ class GlobalStage:
                 _header_attributes("http.request.header.", headers, self._skip_headers)
             )
         return attributes
-
-
-class RouteSetter:
-    """The ENDPOINT_GUARD: names the matched endpoint for the global stage (never rejects)."""
-
-    __slots__ = ("_route",)
-
-    def __init__(self, route: str) -> None:
-        self._route = route
-
-    async def __call__(self, admission: Admission) -> None:
-        track = admission.scope.get(TRACKING)
-        if track is not None:
-            track.route = self._route
 
 
 class StageProxy:
