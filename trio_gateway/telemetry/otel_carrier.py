@@ -31,7 +31,7 @@ from typing import Any
 
 import trio
 
-__all__ = ["Carrier", "inject_headers"]
+__all__ = ["Carrier"]
 
 
 class Carrier:
@@ -85,14 +85,3 @@ class Carrier:
 
     def __len__(self) -> int:
         return len(self._by_task)
-
-
-def inject_headers(
-    headers: list[tuple[bytes, bytes]], fields: list[tuple[bytes, bytes]]
-) -> list[tuple[bytes, bytes]]:
-    """`headers` with the propagation `fields` set, replacing any the client sent (Go's
-    `propagator.Inject` sets a header, it does not add one)."""
-    names = {name for name, _ in fields}
-    kept = [h for h in headers if h[0].lower() not in names]
-    kept.extend(fields)
-    return kept

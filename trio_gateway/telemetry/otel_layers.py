@@ -21,7 +21,6 @@ from typing import Any, Final
 
 import trio
 
-from trio_gateway.telemetry.otel_carrier import inject_headers
 from trio_gateway.telemetry.otel_metrics import CounterPoint
 from trio_gateway.telemetry.otel_spans import (
     CLIENT,
@@ -48,6 +47,14 @@ _METHODS: Final = frozenset(
     {"_OTHER", "CONNECT", "DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT", "TRACE"}
 )
 _PARAM: Final = re.compile(r"\{([^{}]*)\}")
+# The propagation headers a client span sets, by whether it has a tracestate and baggage.
+_REPLACED: Final = {
+    (state, baggage): frozenset(
+        {b"traceparent", *((b"tracestate",) if state else ()), *((b"baggage",) if baggage else ())}
+    )
+    for state in (False, True)
+    for baggage in (False, True)
+}
 
 # Metric names by `layers.global.semantic_convention` (server/metrics.go, transport_metrics.go).
 SERVER_NAMES: Final[Mapping[str, tuple[str, str, str]]] = {
@@ -201,10 +208,8 @@ class GlobalStage:
             opened = self._spans.start(scope["path"], SERVER, parent, self._fixed)
             if isinstance(opened, Span):
                 span = opened
-                span.update(self._start_attributes(scope))
-                token = self._carrier.enter(span.ref)
-            else:
-                token = self._carrier.enter(opened)  # sampled out: so are its children
+                self._start_attributes(scope, span.dynamic)
+            token = self._carrier.enter(opened)  # sampled out: so are its children
         report_headers = self._report_headers and span is not None
 
         async def tracked_send(message: dict[str, Any]) -> None:
@@ -249,7 +254,7 @@ class GlobalStage:
                     )
                 span.end()
 
-    def _start_attributes(self, scope: dict[str, Any]) -> dict[str, Any]:
+    def _start_attributes(self, scope: dict[str, Any], attributes: dict[str, Any]) -> None:
         # http/attributes.go TraceIncomingRequestAttrs
         headers = scope["headers"]
         target = scope.get("raw_path") or scope["path"].encode("utf-8")
@@ -267,11 +272,9 @@ class GlobalStage:
                 length = int(value)
             elif name == b"transfer-encoding":
                 length = -1
-        attributes: dict[str, Any] = {
-            "url.full": url,
-            "server.address": host.decode("latin-1"),
-            "http.request.method": scope["method"],
-        }
+        attributes["url.full"] = url
+        attributes["server.address"] = host.decode("latin-1")
+        attributes["http.request.method"] = scope["method"]
         if length >= 0:
             attributes["http.request.body.size"] = length
         if user_agent:
@@ -283,7 +286,6 @@ class GlobalStage:
             attributes.update(
                 _header_attributes("http.request.header.", headers, self._skip_headers)
             )
-        return attributes
 
 
 class StageProxy:
@@ -341,7 +343,7 @@ class StageProxy:
             opened = self._spans.start(self._name, INTERNAL, parent, self._fixed)
             ref = opened
             if isinstance(opened, Span):
-                span, ref = opened, opened.ref
+                span = opened
                 if self._report_headers:
                     span.update(
                         _header_attributes(
@@ -512,24 +514,36 @@ class InstrumentedClient:
         if spans is None:
             return None, headers
         span = spans.start(self._name, CLIENT, self._carrier.current(), self._fixed)
-        if not isinstance(span, Span):  # sampled out: no span, no traceparent (transport_traces)
+        if type(span) is not Span:  # sampled out: no span, no traceparent (transport_traces)
             return None, headers
-        attributes: dict[str, Any] = {
-            "url.full": origin.base_url + target.decode("latin-1"),
-            "server.address": origin.host_header.decode("latin-1"),
-            "http.request.method": method.decode("latin-1"),
-            "http.request.body.size": len(body),
-        }
-        for name, value in headers:
-            if name.lower() == b"user-agent":
-                attributes["user_agent.original"] = value.decode("latin-1")
-                break
+        attributes = span.dynamic
+        attributes["url.full"] = origin.base_url + target.decode("latin-1")
+        attributes["server.address"] = origin.host_header.decode("latin-1")
+        attributes["http.request.method"] = method.decode("latin-1")
+        attributes["http.request.body.size"] = len(body)
+        # One pass: the User-Agent noted, the client's propagation fields replaced by ours (Go's
+        # `propagator.Inject` sets a header, it does not add one).
+        replaced = _REPLACED[bool(span.trace_state), bool(span.baggage)]
+        sent: Headers = []
+        agent = True
+        for header in headers:
+            name = header[0].lower()
+            if name in replaced:
+                continue
+            if agent and name == b"user-agent":
+                attributes["user_agent.original"] = header[1].decode("latin-1")
+                agent = False
+            sent.append(header)
         if self._report_headers:
             attributes.update(
                 _header_attributes("http.request.header.", headers, self._skip_headers)
             )
-        span.update(attributes)
-        return span, inject_headers(headers, span.ref.headers())
+        sent.append((b"traceparent", span.traceparent()))
+        if span.trace_state:
+            sent.append((b"tracestate", span.trace_state.encode("latin-1")))
+        if span.baggage:
+            sent.append((b"baggage", span.baggage.encode("latin-1")))
+        return span, sent
 
     def _finish(
         self,
@@ -571,17 +585,15 @@ class InstrumentedClient:
             if failure is not None:
                 span.record_exception(failure)
             else:
-                attributes = {
-                    "http.response.status_code": status,
-                    "response-duration": elapsed,
-                }
-                length = _content_length(headers or [])
+                attributes = span.dynamic
+                attributes["http.response.status_code"] = status
+                attributes["response-duration"] = elapsed
+                length = _content_length(headers) if headers else None
                 attributes["http.response.body.size"] = length if length is not None else -1
                 if self._report_headers and headers:
                     attributes.update(
                         _header_attributes("http.response.header.", headers, self._skip_headers)
                     )
-                span.update(attributes)
             span.end()
 
     async def request(
