@@ -17,6 +17,7 @@ from trio_gateway.errors import GatewayError
 __all__ = [
     "CANCEL_ON_DISCONNECT",
     "ENDPOINT_KEY",
+    "TRACE_ID_KEY",
     "BodyStream",
     "Headers",
     "ProxyFunction",
@@ -31,6 +32,9 @@ CANCEL_ON_DISCONNECT = "trio_gateway.cancel_on_disconnect"
 # The matched route's pattern (`/users/{id}`), set in the scope by the router (edge/app.py) for
 # the access log and the telemetry layers.
 ENDPOINT_KEY = "trio_gateway.endpoint"
+# The id (an int) of the trace a request is recorded in, set in the scope by the tracing layer
+# when the request is sampled (telemetry/otel_layers.py), for the access log.
+TRACE_ID_KEY = "trio_gateway.trace_id"
 
 # Header lists as the ASGI server and the h11 client take them: raw (name, value) byte pairs, order
 # and duplicates kept (Set-Cookie).

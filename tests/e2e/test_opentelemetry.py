@@ -3,6 +3,7 @@ and a real OTLP/HTTP collector on loopback (issue 14)."""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import httpx
@@ -121,8 +122,13 @@ async def test_a_scrape_counts_requests_by_endpoint_backend_and_qos_outcome(
 
 
 async def test_one_trace_per_request_with_a_span_per_backend_call(
-    backend_url: str, start_gateway: StartGateway, client: httpx.AsyncClient, nursery: trio.Nursery
+    backend_url: str,
+    start_gateway: StartGateway,
+    client: httpx.AsyncClient,
+    nursery: trio.Nursery,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
+    caplog.set_level(logging.INFO, logger="trio_gateway.access")
     collector_port, received = await start_collector(nursery)
     otlp = {"name": "local", "host": "127.0.0.1", "port": collector_port, "use_http": True}
     gw = await start_gateway(
@@ -153,6 +159,10 @@ async def test_one_trace_per_request_with_a_span_per_backend_call(
         by_trace.setdefault(span.trace_id, []).append(span)
     assert len(by_trace) == 2  # one trace per request
     ours = by_trace[bytes.fromhex(TRACE_ID)]  # the client's traceparent was continued
+    # each request's access-log record names its trace
+    logged = [vars(r)["trace_id"] for r in caplog.records if r.name == "trio_gateway.access"]
+    assert sorted(logged) == sorted(trace.hex() for trace in by_trace)
+    assert logged[0] == TRACE_ID
     names = sorted((s.name, s.kind) for s in ours)
     assert names == sorted(
         [

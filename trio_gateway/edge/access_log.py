@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import logging
 import re
-import sys
 import time
 from collections.abc import Awaitable, Callable, Iterable
 from typing import TYPE_CHECKING, Any
@@ -32,12 +31,12 @@ from trio_gateway.config.durations import format_duration_ns
 from trio_gateway.edge.responses import ASGIReceive, ASGISend
 from trio_gateway.headers import first
 from trio_gateway.routing.gourl import go_quote
-from trio_gateway.types import ENDPOINT_KEY
+from trio_gateway.types import ENDPOINT_KEY, TRACE_ID_KEY
 
 if TYPE_CHECKING:
     from trio_gateway.routing.clientip import ClientIPResolver
 
-__all__ = ["ACCESS_LOGGER", "ENDPOINT_KEY", "AccessLog", "current_trace_id", "redact_query"]
+__all__ = ["ACCESS_LOGGER", "ENDPOINT_KEY", "AccessLog", "redact_query"]
 
 ACCESS_LOGGER = logging.getLogger("trio_gateway.access")
 REDACTED = "REDACTED"
@@ -76,20 +75,6 @@ def redact_query(query: str) -> str:
     return "&".join(parts)
 
 
-def current_trace_id() -> str | None:
-    """The trace id of the current OpenTelemetry span, when tracing is on and it is valid.
-
-    Only looked up once something imported the OpenTelemetry API (the tracing set-up does):
-    without tracing this costs one dictionary lookup."""
-    trace: Any = sys.modules.get("opentelemetry.trace")
-    if trace is None:
-        return None
-    context = trace.get_current_span().get_span_context()
-    if not context.is_valid:
-        return None
-    return f"{context.trace_id:032x}"
-
-
 class AccessLog:
     """Wraps one request: records what was sent and logs the line when done."""
 
@@ -105,15 +90,12 @@ class AccessLog:
         started = time.perf_counter_ns()
         status = 0
         sent = 0
-        trace_id: str | None = None
 
         async def recording_send(message: dict[str, Any]) -> None:
-            nonlocal status, sent, trace_id
+            nonlocal status, sent
             kind = message["type"]
             if kind == "http.response.start":
                 status = message["status"]
-                # The app's context: a span the tracing layer opened around the answer is current.
-                trace_id = current_trace_id()
             elif kind == "http.response.body":
                 sent += len(message.get("body", b""))
             await send(message)
@@ -122,11 +104,9 @@ class AccessLog:
             await app(scope, receive, recording_send)
         finally:
             # Nothing was sent: the client left first (nginx's 499, "client closed request").
-            self._log(scope, status or 499, time.perf_counter_ns() - started, sent, trace_id)
+            self._log(scope, status or 499, time.perf_counter_ns() - started, sent)
 
-    def _log(
-        self, scope: dict[str, Any], status: int, elapsed_ns: int, sent: int, trace_id: str | None
-    ) -> None:
+    def _log(self, scope: dict[str, Any], status: int, elapsed_ns: int, sent: int) -> None:
         client = scope.get("client")
         peer = client[0] if client else ""
         headers = scope["headers"]
@@ -134,6 +114,7 @@ class AccessLog:
         query = redact_query(scope["query_string"].decode("latin-1"))
         path = scope["path"] + ("?" + query if query else "")
         agent = first(headers, b"user-agent")
+        trace_id = scope.get(TRACE_ID_KEY)
         method = scope["method"]
         # gin: latencies over a minute are truncated to the second.
         latency = elapsed_ns - elapsed_ns % 1_000_000_000 if elapsed_ns > _MINUTE_NS else elapsed_ns
@@ -155,6 +136,6 @@ class AccessLog:
                 "bytes_sent": sent,
                 "client_ip": ip,
                 "user_agent": agent.decode("latin-1") if agent is not None else "",
-                "trace_id": trace_id or current_trace_id(),
+                "trace_id": f"{trace_id:032x}" if trace_id is not None else None,
             },
         )

@@ -33,7 +33,15 @@ from trio_gateway.telemetry.otel_spans import (
 )
 from trio_gateway.telemetry.otel_state import SIZE_BUCKETS, TIME_BUCKETS, OTelState
 from trio_gateway.transport import BackendResponse, Origin, TransportError
-from trio_gateway.types import ENDPOINT_KEY, BodyStream, Headers, ProxyFunction, Request, Response
+from trio_gateway.types import (
+    ENDPOINT_KEY,
+    TRACE_ID_KEY,
+    BodyStream,
+    Headers,
+    ProxyFunction,
+    Request,
+    Response,
+)
 
 __all__ = [
     "GlobalStage",
@@ -209,6 +217,7 @@ class GlobalStage:
             if isinstance(opened, Span):
                 span = opened
                 self._start_attributes(scope, span.dynamic)
+                scope[TRACE_ID_KEY] = span.trace_id  # for the access log
             token = self._carrier.enter(opened)  # sampled out: so are its children
         report_headers = self._report_headers and span is not None
 
