@@ -62,6 +62,8 @@ _SMALL: Final = tuple(bytes((i,)) for i in range(128))
 def _varint(value: int) -> bytes:
     if 0 <= value < 128:
         return _SMALL[value]
+    if 0 < value < 16384:  # the length of a span, most often
+        return bytes((value & 0x7F | 0x80, value >> 7))
     if value < 0:
         value += 1 << 64  # int64: two's complement, ten bytes
     out = bytearray()
@@ -147,8 +149,8 @@ class Attributes:
 # The fixed-size parts of an encoded Span, each packed in one call: trace_id (field 1, 16 bytes,
 # as two big-endian halves) and span_id (field 2); parent_span_id (field 4); the start and end
 # times (fields 7 and 8, fixed64, little-endian); flags (field 16, fixed32).
-_IDS: Final = struct.Struct(">BBQQBBQ")
-_PARENT: Final = struct.Struct(">BBQ")
+_SPAN_ID: Final = struct.Struct(">18sBBQ")  # the trace id's field, then the span id's
+_SPAN_IDS: Final = struct.Struct(">18sBBQBBQ")  # ... and the parent's
 _TIMES: Final = struct.Struct("<BQBQ")
 _LOW64: Final = 0xFFFFFFFFFFFFFFFF
 _STATUS_OK_FIELD: Final = _field(15, b"\x18" + _varint(_STATUS_OK))
@@ -160,7 +162,15 @@ _FLAGS_REMOTE: Final = b"\x85\x01" + struct.pack("<I", 0x01 | 0x100 | 0x200)
 class SpanRef:
     """A span context: what a child needs of its parent, and what `traceparent` carries."""
 
-    __slots__ = ("baggage", "sampled", "span_id", "trace_id", "trace_prefix", "trace_state")
+    __slots__ = (
+        "baggage",
+        "sampled",
+        "span_id",
+        "trace_field",
+        "trace_id",
+        "trace_prefix",
+        "trace_state",
+    )
 
     def __init__(
         self,
@@ -170,14 +180,17 @@ class SpanRef:
         trace_state: str = "",
         baggage: str = "",
         trace_prefix: bytes = b"",
+        trace_field: bytes = b"",
     ) -> None:
         self.trace_id = trace_id
         self.span_id = span_id
         self.sampled = sampled
         self.trace_state = trace_state
         self.baggage = baggage
-        # `00-<trace id>-`, formatted once per trace and shared by its spans
+        # Formatted once per trace and shared by its spans: `00-<trace id>-` for traceparent,
+        # and the encoded trace_id field (Span field 1) for OTLP.
         self.trace_prefix = trace_prefix or b"00-%032x-" % trace_id
+        self.trace_field = trace_field or b"\x0a\x10" + trace_id.to_bytes(16, "big")
 
     def traceparent(self) -> bytes:
         return self.trace_prefix + b"%016x-%s" % (self.span_id, b"01" if self.sampled else b"00")
@@ -240,6 +253,7 @@ class Span(SpanRef):
         trace_state: str,
         baggage: str,
         trace_prefix: bytes,
+        trace_field: bytes,
     ) -> None:
         self.trace_id = trace_id
         self.span_id = span_id
@@ -247,6 +261,7 @@ class Span(SpanRef):
         self.trace_state = trace_state
         self.baggage = baggage
         self.trace_prefix = trace_prefix
+        self.trace_field = trace_field
         self._recorder = recorder
         self.name = name
         self.kind = kind
@@ -275,12 +290,14 @@ class Span(SpanRef):
     def encode(self, heads: dict[tuple[str, int, Attributes], bytes]) -> bytes:
         """This span as a `Span` message (without its own tag). `heads` caches the encoded
         name, kind and fixed attributes of each stage (the export thread's own dict)."""
-        trace_id = self.trace_id
-        parts = [_IDS.pack(0x0A, 16, trace_id >> 64, trace_id & _LOW64, 0x12, 8, self.span_id)]
-        if self.trace_state:
+        parent = self.parent_id
+        parts = [
+            _SPAN_IDS.pack(self.trace_field, 0x12, 8, self.span_id, 0x22, 8, parent)
+            if parent
+            else _SPAN_ID.pack(self.trace_field, 0x12, 8, self.span_id)
+        ]
+        if self.trace_state:  # field 3, after the ids: protobuf readers take fields in any order
             parts.append(_string(3, self.trace_state))
-        if self.parent_id:
-            parts.append(_PARENT.pack(0x22, 8, self.parent_id))
         head_key = (self.name, self.kind, self.fixed)
         head = heads.get(head_key)
         if head is None:
@@ -392,14 +409,17 @@ class SpanRecorder:
             sampled = not self._ratio or (trace_id & _LOW64) < self._bound
             trace_state = baggage = ""
             prefix = b"00-%032x-" % trace_id
+            field = b"\x0a\x10" + trace_id.to_bytes(16, "big")
         else:
             trace_id = parent.trace_id
             sampled = parent.sampled or not self._ratio  # AlwaysSample ignores the parent
-            trace_state, baggage, prefix = parent.trace_state, parent.baggage, parent.trace_prefix
+            trace_state, baggage = parent.trace_state, parent.baggage
+            prefix, field = parent.trace_prefix, parent.trace_field
+        span_id = bits(64) or 1
         if not sampled:
-            return SpanRef(trace_id, bits(64) or 1, False, trace_state, baggage, prefix)
+            return SpanRef(trace_id, span_id, False, trace_state, baggage, prefix, field)
         return Span(
-            self, name, kind, parent, fixed, trace_id, bits(64) or 1, trace_state, baggage, prefix
+            self, name, kind, parent, fixed, trace_id, span_id, trace_state, baggage, prefix, field
         )
 
     def finished(self, span: Span) -> None:
@@ -408,7 +428,8 @@ class SpanRecorder:
         if size >= _MAX_QUEUE:
             self.dropped += 1
             return
-        queue.append(_field(2, span.encode(self._heads)))
+        encoded = span.encode(self._heads)
+        queue.append(b"\x12" + _varint(len(encoded)) + encoded)  # ScopeSpans.spans (field 2)
         if size + 1 == _BATCH:
             self._wake.set()
 
