@@ -298,6 +298,9 @@ class BuildContext:
     resources: Resources = attrs.field(factory=Resources)
     # The service's Redis connections (`redis`), opened by the app's lifespan.
     redis: redis_pools.RedisPools = attrs.field(factory=redis_pools.RedisPools)
+    # On a reload that restarts the services: the previous services' components, by namespace,
+    # for those whose state must outlive the restart (auth/revoker's revocations).
+    previous_components: dict[str, Any] = attrs.field(factory=dict)
 
     def jwt_rejecter(self, plan: EndpointPlan) -> Callable[[Any], bool | Awaitable[bool]] | None:
         """What auth/validator asks after a token's claims check (krakend-ce executor.go's

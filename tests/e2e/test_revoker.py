@@ -258,3 +258,52 @@ async def test_redis_down_the_revoking_process_still_refuses(
         assert answer.status_code == 503 and answer.json()["added"] == 1
         assert await _get(client, f"{gw}/private", _token(jti="down-1")) == 401
         assert await _get(client, f"{gw}/private", _token(jti="down-2")) == 200
+
+
+async def test_a_reload_that_restarts_the_services_keeps_the_revocations(
+    tmp_path: Path, backend_url: str, jwk_file: str, nursery: trio.Nursery
+) -> None:
+    """KrakenD has no reload (a restart forgets the filter); here a reload must not un-revoke
+    a token: a filter of the same N, P, hash_name and TTL is carried over."""
+    from trio_gateway.config import load_config_data
+    from trio_gateway.plan import compile_plan
+    from trio_gateway.serving.reload import Reloader
+    from trio_gateway.serving.server import serve
+
+    port = free_port()
+    path = tmp_path / "krakend.json"
+    config = _config(backend_url, jwk_file, port)
+    path.write_text(json.dumps(config))
+    reloader = Reloader(str(path), port=0)
+    plan = compile_plan(load_config_data(config).config, port=0)
+    binds = await nursery.start(
+        lambda task_status: serve(
+            plan, host="127.0.0.1", reloader=reloader, task_status=task_status
+        )
+    )
+    url = f"{binds[0]}/private"
+    token = _token(jti="reload-1")
+    async with httpx.AsyncClient(timeout=10) as client:
+        await client.post(f"http://127.0.0.1:{port}/revoke", json={"jti": "reload-1"}, headers=AUTH)
+        assert await _get(client, url, token) == 401
+        # the service extra_config changes (another token key): the services restart
+        config["extra_config"]["auth/revoker"]["token_keys"] = ["jti", "sub", "did"]
+        path.write_text(json.dumps(config))
+        before = reloader.completed
+        reloader.request("test")
+        with trio.fail_after(10):
+            while reloader.completed == before:  # noqa: ASYNC110 - a counter, not an event
+                await trio.sleep(0.01)
+        assert await _get(client, url, token) == 401
+        assert await _get(client, url, _token(jti="reload-2")) == 200
+        with trio.fail_after(10):  # the new listener, on the same port
+            while True:
+                try:
+                    answer = await client.post(
+                        f"http://127.0.0.1:{port}/revoke", json={"did": "phone"}, headers=AUTH
+                    )
+                    break
+                except httpx.TransportError:
+                    await trio.sleep(0.05)
+        assert answer.status_code == 200  # the new token key is accepted
+        assert await _get(client, url, _token(jti="reload-3", did="phone")) == 401

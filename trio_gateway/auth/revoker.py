@@ -159,7 +159,7 @@ def check(config: RevokerConfig, where: Where, report: Report) -> None:
                 f"N and P need {m} bits per filter; a Redis string holds at most 2^32",
                 "lower N or raise P",
             )
-        elif not config.connection_name and 3 * m // 8 > _MEMORY_WARNING:
+        if 3 * m // 8 > _MEMORY_WARNING:  # kept in process also with Redis (the fallback)
             report.warning(
                 (*path, "N"),
                 f"N and P need {3 * m // 8 // (1 << 20)} MiB for the three filters, per process",
@@ -195,16 +195,30 @@ class Revoker:
         shared: SharedFilter | None = None,
         worker_index: int = 0,
         clock: Callable[[], float] = time.monotonic,
+        previous: Revoker | None = None,
     ) -> None:
         assert config.n is not None and config.p is not None and config.ttl is not None
         self.config = config
         self.secret = secret
         self.worker_index = worker_index
         self.token_keys: tuple[str, ...] = config.token_keys or ()
-        # rotate.go: a ticker from the start, every TTL
-        self.local = RotatingFilter(config.n, config.p, config.hash_name or "", config.ttl, clock)
+        self.local: RotatingFilter
+        if previous is not None and previous.shape() == self.shape():
+            # a reload that restarts the services keeps the revocations (KrakenD has no reload:
+            # a restart forgets them; here a reload must not un-revoke a token)
+            self.local = previous.local
+        else:
+            # rotate.go: a ticker from the start, every TTL
+            self.local = RotatingFilter(
+                config.n, config.p, config.hash_name or "", config.ttl, clock
+            )
         self.shared = shared
         self.urls: list[str] = []  # where the API listens, once it does
+
+    def shape(self) -> tuple[Any, ...]:
+        """What the filter's bits depend on: a filter of the same shape can be adopted."""
+        config = self.config
+        return (config.n, config.p, config.hash_name, config.ttl)
 
     async def add(self, elements: list[bytes]) -> bool:
         """Revoke `elements`; False when a shared filter could not be written (they are revoked
@@ -265,11 +279,13 @@ def _service(extra: ExtraConfig, context: Any) -> Revoker | None:
         from trio_gateway.auth.revoker_redis import SharedFilter
 
         shared = SharedFilter(config, context.redis)
+    previous = context.previous_components.get(NAMESPACE.name)
     return Revoker(
         config,
         os.environ.get(SECRET_ENV, ""),
         shared=shared,
         worker_index=int(os.environ.get(_WORKER_INDEX_ENV) or 0),
+        previous=previous if isinstance(previous, Revoker) else None,
     )
 
 
