@@ -38,12 +38,12 @@ gives it. `REGISTRY` (what the config loader structures and checks) is built fro
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from trio_gateway.auth import api_keys, basic, client_credentials, signing, validator
+from trio_gateway.auth import api_keys, basic, client_credentials, revoker, signing, validator
 from trio_gateway.config.core_namespaces import CORE_NAMESPACES
 from trio_gateway.modifier import martian, python
 from trio_gateway.modifier.lua import layers as lua
@@ -162,9 +162,12 @@ _CONCURRENT = Layer(
 # ---- THE ORDER (outermost first) -------------------------------------------------------------
 # krakend-ce executor.go MetricsAndTraces.Register: the metrics collector, then influx (which
 # pushes the collector's snapshots), started with the gateway and stopped with it.
+# krakend-ce executor.go BloomFilterJWT.NewTokenRejecter: the revocation filter and its port,
+# registered before the handlers that consult it.
 SERVICES: tuple[Layer, ...] = (
     stats.SERVICE,
     influx.SERVICE,
+    revoker.SERVICE,
 )
 # krakend-ce executor.go: otellura.GlobalRunServer wraps the handler the RunServer chain (CORS,
 # plugins) was given, so it sees every request; Go's server answers `OPTIONS *` and bad
@@ -294,11 +297,27 @@ class BuildContext:
     resources: Resources = attrs.field(factory=Resources)
     # The service's Redis connections (`redis`), opened by the app's lifespan.
     redis: redis_pools.RedisPools = attrs.field(factory=redis_pools.RedisPools)
+    # On a reload that restarts the services: the previous services' components, by namespace,
+    # for those whose state must outlive the restart (auth/revoker's revocations).
+    previous_components: dict[str, Any] = attrs.field(factory=dict)
 
-    def jwt_rejecter(self, plan: EndpointPlan) -> Callable[[Any], bool] | None:
+    def jwt_rejecter(self, plan: EndpointPlan) -> Callable[[Any], bool | Awaitable[bool]] | None:
         """What auth/validator asks after a token's claims check (krakend-ce executor.go's
-        rejecter chain: the bloom filter, not implemented, then krakend-cel's `JWT` checks)."""
-        return cel.jwt_rejecter(plan)
+        rejecter chain, jose.ChainedRejecterFactory: the revocation bloom filter, then
+        krakend-cel's `JWT` checks; the first that rejects decides). An awaitable answer when
+        the filter is in Redis."""
+        chain = [r for r in (revoker.jwt_rejecter(self), cel.jwt_rejecter(plan)) if r is not None]
+        if len(chain) < 2:
+            return chain[0] if chain else None
+        first, second = chain
+
+        async def chained(claims: Any) -> bool:
+            rejected = first(claims)
+            if not isinstance(rejected, bool):
+                rejected = await rejected
+            return rejected or bool(second(claims))
+
+        return chained
 
 
 @attrs.frozen(kw_only=True)

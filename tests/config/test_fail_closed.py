@@ -43,7 +43,7 @@ def _where(name: str) -> tuple[dict[str, Any], str]:
 
 
 def test_the_classification() -> None:
-    assert {"auth/gcp", "auth/ntlm", "auth/revoker", "plugin/req-resp-modifier"} <= set(REFUSED)
+    assert {"auth/gcp", "auth/ntlm", "plugin/req-resp-modifier"} <= set(REFUSED)
     assert {"qos/ratelimit/service", "backend/lambda"} <= set(REFUSED)
     assert {"documentation/openapi", "async/amqp"} <= set(WARNED)
     assert fail_closed("security/policies") and not fail_closed("telemetry/metrics")

@@ -100,6 +100,7 @@ def test_implemented_namespaces() -> None:
         "auth/client-credentials",
         "auth/api-keys",
         "auth/basic",
+        "auth/revoker",
         "modifier/lua-proxy",
         "modifier/lua-backend",
         "modifier/lua-endpoint",

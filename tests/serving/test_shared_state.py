@@ -64,3 +64,38 @@ def test_one_warning_with_more_than_one_worker(
     if warned:
         assert "rate limits, circuit breakers and caches are per process" in messages[0]
         assert "qos/ratelimit/proxy" in messages[0]
+
+
+@pytest.mark.parametrize(("connection_name", "warned"), [("", True), ("r", False)])
+def test_a_revoker_without_redis_is_per_worker(
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+    connection_name: str,
+    warned: bool,
+) -> None:
+    monkeypatch.setenv("TRIO_GATEWAY_REVOKER_SECRET", "a-secret-of-16-chars-or-more")
+    revoker = {
+        "N": 10,
+        "P": 0.01,
+        "hash_name": "optimal",
+        "TTL": 60,
+        "port": 7000,
+        "token_keys": ["jti"],
+        "connection_name": connection_name,
+    }
+    data = {
+        "version": 3,
+        "extra_config": {
+            "auth/revoker": revoker,
+            "redis": {"connection_pools": [{"name": "r", "address": "127.0.0.1:6379"}]},
+        },
+        "endpoints": [],
+    }
+    plan = compile_plan(load_config_data(data).config)
+    with caplog.at_level(logging.WARNING, logger="trio_gateway.serving.shared_state"):
+        warn_per_process_state(plan, 3)
+    messages = [r.getMessage() for r in caplog.records]
+    assert len(messages) == int(warned)
+    if warned:
+        assert "auth/revoker keeps one filter per worker" in messages[0]
+        assert "7000 to 7002" in messages[0]

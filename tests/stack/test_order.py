@@ -13,6 +13,7 @@ from trio_gateway.namespace import Slot
 ORDER = [
     (Slot.SERVICE, "telemetry/metrics"),
     (Slot.SERVICE, "telemetry/influx"),
+    (Slot.SERVICE, "auth/revoker"),
     (Slot.SERVICE_LAYER, "telemetry/opentelemetry: global"),
     (Slot.SERVICE_LAYER, "telemetry/opencensus: router"),
     (Slot.SERVICE_GUARD, "security/cors"),

@@ -23,7 +23,7 @@ import logging
 import math
 import re
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
 import httpx
@@ -116,7 +116,7 @@ class JWTValidator:
         endpoint: str = "",
         *,
         key_wait: float = math.inf,
-        rejecter: Callable[[Mapping[str, Any]], bool] | None = None,
+        rejecter: Callable[[Mapping[str, Any]], bool | Awaitable[bool]] | None = None,
     ) -> None:
         self._config = config
         # krakend-jose's Rejecter (krakend-ce executor.go: the CEL `JWT` expressions): consulted
@@ -142,7 +142,7 @@ class JWTValidator:
         endpoint: str = "",
         key_wait: float = math.inf,
         spawner: Spawner | None = None,
-        rejecter: Callable[[Mapping[str, Any]], bool] | None = None,
+        rejecter: Callable[[Mapping[str, Any]], bool | Awaitable[bool]] | None = None,
     ) -> JWTValidator:
         """Build a validator; keys load lazily on first use (or with `warm` / `run`).
 
@@ -265,8 +265,12 @@ class JWTValidator:
         )
         if problem is not None:
             return AuthRejection(401, problem)
-        if self._rejecter is not None and self._rejecter(claims):
-            return AuthRejection(401, "token rejected")
+        if self._rejecter is not None:
+            rejected = self._rejecter(claims)
+            if not isinstance(rejected, bool):  # a revocation filter in Redis answers later
+                rejected = await rejected
+            if rejected:
+                return AuthRejection(401, "token rejected")
         if not has_roles(claims, config.roles_key, config.roles_key_is_nested, config.roles):
             return AuthRejection(403, "insufficient roles")
         if config.scopes_key and not has_scopes(

@@ -71,8 +71,7 @@ KNOWN: tuple[Known, ...] = (
     _k("plugin/http-server", {_S}, _TODO, _GHU + "krakend/transport/http/server/handler"),
     _k("plugin/http-client", {_B}, _TODO, _GH + "krakend/transport/http/client/executor"),
     _k("plugin/req-resp-modifier", {_E, _B}, _TODO, _GH + "krakend/proxy/plugin"),
-    _k("auth/revoker", {_S}, _TODO, _GHU + "bloomfilter"),
-    # modifier/lua-*, modifier/martian, telemetry/*: implemented
+    # auth/revoker, modifier/lua-*, modifier/martian, telemetry/*: implemented
     _k("async/amqp", {_A}, _TODO, _GH + "krakend-amqp/agent"),
     _k("backend/amqp/consumer", {_B}, _TODO, _GH + "krakend-amqp/consume"),
     _k("backend/amqp/producer", {_B}, _TODO, _GH + "krakend-amqp/produce"),

@@ -55,7 +55,8 @@ V2_KEYS: Mapping[str, str] = {
 
 
 def _keys(cls: type) -> frozenset[str]:
-    names = (f.name for f in attrs.fields(cls))
+    # a field whose JSON key cannot be its name (`TTL`, `global`) names it in its metadata
+    names = (f.metadata.get("json_key", f.name) for f in attrs.fields(cls))
     return frozenset("$schema" if cls is ServiceConfig and n == "schema" else n for n in names)
 
 

@@ -255,6 +255,10 @@ class GatewayApp:
                 service=plan.extra,
                 service_name=plan.name,
                 redis=redis,
+                # a restart of the services: what they may carry over (the revocation filter)
+                previous_components=(
+                    dict(previous.services.context.components) if previous is not None else {}
+                ),
             )
             components = build_services(plan.extra, context)
             services = _Services(plan.extra, plan.name, context, components, redis)

@@ -1,13 +1,16 @@
 """What `run --workers N` does not share between its workers: the in-process state of rate
 limits, circuit breakers and HTTP caches (each worker keeps its own, so a `max_rate` of 10 lets
 N×10 through). `check` cannot know the worker count, so `run` says it once, at start.
-`qos/ratelimit/router/redis` keeps its buckets in Redis and is shared (docs/operations.md)."""
+`qos/ratelimit/router/redis` keeps its buckets in Redis and is shared (docs/operations.md).
+`auth/revoker` without `connection_name` keeps one filter per worker, each with its own
+revocation port (port + worker index): a revocation must reach every one (docs/revoker.md)."""
 
 from __future__ import annotations
 
 import logging
 from typing import Any
 
+from trio_gateway.auth.revoker import RevokerConfig
 from trio_gateway.plan import GatewayPlan
 from trio_gateway.qos.circuit_breaker import CircuitBreakerConfig
 from trio_gateway.qos.http_cache import HTTPCacheConfig
@@ -45,4 +48,13 @@ def warn_per_process_state(plan: GatewayPlan, workers: int) -> None:
             "keeps its own %s (qos/ratelimit/router/redis shares rate limits through Redis)",
             workers,
             ", ".join(names),
+        )
+    revoker = plan.extra.get(RevokerConfig)
+    if workers > 1 and revoker is not None and not revoker.connection_name:
+        LOGGER.warning(
+            "--workers %d: auth/revoker keeps one filter per worker: send each revocation to "
+            "every worker's port (%d to %d), or share the filter through Redis (connection_name)",
+            workers,
+            revoker.port or 0,
+            (revoker.port or 0) + workers - 1,
         )
