@@ -18,6 +18,7 @@ from trio_gateway.telemetry.otel_spans import (
     Span,
     SpanRecorder,
     SpanRef,
+    Trace,
     parse_traceparent,
 )
 
@@ -132,7 +133,7 @@ def test_a_root_span_has_no_parent_and_propagates_its_own_trace() -> None:
 
 def test_sampled_out_traces_give_contexts_not_spans() -> None:
     recorder = _recorder(rate=0.5)
-    unsampled = SpanRef(TRACE_ID, REMOTE_SPAN, sampled=False)
+    unsampled = SpanRef(Trace(TRACE_ID), REMOTE_SPAN, sampled=False)
     child = recorder.start("/x", INTERNAL, unsampled, Attributes({}))
     assert type(child) is SpanRef
     assert child.trace_id == TRACE_ID and not child.sampled

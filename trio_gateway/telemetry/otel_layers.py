@@ -55,14 +55,6 @@ _METHODS: Final = frozenset(
     {"_OTHER", "CONNECT", "DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT", "TRACE"}
 )
 _PARAM: Final = re.compile(r"\{([^{}]*)\}")
-# The propagation headers a client span sets, by whether it has a tracestate and baggage.
-_REPLACED: Final = {
-    (state, baggage): frozenset(
-        {b"traceparent", *((b"tracestate",) if state else ()), *((b"baggage",) if baggage else ())}
-    )
-    for state in (False, True)
-    for baggage in (False, True)
-}
 
 # Metric names by `layers.global.semantic_convention` (server/metrics.go, transport_metrics.go).
 SERVER_NAMES: Final[Mapping[str, tuple[str, str, str]]] = {
@@ -217,7 +209,7 @@ class GlobalStage:
             if isinstance(opened, Span):
                 span = opened
                 self._start_attributes(scope, span.dynamic)
-                scope[TRACE_ID_KEY] = span.trace_id  # for the access log
+                scope[TRACE_ID_KEY] = span.trace.id  # for the access log
             token = self._carrier.enter(opened)  # sampled out: so are its children
         report_headers = self._report_headers and span is not None
 
@@ -375,30 +367,55 @@ class StageProxy:
             raise
         finally:
             elapsed = time.perf_counter() - started
-            canceled = failure is not None and _cancelled(failure)
-            error = (failure is not None and not canceled) or (
-                response is not None and response.error is not None
+            if failure is None and response is not None and response.error is None:
+                # the usual case, without the failure bookkeeping below
+                complete = response.is_complete
+                if self._duration is not None:
+                    self._point(False, False, complete).record(elapsed)
+                if token is not None:
+                    self._carrier.exit(token)
+                    if self._binds:
+                        self._carrier.unbind(request)
+                if span is not None:
+                    attributes = span.dynamic
+                    attributes["http.response.status_code"] = response.status
+                    if self._report_headers and response.headers:
+                        attributes.update(
+                            _header_attributes(
+                                "http.response.header.", response.headers, self._skip_headers
+                            )
+                        )
+                    attributes["complete"] = complete
+                    span.end()
+            else:
+                canceled = failure is not None and _cancelled(failure)
+                error = (failure is not None and not canceled) or (
+                    response is not None and response.error is not None
+                )
+                complete = response is not None and response.is_complete
+                if self._duration is not None:
+                    self._point(error, canceled, complete).record(elapsed)
+                if token is not None:
+                    self._carrier.exit(token)
+                    if self._binds:
+                        self._carrier.unbind(request)
+                if span is not None:
+                    self._end(span, response, failure, canceled, complete)
+
+    def _point(self, error: bool, canceled: bool, complete: bool) -> Any:
+        key = (error, canceled, complete)
+        point = self._metric_sets.get(key)
+        if point is None:
+            assert self._duration is not None
+            point = self._metric_sets[key] = self._duration.point(
+                {
+                    **self._metrics_attributes,
+                    "error": error,
+                    "canceled": canceled,
+                    "complete": complete,
+                }
             )
-            complete = response is not None and response.is_complete
-            if self._duration is not None:
-                key = (error, canceled, complete)
-                point = self._metric_sets.get(key)
-                if point is None:
-                    point = self._metric_sets[key] = self._duration.point(
-                        {
-                            **self._metrics_attributes,
-                            "error": error,
-                            "canceled": canceled,
-                            "complete": complete,
-                        }
-                    )
-                point.record(elapsed)
-            if token is not None:
-                self._carrier.exit(token)
-                if self._binds:
-                    self._carrier.unbind(request)
-            if span is not None:
-                self._end(span, response, failure, canceled, complete)
+        return point
 
     def _end(
         self,
@@ -532,7 +549,8 @@ class InstrumentedClient:
         attributes["http.request.body.size"] = len(body)
         # One pass: the User-Agent noted, the client's propagation fields replaced by ours (Go's
         # `propagator.Inject` sets a header, it does not add one).
-        replaced = _REPLACED[bool(span.trace_state), bool(span.baggage)]
+        trace = span.trace
+        replaced = trace.replaced
         sent: Headers = []
         agent = True
         for header in headers:
@@ -548,10 +566,8 @@ class InstrumentedClient:
                 _header_attributes("http.request.header.", headers, self._skip_headers)
             )
         sent.append((b"traceparent", span.traceparent()))
-        if span.trace_state:
-            sent.append((b"tracestate", span.trace_state.encode("latin-1")))
-        if span.baggage:
-            sent.append((b"baggage", span.baggage.encode("latin-1")))
+        if trace.extra_headers:
+            sent += trace.extra_headers
         return span, sent
 
     def _finish(

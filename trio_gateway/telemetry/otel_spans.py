@@ -34,7 +34,7 @@ from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Final
 
-__all__ = ["Attributes", "Span", "SpanRecorder", "SpanRef", "parse_traceparent"]
+__all__ = ["Attributes", "Span", "SpanRecorder", "SpanRef", "Trace", "parse_traceparent"]
 
 LOGGER = logging.getLogger(__name__)
 
@@ -159,50 +159,48 @@ _FLAGS_LOCAL: Final = b"\x85\x01" + struct.pack("<I", 0x01 | 0x100)
 _FLAGS_REMOTE: Final = b"\x85\x01" + struct.pack("<I", 0x01 | 0x100 | 0x200)
 
 
+class Trace:
+    """What every span of one trace shares, formatted once: the W3C fields a backend gets
+    (`traceparent`'s head, the tracestate and baggage headers) and the encoded trace_id."""
+
+    __slots__ = ("baggage", "extra_headers", "field", "id", "prefix", "replaced", "state")
+
+    def __init__(self, trace_id: int, state: str = "", baggage: str = "") -> None:
+        self.id = trace_id
+        self.state = state
+        self.baggage = baggage
+        self.prefix = b"00-%032x-" % trace_id
+        self.field = b"\x0a\x10" + trace_id.to_bytes(16, "big")  # Span.trace_id (field 1)
+        extra: list[tuple[bytes, bytes]] = []
+        if state:
+            extra.append((b"tracestate", state.encode("latin-1")))
+        if baggage:
+            extra.append((b"baggage", baggage.encode("latin-1")))
+        self.extra_headers = tuple(extra)
+        # Go's `propagator.Inject` sets what it sends, replacing what was there
+        self.replaced = frozenset({b"traceparent", *(name for name, _ in extra)})
+
+
 class SpanRef:
     """A span context: what a child needs of its parent, and what `traceparent` carries."""
 
-    __slots__ = (
-        "baggage",
-        "sampled",
-        "span_id",
-        "trace_field",
-        "trace_id",
-        "trace_prefix",
-        "trace_state",
-    )
+    __slots__ = ("sampled", "span_id", "trace")
 
-    def __init__(
-        self,
-        trace_id: int,
-        span_id: int,
-        sampled: bool,
-        trace_state: str = "",
-        baggage: str = "",
-        trace_prefix: bytes = b"",
-        trace_field: bytes = b"",
-    ) -> None:
-        self.trace_id = trace_id
+    def __init__(self, trace: Trace, span_id: int, sampled: bool) -> None:
+        self.trace = trace
         self.span_id = span_id
         self.sampled = sampled
-        self.trace_state = trace_state
-        self.baggage = baggage
-        # Formatted once per trace and shared by its spans: `00-<trace id>-` for traceparent,
-        # and the encoded trace_id field (Span field 1) for OTLP.
-        self.trace_prefix = trace_prefix or b"00-%032x-" % trace_id
-        self.trace_field = trace_field or b"\x0a\x10" + trace_id.to_bytes(16, "big")
+
+    @property
+    def trace_id(self) -> int:
+        return self.trace.id
 
     def traceparent(self) -> bytes:
-        return self.trace_prefix + b"%016x-%s" % (self.span_id, b"01" if self.sampled else b"00")
+        return self.trace.prefix + b"%016x-%s" % (self.span_id, b"01" if self.sampled else b"00")
 
     def headers(self) -> list[tuple[bytes, bytes]]:
         """The propagation headers a backend gets for this span (W3C trace context, baggage)."""
-        out = [(b"traceparent", self.traceparent())]
-        if self.trace_state:
-            out.append((b"tracestate", self.trace_state.encode("latin-1")))
-        if self.baggage:
-            out.append((b"baggage", self.baggage.encode("latin-1")))
-        return out
+        return [(b"traceparent", self.traceparent()), *self.trace.extra_headers]
 
 
 def parse_traceparent(
@@ -220,13 +218,12 @@ def parse_traceparent(
     trace, span = int(trace_id, 16), int(span_id, 16)
     if not trace or not span:
         return None
-    return SpanRef(trace, span, bool(int(flags, 16) & 1), tracestate, baggage)
+    return SpanRef(Trace(trace, tracestate, baggage), span, bool(int(flags, 16) & 1))
 
 
 class Span(SpanRef):
-    """One recording span, its own context for its children; `end()` hands it to the recorder.
-
-    The request path only notes what it learns (`dynamic`); the export thread encodes."""
+    """One recording span, its own context for its children; `end()` encodes it and hands it
+    to the recorder. The request path notes in `dynamic` what it learns."""
 
     __slots__ = (
         "_recorder",
@@ -246,32 +243,23 @@ class Span(SpanRef):
         recorder: SpanRecorder,
         name: str,
         kind: int,
-        parent: SpanRef | None,
+        parent_id: int,
         fixed: Attributes,
-        trace_id: int,
+        trace: Trace,
         span_id: int,
-        trace_state: str,
-        baggage: str,
-        trace_prefix: bytes,
-        trace_field: bytes,
     ) -> None:
-        self.trace_id = trace_id
+        self.trace = trace
         self.span_id = span_id
         self.sampled = True
-        self.trace_state = trace_state
-        self.baggage = baggage
-        self.trace_prefix = trace_prefix
-        self.trace_field = trace_field
         self._recorder = recorder
         self.name = name
         self.kind = kind
-        self.parent_id = parent.span_id if parent is not None else 0
+        self.parent_id = parent_id
         self.fixed = fixed
         self.dynamic: dict[str, Any] = {}
-        self.start_ns = time.time_ns()
-        self.end_ns = 0
         self.error: str | None = None
         self.event: tuple[int, str, str] | None = None  # an exception: (time, type, message)
+        self.start_ns = time.time_ns()
 
     def set(self, key: str, value: Any) -> None:
         self.dynamic[key] = value
@@ -289,15 +277,16 @@ class Span(SpanRef):
 
     def encode(self, heads: dict[tuple[str, int, Attributes], bytes]) -> bytes:
         """This span as a `Span` message (without its own tag). `heads` caches the encoded
-        name, kind and fixed attributes of each stage (the export thread's own dict)."""
+        name, kind and fixed attributes of each stage."""
         parent = self.parent_id
+        trace = self.trace
         parts = [
-            _SPAN_IDS.pack(self.trace_field, 0x12, 8, self.span_id, 0x22, 8, parent)
+            _SPAN_IDS.pack(trace.field, 0x12, 8, self.span_id, 0x22, 8, parent)
             if parent
-            else _SPAN_ID.pack(self.trace_field, 0x12, 8, self.span_id)
+            else _SPAN_ID.pack(trace.field, 0x12, 8, self.span_id)
         ]
-        if self.trace_state:  # field 3, after the ids: protobuf readers take fields in any order
-            parts.append(_string(3, self.trace_state))
+        if trace.state:  # field 3, after the ids: protobuf readers take fields in any order
+            parts.append(_string(3, trace.state))
         head_key = (self.name, self.kind, self.fixed)
         head = heads.get(head_key)
         if head is None:
@@ -319,7 +308,7 @@ class Span(SpanRef):
         else:
             parts.append(_STATUS_OK_FIELD)
         # a SERVER span's parent is the client's: remote
-        remote = self.parent_id and self.kind == SERVER
+        remote = parent and self.kind == SERVER
         parts.append(_FLAGS_REMOTE if remote else _FLAGS_LOCAL)
         return b"".join(parts)
 
@@ -407,20 +396,15 @@ class SpanRecorder:
         if parent is None:
             trace_id = bits(128) or 1
             sampled = not self._ratio or (trace_id & _LOW64) < self._bound
-            trace_state = baggage = ""
-            prefix = b"00-%032x-" % trace_id
-            field = b"\x0a\x10" + trace_id.to_bytes(16, "big")
+            trace = Trace(trace_id)
+            parent_id = 0
         else:
-            trace_id = parent.trace_id
+            trace = parent.trace
             sampled = parent.sampled or not self._ratio  # AlwaysSample ignores the parent
-            trace_state, baggage = parent.trace_state, parent.baggage
-            prefix, field = parent.trace_prefix, parent.trace_field
-        span_id = bits(64) or 1
+            parent_id = parent.span_id
         if not sampled:
-            return SpanRef(trace_id, span_id, False, trace_state, baggage, prefix, field)
-        return Span(
-            self, name, kind, parent, fixed, trace_id, span_id, trace_state, baggage, prefix, field
-        )
+            return SpanRef(trace, bits(64) or 1, False)
+        return Span(self, name, kind, parent_id, fixed, trace, bits(64) or 1)
 
     def finished(self, span: Span) -> None:
         queue = self._queue
