@@ -126,6 +126,11 @@ class Spawner(Protocol):
 Lookup = Callable[[str], Awaitable[list[SrvRecord]]]
 
 
+async def _lookup(name: str) -> list[SrvRecord]:
+    # looked up at call time, so tests can replace `lookup_srv`
+    return await lookup_srv(name)
+
+
 def _origins(hosts: Sequence[str], name: str) -> tuple[tuple[Origin, str], ...]:
     origins = []
     for host in hosts:
@@ -157,11 +162,11 @@ class SrvSubscriber:
         self,
         discovery: DnsDiscovery,
         spawner: Spawner | None = None,
-        lookup: Lookup = lookup_srv,
+        lookup: Lookup | None = None,
     ) -> None:
         self._discovery = discovery
         self._spawner = spawner
-        self._lookup = lookup
+        self._lookup = lookup or _lookup
         self._origins: tuple[tuple[Origin, str], ...] = ()
         self._ok = False  # a lookup has succeeded
         self._next = -math.inf  # trio time of the next lookup
