@@ -107,6 +107,7 @@ def _resolver() -> dns.asyncresolver.Resolver:
     resolver = dns.asyncresolver.Resolver(configure=False)
     resolver.nameservers = [host]
     resolver.port = port
+    resolver.domain = dns.name.root  # no search suffix from the machine's host name either
     return resolver
 
 
