@@ -7,10 +7,12 @@ from collections import Counter
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import hypothesis
 import pytest
 import trio
 import trio.lowlevel
 import trio.testing
+from hypothesis import strategies as st
 
 from trio_gateway.config import load_config_data
 from trio_gateway.errors import BackendUnavailable
@@ -358,3 +360,18 @@ async def test_round_robin_over_the_weighted_list(
     await proxy.discovery.refresh_if_due()
     with pytest.raises(BackendUnavailable, match="no hosts available"):
         proxy._pick()
+
+
+@hypothesis.settings(max_examples=200, deadline=None)
+@hypothesis.given(st.lists(st.integers(min_value=0, max_value=65535), max_size=300))
+def test_compact_keeps_the_shares_within_the_scale(weights: list[int]) -> None:
+    result = compact(weights)
+    assert len(result) == len(weights)
+    scale = max(100, len(weights))
+    assert (
+        sum(result) <= max(scale, sum(weights)) if sum(weights) <= scale else sum(result) <= scale
+    )
+    # a heavier record never gets fewer entries than a lighter one
+    ranked = sorted(zip(weights, result, strict=True))
+    assert [r for _, r in ranked] == sorted(r for _, r in ranked)
+    assert all(r == 0 for w, r in zip(weights, result, strict=True) if w == 0)
