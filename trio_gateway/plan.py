@@ -11,6 +11,7 @@ plans into proxies bound to an HTTP client.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Mapping
 from typing import Any
 
@@ -33,6 +34,7 @@ from trio_gateway.config.model import (
 from trio_gateway.config.placeholders import clean_path, endpoint_params
 from trio_gateway.encoding import OUTPUT_ENCODINGS, RENDERERS, get_decoder
 from trio_gateway.proxy.backend import BackendCall
+from trio_gateway.proxy.dnssrv import DnsDiscovery, dns_ttl
 from trio_gateway.proxy.flatmap import compile_flatmap
 from trio_gateway.proxy.formatter import Formatter, compile_formatter
 from trio_gateway.proxy.graphql import GraphQLConfig, compile_graphql
@@ -165,6 +167,23 @@ def _origins(hosts: tuple[str, ...], sanitize: bool) -> tuple[tuple[Origin, str]
     return tuple(origins)
 
 
+def _discovery(
+    service: ServiceConfig, backend: BackendConfig, hosts: tuple[str, ...], sanitize: bool
+) -> DnsDiscovery | None:
+    """`"sd": "dns"`: lura's dnssrv looks up `Host[0]` after the config's host cleaning, so a
+    sanitized host (`http://name`) is no DNS name and never resolves (`check` warns)."""
+    if backend.sd != "dns" or not hosts:
+        return None
+    name = hosts[0]
+    if sanitize:
+        # `check` refuses a host that does not clean; its lookup fails like any invalid name
+        with contextlib.suppress(ValueError):
+            name = clean_host(name)
+    return DnsDiscovery(
+        name=name, scheme=backend.sd_scheme or "http", ttl=dns_ttl(service.dns_cache_ttl)
+    )
+
+
 def _backend(
     service: ServiceConfig, endpoint: EndpointConfig, backend: BackendConfig, output_encoding: str
 ) -> BackendCall:
@@ -172,6 +191,7 @@ def _backend(
     hosts = backend.host or service.host
     # The service host list is always sanitized, even when a backend disables sanitizing.
     sanitize = not backend.disable_host_sanitize or not backend.host
+    discovery = _discovery(service, backend, hosts, sanitize)
     encoding = "no-op" if output_encoding == "no-op" else (backend.encoding or "json").lower()
     url_pattern = clean_path(backend.url_pattern or "/")
     names = {
@@ -199,7 +219,8 @@ def _backend(
         name=f"{method} {url_pattern}",
         method=method,
         url=UrlTemplate(url_pattern, names),
-        origins=_origins(hosts, sanitize),
+        origins=() if discovery is not None else _origins(hosts, sanitize),
+        discovery=discovery,
         decoder=get_decoder(encoding),
         is_collection=backend.is_collection,
         formatter=formatter,

@@ -368,9 +368,9 @@ def build_backend_proxy(call: BackendCall, plan: EndpointPlan, context: BuildCon
     client = _fold(CLIENT_WRAPPERS, context.client, call, plan, context)
     leaf: ProxyFunction
     if plan.output_encoding == "no-op":
-        leaf = StreamingProxy(call, client)
+        leaf = StreamingProxy(call, client, context.background)
     else:
-        leaf = BackendProxy(call, client)
+        leaf = BackendProxy(call, client, context.background)
     return _fold(BACKEND_LAYERS, leaf, call, plan, context)
 
 

@@ -77,15 +77,20 @@ def test_harmless_ones_are_warnings(name: str, monkeypatch: pytest.MonkeyPatch) 
     assert any(d.path == where and not d.is_error for d in loaded.warnings)
 
 
-def test_service_discovery_other_than_static_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_service_discovery_other_than_static_or_dns_is_refused(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     monkeypatch.delenv("TRIO_GATEWAY_ALLOW_UNENFORCED", raising=False)
-    backend = {"url_pattern": "/", "host": ["api.service.consul"], "sd": "dns"}
+    # "dns-shared" is KrakenD EE's; "dns" is served (proxy/dnssrv.py)
+    backend = {"url_pattern": "/", "host": ["api.service.consul"], "sd": "dns-shared"}
     config = {"version": 3, "endpoints": [{"endpoint": "/e", "backend": [backend]}]}
     with pytest.raises(ConfigError) as caught:
         load_config_data(config)
     [error] = [d for d in caught.value.diagnostics if d.is_error]
     assert error.path == "$.endpoints[0].backend[0].sd"
-    assert 'service discovery "dns"' in error.message
+    assert 'service discovery "dns-shared"' in error.message
+    backend["sd"] = "dns"
+    load_config_data(config)  # served
     backend["sd"] = "static"
     load_config_data(config)  # the default, accepted
     loaded = load_config_data({**config}, allow_unenforced=["sd"])

@@ -51,6 +51,7 @@ from trio_gateway.config.validate_security import check_server_tls
 from trio_gateway.encoding import BACKEND_ENCODINGS, OUTPUT_ENCODINGS
 from trio_gateway.namespace import Level, Where
 from trio_gateway.stack import REGISTRY
+from trio_gateway.transport.srv import is_domain_name
 
 __all__ = ["validate"]
 
@@ -315,19 +316,69 @@ def _check_backend(
         )
     if backend.allow and backend.deny:
         report.warning((*path, "deny"), "ignored: KrakenD ignores deny when allow is not empty")
-    if backend.sd and backend.sd != "static":
+    if backend.sd == "dns":
+        _check_dns_discovery(config, backend, path, report)
+    elif backend.sd and backend.sd != "static":
         # lura's `sd` picks how hosts are found; "dns" reads SRV records (krakend-ce's
-        # sd/dnssrv). Calling the hosts as written instead would send requests elsewhere.
+        # sd/dnssrv); others are KrakenD EE's. Calling the hosts as written instead would send
+        # requests elsewhere.
         report.error(
             (*path, "sd"),
             f'service discovery "{backend.sd}" is not implemented by trio-gateway: refused, '
             "because its backends would be called at the hosts as written",
-            'list the hosts in `host` with "sd": "static", or set '
+            'list the hosts in `host` with "sd": "static", use "sd": "dns" for DNS SRV, or set '
             "TRIO_GATEWAY_ALLOW_UNENFORCED=sd to serve them as written",
             code=f"unenforced:sd={backend.sd}",
         )
     negative_durations(backend, path, report)
     check_backend_proxy(backend, path, report)
+
+
+def _check_dns_discovery(
+    config: ServiceConfig,
+    backend: BackendConfig,
+    path: tuple[PathSegment, ...],
+    report: Report,
+) -> None:
+    """`"sd": "dns"` loads in KrakenD whatever the host; these are the cases where it then fails
+    every request with "no hosts available" (or an unsupported scheme), so warnings, not errors."""
+    hosts = backend.host or config.host
+    if not hosts:
+        return  # the "no host" warning above says it
+    # lura looks up Host[0] after cleaning; cleaning adds "http://", which is no DNS name.
+    sanitized = not backend.disable_host_sanitize or not backend.host
+    name = hosts[0]
+    if sanitized:
+        try:
+            name = clean_host(name)
+        except ValueError:
+            return  # refused by the host check
+    where = (*path, "host", 0) if backend.host else ("host", 0)
+    if not is_domain_name(name):
+        hint = (
+            'add "disable_host_sanitize": true and list the SRV name as it is '
+            '(e.g. "_api._tcp.example.com")'
+            if sanitized
+            else 'list the SRV name alone, without scheme or port (e.g. "_api._tcp.example.com")'
+        )
+        report.warning(
+            where,
+            f'"sd": "dns" looks up "{name}", which is no DNS name: every request fails with '
+            '"no hosts available"',
+            hint,
+        )
+    if len(hosts) > 1:
+        report.warning(
+            (*path, "host") if backend.host else ("host",),
+            f'"sd": "dns" looks up the first host only; the other {len(hosts) - 1} are ignored',
+        )
+    scheme = (backend.sd_scheme or "http").lower()
+    if scheme not in ("http", "https"):
+        report.warning(
+            (*path, "sd_scheme"),
+            f'sd_scheme "{backend.sd_scheme}" is not http or https: every call to a discovered '
+            "host fails",
+        )
 
 
 def _check_placeholders(

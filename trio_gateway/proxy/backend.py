@@ -20,6 +20,7 @@ from trio_gateway.encoding.decode import Decoder
 from trio_gateway.encoding.render import GoStruct
 from trio_gateway.errors import BackendError, BackendStatusError, BackendUnavailable
 from trio_gateway.proxy.decode import decode_answer
+from trio_gateway.proxy.dnssrv import DnsDiscovery, Spawner, SrvSubscriber
 from trio_gateway.proxy.formatter import Formatter
 from trio_gateway.proxy.request import UrlTemplate, encode_query, filter_headers, filter_query
 from trio_gateway.routing.gourl import UrlParseError
@@ -65,6 +66,8 @@ class BackendCall:
     extra: ExtraConfig = attrs.field(factory=ExtraConfig)
     # `backend/graphql`: the body (or, for GET, the query) each call carries; `method` is its.
     graphql: GraphQLCall | None = None
+    # `"sd": "dns"`: the hosts come from SRV records (proxy/dnssrv.py); `origins` is then empty.
+    discovery: DnsDiscovery | None = None
 
 
 class BackendClient(Protocol):
@@ -96,15 +99,21 @@ class BackendClient(Protocol):
 class BackendProxy:
     """Calls one backend. An instance is built once at startup and shared by all requests."""
 
-    __slots__ = ("_call", "_client", "_method", "_origins")
+    __slots__ = ("_call", "_client", "_discovery", "_method", "_origins", "_turn")
 
-    def __init__(self, call: BackendCall, client: BackendClient) -> None:
+    def __init__(
+        self, call: BackendCall, client: BackendClient, background: Spawner | None = None
+    ) -> None:
         self._call = call
         self._client = client
         self._method = call.method.encode("ascii")
         # lura picks randomly among several hosts; round-robin spreads the load just as evenly
         # and is deterministic in tests.
         self._origins: Iterator[tuple[Origin, str]] = itertools.cycle(call.origins)
+        self._discovery = (
+            SrvSubscriber(call.discovery, background) if call.discovery is not None else None
+        )
+        self._turn = 0  # round-robin position in the discovered list (it changes size)
 
     @property
     def call(self) -> BackendCall:
@@ -128,9 +137,7 @@ class BackendProxy:
     def prepare(self, request: Request) -> tuple[Origin, bytes, Headers, bytes]:
         """Pick the host and build the target, headers and body of one call."""
         call = self._call
-        if not call.origins:
-            raise BackendUnavailable("no hosts available")
-        origin, prefix = next(self._origins)
+        origin, prefix = self._pick()
         headers = request.headers
         if call.input_headers is not None:
             headers = filter_headers(headers, call.input_headers)
@@ -147,8 +154,28 @@ class BackendProxy:
             headers = call.graphql.headers(headers, body)
         return origin, target.encode("ascii"), headers, body
 
+    def _pick(self) -> tuple[Origin, str]:
+        """The next host (lura's balancer); `no hosts available` when the list is empty."""
+        if self._discovery is None:
+            if not self._call.origins:
+                raise BackendUnavailable("no hosts available")
+            return next(self._origins)
+        origins = self._discovery.origins
+        if not origins:
+            raise BackendUnavailable("no hosts available")
+        turn = self._turn
+        self._turn = turn + 1
+        return origins[turn % len(origins)]
+
+    @property
+    def discovery(self) -> SrvSubscriber | None:
+        """The SRV subscriber of a `"sd": "dns"` backend (tests and statistics)."""
+        return self._discovery
+
     async def send(self, request: Request) -> tuple[BackendResponse, Origin]:
         call = self._call
+        if self._discovery is not None:
+            await self._discovery.refresh_if_due()
         origin, target, headers, body = self.prepare(request)
         try:
             answer = await self._client.request(
@@ -215,6 +242,8 @@ class StreamingProxy(BackendProxy):
     __slots__ = ()
 
     async def __call__(self, request: Request) -> Response:
+        if self._discovery is not None:
+            await self._discovery.refresh_if_due()
         origin, target, headers, body = self.prepare(request)
         context = self._client.stream(
             origin, self._method, target, headers, body, follow_redirects=True
