@@ -189,6 +189,23 @@ async def test_one_trace_per_request_with_a_span_per_backend_call(
         version, trace_id, parent, flags = header[0].split("-")
         assert (version, trace_id, flags) == ("00", TRACE_ID, "01")
         assert bytes.fromhex(parent) == clients[f"/param_forwarding/{group}"].span_id
+    host = backend_url.removeprefix("http://")
+    for client_span in clients.values():
+        got = {a.key: a.value for a in client_span.attributes}
+        assert got["url.full"].string_value == f"{backend_url}{client_span.name}"
+        assert got["server.address"].string_value == host
+        assert got["http.request.method"].string_value == "GET"
+        assert got["http.request.body.size"].int_value == 0
+        # input_headers "*": the client's User-Agent is what the backend got
+        assert got["user_agent.original"].string_value == client.headers["user-agent"]
+        assert got["http.response.status_code"].int_value == 200
+        assert got["http.response.body.size"].int_value > 0
+        assert got["response-duration"].double_value > 0
+        assert got["krakend.stage"].string_value == "backend-request"
+    for stage in (s for s in ours if s.kind == 1):
+        got = {a.key: a.value for a in stage.attributes}
+        assert got["http.response.status_code"].int_value == 200
+        assert got["complete"].bool_value is True
     attributes = {a.key: a.value for a in server.attributes}
     assert attributes["krakend.stage"].string_value == "global"
     assert attributes["http.route"].string_value == "/both"

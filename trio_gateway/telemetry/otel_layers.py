@@ -29,6 +29,7 @@ from trio_gateway.telemetry.otel_spans import (
     Attributes,
     Span,
     SpanRef,
+    encode_attributes,
     parse_traceparent,
 )
 from trio_gateway.telemetry.otel_state import SIZE_BUCKETS, TIME_BUCKETS, OTelState
@@ -295,6 +296,7 @@ class StageProxy:
     __slots__ = (
         "_binds",
         "_carrier",
+        "_done",
         "_duration",
         "_fixed",
         "_metric_sets",
@@ -329,6 +331,8 @@ class StageProxy:
         self._skip_headers = skip_headers
         self._on_error = on_error
         self._binds = stage == "proxy"  # its backends find it by their request (otel_carrier)
+        # (status, complete) -> those attributes of a successful span, encoded
+        self._done: dict[tuple[int, bool], bytes] = {}
         self._duration = None
         # (error, canceled, complete) -> its point, made on first use
         self._metric_sets: dict[tuple[bool, bool, bool], Any] = {}
@@ -377,15 +381,21 @@ class StageProxy:
                     if self._binds:
                         self._carrier.unbind(request)
                 if span is not None:
-                    attributes = span.dynamic
-                    attributes["http.response.status_code"] = response.status
+                    key = (response.status, complete)
+                    done = self._done.get(key)
+                    if done is None:
+                        done = encode_attributes(
+                            {"http.response.status_code": key[0], "complete": complete}
+                        )
+                        if len(self._done) < 1000:
+                            self._done[key] = done
+                    span.encoded += done
                     if self._report_headers and response.headers:
-                        attributes.update(
+                        span.update(
                             _header_attributes(
                                 "http.response.header.", response.headers, self._skip_headers
                             )
                         )
-                    attributes["complete"] = complete
                     span.end()
             else:
                 canceled = failure is not None and _cancelled(failure)
@@ -523,6 +533,9 @@ class InstrumentedClient:
         self._fixed = Attributes(traces_attributes or {})
         self._report_headers = report_headers
         self._skip_headers = skip_headers
+        # encoded span attributes by what they are made of (bounded: hosts x sizes x agents)
+        self._requests: dict[tuple[Origin, bytes, int, bytes], bytes] = {}
+        self._answers: dict[tuple[int, int], bytes] = {}
         self._metrics = (
             _ClientMetrics(state, metrics_attributes, semantic_convention, method)
             if metrics_attributes is not None and state.meter is not None
@@ -542,29 +555,37 @@ class InstrumentedClient:
         span = spans.start(self._name, CLIENT, self._carrier.current(), self._fixed)
         if type(span) is not Span:  # sampled out: no span, no traceparent (transport_traces)
             return None, headers
-        attributes = span.dynamic
-        attributes["url.full"] = origin.base_url + target.decode("latin-1")
-        attributes["server.address"] = origin.host_header.decode("latin-1")
-        attributes["http.request.method"] = method.decode("latin-1")
-        attributes["http.request.body.size"] = len(body)
+        span.dynamic["url.full"] = origin.base_url + target.decode("latin-1")
         # One pass: the User-Agent noted, the client's propagation fields replaced by ours (Go's
         # `propagator.Inject` sets a header, it does not add one).
         trace = span.trace
         replaced = trace.replaced
         sent: Headers = []
-        agent = True
+        agent = b""
         for header in headers:
             name = header[0].lower()
             if name in replaced:
                 continue
-            if agent and name == b"user-agent":
-                attributes["user_agent.original"] = header[1].decode("latin-1")
-                agent = False
+            if not agent and name == b"user-agent":
+                agent = header[1]
             sent.append(header)
+        # what the request's host, method, size and agent give, encoded once for each
+        key = (origin, method, len(body), agent)
+        known = self._requests.get(key)
+        if known is None:
+            attributes = {
+                "server.address": origin.host_header.decode("latin-1"),
+                "http.request.method": method.decode("latin-1"),
+                "http.request.body.size": len(body),
+            }
+            if agent:
+                attributes["user_agent.original"] = agent.decode("latin-1")
+            known = encode_attributes(attributes)
+            if len(self._requests) < 1000:
+                self._requests[key] = known
+        span.encoded = known
         if self._report_headers:
-            attributes.update(
-                _header_attributes("http.request.header.", headers, self._skip_headers)
-            )
+            span.update(_header_attributes("http.request.header.", headers, self._skip_headers))
         sent.append((b"traceparent", span.traceparent()))
         if trace.extra_headers:
             sent += trace.extra_headers
@@ -610,11 +631,17 @@ class InstrumentedClient:
             if failure is not None:
                 span.record_exception(failure)
             else:
-                attributes = span.dynamic
-                attributes["http.response.status_code"] = status
-                attributes["response-duration"] = elapsed
                 length = _content_length(headers) if headers else None
-                attributes["http.response.body.size"] = length if length is not None else -1
+                key = (status, -1 if length is None else length)
+                answered = self._answers.get(key)
+                if answered is None:
+                    answered = encode_attributes(
+                        {"http.response.status_code": status, "http.response.body.size": key[1]}
+                    )
+                    if len(self._answers) < 1000:
+                        self._answers[key] = answered
+                span.encoded += answered
+                span.dynamic["response-duration"] = elapsed
                 if self._report_headers and headers:
                     attributes.update(
                         _header_attributes("http.response.header.", headers, self._skip_headers)

@@ -104,12 +104,24 @@ _ATTRIBUTE_TAG: Final = b"\x4a"  # field 9, wire type 2
 _DOUBLE_VALUE: Final = b"\x12\x09\x21"  # AnyValue field 2 of 9 bytes: double_value (field 4)
 
 
+_DOUBLE_KEYS: dict[str, bytes] = {}  # a float attribute's field up to its 8 value bytes
+_DOUBLE: Final = struct.Struct("<d")
+
+
 def encode_attribute(key: str, value: Any) -> bytes:
-    """One `KeyValue` as an entry of Span's repeated attributes (field 9), tag included."""
+    """One `KeyValue` as an entry of Span's repeated attributes (field 9), tag included.
+
+    What is cached is found by `_ENCODED.get((key, type(value), value))` (Span.encode looks
+    there first, without this call); a list value is looked up as a tuple."""
     kind = type(value)
-    if kind is float:  # durations: never the same twice
-        pair = _string(1, key) + _DOUBLE_VALUE + struct.pack("<d", value)
-        return _ATTRIBUTE_TAG + _varint(len(pair)) + pair
+    if kind is float:  # durations: never the same twice; the field up to the value is cached
+        head = _DOUBLE_KEYS.get(key)
+        if head is None:
+            name = _string(1, key)
+            head = _ATTRIBUTE_TAG + _varint(len(name) + 11) + name + _DOUBLE_VALUE
+            if len(_DOUBLE_KEYS) < _ENCODED_MAX:
+                _DOUBLE_KEYS[key] = head
+        return head + _DOUBLE.pack(value)
     # keyed by type too: True, 1 and 1.0 are equal dictionary keys
     cache_key = (key, kind, value if kind is not list else tuple(value))
     found = _ENCODED.get(cache_key)
@@ -122,10 +134,21 @@ def encode_attribute(key: str, value: Any) -> bytes:
     return found
 
 
+def encode_attributes(attributes: Mapping[str, Any]) -> bytes:
+    """`attributes` as Span's repeated attributes field, entry by entry."""
+    get = _ENCODED.get
+    try:  # the cache first, inline: most values were seen before
+        return b"".join(
+            [get((k, type(v), v)) or encode_attribute(k, v) for k, v in attributes.items()]
+        )
+    except TypeError:  # an unhashable value (a list)
+        return b"".join([encode_attribute(k, v) for k, v in attributes.items()])
+
+
 def _attributes(number: int, attributes: Mapping[str, Any]) -> bytes:
     """A repeated `attributes` field (number 9 in a Span, 1 in a Resource, 3 in an Event)."""
     if number == 9:
-        return b"".join([encode_attribute(key, value) for key, value in attributes.items()])
+        return encode_attributes(attributes)
     tag = _varint(number << 3 | 2)
     parts = []
     for key, value in attributes.items():
@@ -157,6 +180,8 @@ _STATUS_OK_FIELD: Final = _field(15, b"\x18" + _varint(_STATUS_OK))
 # flags: sampled, and whether the parent is remote is known (OTLP 1.1 bits 8 and 9)
 _FLAGS_LOCAL: Final = b"\x85\x01" + struct.pack("<I", 0x01 | 0x100)
 _FLAGS_REMOTE: Final = b"\x85\x01" + struct.pack("<I", 0x01 | 0x100 | 0x200)
+_OK_LOCAL: Final = _STATUS_OK_FIELD + _FLAGS_LOCAL  # how most spans end
+_OK_REMOTE: Final = _STATUS_OK_FIELD + _FLAGS_REMOTE
 
 
 class Trace:
@@ -228,6 +253,7 @@ class Span(SpanRef):
     __slots__ = (
         "_recorder",
         "dynamic",
+        "encoded",
         "end_ns",
         "error",
         "event",
@@ -257,6 +283,9 @@ class Span(SpanRef):
         self.parent_id = parent_id
         self.fixed = fixed
         self.dynamic: dict[str, Any] = {}
+        # attributes already encoded (`encode_attributes`), sent before those in `dynamic`:
+        # a layer caches the encoding of what repeats (a status, a host) and adds it here
+        self.encoded = b""
         self.error: str | None = None
         self.event: tuple[int, str, str] | None = None  # an exception: (time, type, message)
         self.start_ns = time.time_ns()
@@ -280,24 +309,24 @@ class Span(SpanRef):
         name, kind and fixed attributes of each stage."""
         parent = self.parent_id
         trace = self.trace
-        parts = [
+        ids = (
             _SPAN_IDS.pack(trace.field, 0x12, 8, self.span_id, 0x22, 8, parent)
             if parent
             else _SPAN_ID.pack(trace.field, 0x12, 8, self.span_id)
-        ]
+        )
+        head = heads.get((self.name, self.kind, self.fixed)) or self._head(heads)
+        times = _TIMES.pack(0x39, self.start_ns, 0x41, self.end_ns)
+        attributes = (
+            self.encoded + encode_attributes(self.dynamic) if self.dynamic else self.encoded
+        )
+        # a SERVER span's parent is the client's: remote
+        remote = parent and self.kind == SERVER
+        if self.error is None and self.event is None and not trace.state:  # the usual span
+            return b"".join((ids, head, times, attributes, _OK_REMOTE if remote else _OK_LOCAL))
+        parts = [ids]
         if trace.state:  # field 3, after the ids: protobuf readers take fields in any order
             parts.append(_string(3, trace.state))
-        head_key = (self.name, self.kind, self.fixed)
-        head = heads.get(head_key)
-        if head is None:
-            head = _string(5, self.name) + b"\x30" + _varint(self.kind) + self.fixed.encoded
-            if len(heads) >= _ENCODED_MAX:
-                heads.clear()
-            heads[head_key] = head
-        parts.append(head)
-        parts.append(_TIMES.pack(0x39, self.start_ns, 0x41, self.end_ns))
-        if self.dynamic:
-            parts += [encode_attribute(key, value) for key, value in self.dynamic.items()]
+        parts += (head, times, attributes)
         if self.event is not None:
             when, kind, message = self.event
             event = b"\x09" + struct.pack("<Q", when) + _string(2, "exception")
@@ -307,10 +336,15 @@ class Span(SpanRef):
             parts.append(_field(15, _string(2, self.error) + b"\x18" + _varint(_STATUS_ERROR)))
         else:
             parts.append(_STATUS_OK_FIELD)
-        # a SERVER span's parent is the client's: remote
-        remote = parent and self.kind == SERVER
         parts.append(_FLAGS_REMOTE if remote else _FLAGS_LOCAL)
         return b"".join(parts)
+
+    def _head(self, heads: dict[tuple[str, int, Attributes], bytes]) -> bytes:
+        head = _string(5, self.name) + b"\x30" + _varint(self.kind) + self.fixed.encoded
+        if len(heads) >= _ENCODED_MAX:
+            heads.clear()
+        heads[(self.name, self.kind, self.fixed)] = head
+        return head
 
 
 class _Target:
