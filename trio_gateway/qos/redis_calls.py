@@ -16,10 +16,11 @@ components added after it (`qos/ratelimit/proxy/redis`, the Redis store of `qos/
 
 from __future__ import annotations
 
+import enum
 import logging
 import math
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any, Final, TypeVar
+from typing import TYPE_CHECKING, Any, Final, Literal, TypeVar
 
 import trio
 
@@ -36,14 +37,11 @@ LOG_EVERY = 10.0
 T = TypeVar("T")
 
 
-class _Failed:
-    __slots__ = ()
-
-    def __repr__(self) -> str:
-        return "FAILED"
+class _Failed(enum.Enum):
+    FAILED = "FAILED"  # an enum member, so that `is FAILED` narrows types
 
 
-FAILED: Final = _Failed()
+FAILED: Final = _Failed.FAILED
 
 
 class RedisCalls:
@@ -51,13 +49,21 @@ class RedisCalls:
     pool `pool`; `instead` says what the component does when a call fails (for the log)."""
 
     __slots__ = (
-        "_deadline", "_down_until", "_failures", "_instead", "_label", "_logged_at", "_pool",
-        "_pools",
+        "_deadline", "_down_until", "_failures", "_instead", "_label", "_logged_at", "_logger",
+        "_pool", "_pools",
     )  # fmt: skip
 
     def __init__(
-        self, pools: RedisPools, pool: str, *, deadline: float, label: str, instead: str
+        self,
+        pools: RedisPools,
+        pool: str,
+        *,
+        deadline: float,
+        label: str,
+        instead: str,
+        logger: logging.Logger = LOGGER,
     ) -> None:
+        self._logger = logger
         self._pools = pools
         self._pool = pool
         self._deadline = deadline
@@ -71,7 +77,7 @@ class RedisCalls:
     def deadline(self) -> float:
         return self._deadline
 
-    async def call(self, work: Callable[[Any], Awaitable[T]]) -> T | _Failed:
+    async def call(self, work: Callable[[Any], Awaitable[T]]) -> T | Literal[_Failed.FAILED]:
         """`await work(client)` within the deadline; FAILED when Redis is not there, slow, or
         failing, or within the pause after a failure."""
         now = trio.current_time()
@@ -97,7 +103,7 @@ class RedisCalls:
         self._down_until = now + RETRY_PAUSE
         self._failures += 1
         if now - self._logged_at >= LOG_EVERY:
-            LOGGER.warning(
+            self._logger.warning(
                 "%s: Redis pool %r failed %d time(s) (%s): %s",
                 self._label,
                 self._pool,
