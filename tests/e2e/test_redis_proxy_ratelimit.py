@@ -138,3 +138,34 @@ async def test_a_slow_redis_costs_at_most_the_deadline(
         assert answers == [200, 200]
     finally:
         silent.close()
+
+
+async def test_a_shadow_backend_has_its_own_bucket(
+    backend_url: str,
+    start_gateway: StartGateway,
+    client: httpx.AsyncClient,
+    redis_server: RedisServer,
+    redis: coredis.Redis[bytes],
+) -> None:
+    config = _config(backend_url, redis_server.address, {"max_rate": 1, "every": "1h"})
+    limit = config["endpoints"][0]["backend"][0]["extra_config"]
+    shadow = {
+        "url_pattern": "/json/posts",
+        "extra_config": {
+            **limit,
+            "proxy": {"shadow": True},
+            "qos/http-cache": {"connection_name": "shared", "max_items": 10, "max_size": 10_000},
+        },
+    }
+    config["endpoints"][0]["backend"].append(shadow)
+    gw = await start_gateway(config)
+    answers = [(await client.get(f"{gw}/limited")).status_code for _ in range(2)]
+    for _ in range(250):  # the shadow call runs in the background: 5 s at most
+        if len(await redis.keys("trio-gateway:rl:*")) == 2:
+            break
+        await trio.sleep(0.02)
+    assert answers == [200, 500]
+    assert await redis.keys("trio-gateway:rl:*") == {
+        b"trio-gateway:rl:{GET /limited}:b0:e",
+        b"trio-gateway:rl:{GET /limited}:s0:e",
+    }

@@ -40,6 +40,7 @@ from trio_gateway.headers import first_any_case
 from trio_gateway.namespace import Layer, Level, Namespace, Observed, Slot, Where
 from trio_gateway.qos import cache_policy as policy
 from trio_gateway.qos.cache_policy import CacheControl, Freshness, StoredResponse
+from trio_gateway.qos.redis_bucket import backend_id
 from trio_gateway.qos.redis_cache import RedisCacheStore, get_script
 from trio_gateway.qos.redis_calls import RedisCalls
 from trio_gateway.qos.redis_pools import RedisPools, check_connection_name
@@ -448,11 +449,8 @@ _MIN_DEADLINE = 0.001
 
 
 def _remote(config: HTTPCacheConfig, call: BackendCall, plan: Any, context: Any) -> RedisCacheStore:
-    if config.shared:
-        scope = "shared"
-    else:
-        index = next(i for i, c in enumerate(plan.backends) if c is call)
-        scope = f"{plan.method} {plan.path} b{index}"
+    # the store's scope: the process-wide one's, or this backend definition's
+    scope = "shared" if config.shared else f"{plan.method} {plan.path} {backend_id(plan, call)}"
     pools: RedisPools = getattr(context, "redis", None) or RedisPools()
     calls = RedisCalls(
         pools,

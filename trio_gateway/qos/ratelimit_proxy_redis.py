@@ -10,8 +10,8 @@ per-second rate) plus `connection_name` (or `connection_pool`) and `on_failure_a
 A call over the rate fails as the in-process limit's (KrakenD's `ErrLimited`, "rate limit
 exceded"), a backend error the circuit breaker outside counts. The bucket is one Redis hash per
 backend definition: `trio-gateway:rl:{<METHOD> <endpoint>}:b<index>:e` (the backend's index in
-the endpoint's list), kept by the router limit's Lua script (qos/redis_bucket.py) with no client
-bucket: one EVALSHA per call, atomic, Redis's clock.
+the endpoint's list; `s<index>` for a shadow backend), kept by the router limit's Lua script
+(qos/redis_bucket.py) with no client bucket: one EVALSHA per call, atomic, Redis's clock.
 
 Each check has a deadline of a tenth of the endpoint's timeout. When Redis fails, as the router
 limit, `on_failure_allow` decides: false (default) fails the call as an empty bucket; true checks
@@ -30,7 +30,7 @@ from trio_gateway.errors import BackendError
 from trio_gateway.namespace import Layer, Level, Namespace, Slot, Where
 from trio_gateway.qos.ratelimit import ProxyRateLimiter
 from trio_gateway.qos.ratelimit_proxy import RateLimitProxyConfig
-from trio_gateway.qos.redis_bucket import RedisBuckets, endpoint_prefix, script
+from trio_gateway.qos.redis_bucket import RedisBuckets, backend_id, endpoint_prefix, script
 from trio_gateway.qos.redis_calls import FAILED, RedisCalls
 from trio_gateway.qos.redis_pools import RedisPools, check_connection_name
 from trio_gateway.types import ProxyFunction, Request, Response
@@ -121,10 +121,10 @@ def build_layer(
     local = ProxyRateLimiter.from_config(config.local(), trio.current_time())
     if local is None:
         return None
-    index = next(i for i, c in enumerate(endpoint.backends) if c is call)
-    label = f"[{endpoint.method} {endpoint.path}] backend {index} qos/ratelimit/proxy/redis"
+    backend = backend_id(endpoint, call)
+    label = f"[{endpoint.method} {endpoint.path}] backend {backend} qos/ratelimit/proxy/redis"
     pools: RedisPools = getattr(context, "redis", None) or RedisPools()
-    prefix = f"{endpoint_prefix(endpoint.method, endpoint.path)}:b{index}"
+    prefix = f"{endpoint_prefix(endpoint.method, endpoint.path)}:{backend}"
     calls = RedisCalls(
         pools,
         config.connection_name or config.connection_pool,
