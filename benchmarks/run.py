@@ -10,6 +10,8 @@ Scenarios (one gateway process, or `--workers N`):
   b3-stats           b3 with `telemetry/metrics` (krakend-metrics, every layer counted)
   stats              `GET /__stats` on the `telemetry/metrics` listener
   b1-ratelimit / b1-redis   b1 under `qos/ratelimit/router`, in process / in a local redis-server
+  b1-proxy-limit / b1-proxy-redis   b1 under `qos/ratelimit/proxy`, in process / in Redis
+  b1-cached-redis    b1-cached with the `qos/http-cache` entries in the local redis-server
   b1-<layer>         b1 behind one layer: ratelimit, breaker, cached, graphql (a query with a
                      URL variable), martian (a fifo.Group of
                      3 modifiers), jsonschema (a POSTed
@@ -185,6 +187,39 @@ def gateway_config(telemetry: str = "plain") -> dict[str, object]:
                 }
             ],
         },
+        {
+            # The same cache with its entries in Redis: one GET+PTTL script per request.
+            "endpoint": "/cached-redis/{id}",
+            "backend": [
+                {
+                    "url_pattern": "/cached/{id}",
+                    "group": "g0",
+                    "extra_config": {
+                        "qos/http-cache": {
+                            "max_items": 1000,
+                            "max_size": 1_000_000,
+                            "connection_name": "bench",
+                        }
+                    },
+                }
+            ],
+        },
+        {
+            "endpoint": "/limited-proxy/{id}",
+            "backend": [{**small, "extra_config": {"qos/ratelimit/proxy": {"max_rate": 1e6}}}],
+        },
+        {
+            # The backend limit in Redis: one EVALSHA per backend call (ratelimit_proxy_redis.py).
+            "endpoint": "/limited-proxy-redis/{id}",
+            "backend": [
+                {
+                    **small,
+                    "extra_config": {
+                        "qos/ratelimit/proxy/redis": {"connection_name": "bench", "max_rate": 1e6}
+                    },
+                }
+            ],
+        },
     ]
     # The same call behind each validation namespace: a JSON schema on a POSTed body (every
     # request valid) and CEL checks before the call (endpoint) and on the answer (backend).
@@ -291,6 +326,9 @@ SCENARIOS = {
     "b1-redis": "/limited-redis/1",
     "b1-breaker": "/breaker/1",
     "b1-cached": "/cached/1",
+    "b1-cached-redis": "/cached-redis/1",
+    "b1-proxy-limit": "/limited-proxy/1",
+    "b1-proxy-redis": "/limited-proxy-redis/1",
     "b3-metrics": "/b3/1",
     "b3-traced": "/b3/1",
     "b3-stats": "/b3/1",

@@ -70,6 +70,7 @@ from trio_gateway.qos import (
     circuit_breaker,
     http_cache,
     ratelimit_proxy,
+    ratelimit_proxy_redis,
     ratelimit_router,
     ratelimit_router_redis,
     redis_pools,
@@ -226,6 +227,7 @@ BACKEND_LAYERS: tuple[Layer, ...] = (
     stats.BACKEND_LAYER,  # metrics("backend"), around the circuit breaker
     circuit_breaker.LAYER,
     ratelimit_proxy.LAYER,
+    ratelimit_proxy_redis.LAYER,  # ours: the same limit with its bucket in Redis
     lua.BACKEND_LAYER,
     cel.BACKEND_LAYER,  # krakend-ce backend_factory.go: inside the rate limit and lua-backend
 )

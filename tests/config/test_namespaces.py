@@ -76,6 +76,7 @@ def test_implemented_namespaces() -> None:
         "backend/http/client",
         "qos/ratelimit/router",
         "qos/ratelimit/proxy",
+        "qos/ratelimit/proxy/redis",
         "qos/ratelimit/router/redis",
         "redis",
         "qos/circuit-breaker",

@@ -52,6 +52,17 @@ def test_redis_limits_are_shared_and_not_listed() -> None:
     assert per_process_namespaces(plan) == []
 
 
+def test_redis_backend_limit_and_cache_are_shared_and_not_listed() -> None:
+    plan = _plan(
+        {},
+        {
+            "qos/ratelimit/proxy/redis": {"connection_name": "r", "max_rate": 1},
+            "qos/http-cache": {"connection_name": "r", "max_items": 1, "max_size": 1},
+        },
+    )
+    assert per_process_namespaces(plan) == []
+
+
 @pytest.mark.parametrize(("workers", "warned"), [(1, False), (2, True)])
 def test_one_warning_with_more_than_one_worker(
     caplog: pytest.LogCaptureFixture, workers: int, warned: bool

@@ -45,6 +45,7 @@ ORDER = [
     (Slot.BACKEND_LAYER, "telemetry/metrics (backend)"),
     (Slot.BACKEND_LAYER, "qos/circuit-breaker"),
     (Slot.BACKEND_LAYER, "qos/ratelimit/proxy"),
+    (Slot.BACKEND_LAYER, "qos/ratelimit/proxy/redis"),
     (Slot.BACKEND_LAYER, "modifier/lua-backend"),
     (Slot.BACKEND_LAYER, "validation/cel"),
     (Slot.CLIENT_WRAPPER, "modifier/martian"),

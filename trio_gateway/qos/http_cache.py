@@ -17,6 +17,10 @@ answer: its waiters start over and one of them leads. Keys whose answers are not
 collapsing until one is, so that bursts to them do not wait twice (Varnish's hit-for-miss).
 
 All state is touched by trio tasks of one thread between checkpoints, so no locks are needed.
+
+Rule 3 (Redis, trio-gateway's own `connection_name`): the entries live in Redis instead
+(qos/redis_cache.py), shared by every worker and process; the rules above are unchanged, the
+collapsing stays per process, and a Redis that fails is a miss, never a failed request.
 """
 
 from __future__ import annotations
@@ -25,16 +29,21 @@ import itertools
 import logging
 import time
 from collections import OrderedDict
-from contextlib import AbstractAsyncContextManager
+from collections.abc import AsyncIterator, Awaitable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import attrs
 import trio
 
 from trio_gateway.headers import first_any_case
-from trio_gateway.namespace import Layer, Level, Namespace, Observed, Slot
+from trio_gateway.namespace import Layer, Level, Namespace, Observed, Slot, Where
 from trio_gateway.qos import cache_policy as policy
 from trio_gateway.qos.cache_policy import CacheControl, Freshness, StoredResponse
+from trio_gateway.qos.redis_bucket import backend_id
+from trio_gateway.qos.redis_cache import RedisCacheStore, get_script
+from trio_gateway.qos.redis_calls import RedisCalls
+from trio_gateway.qos.redis_pools import RedisPools, check_connection_name
 from trio_gateway.transport import (
     BackendResponse,
     HTTPClient,
@@ -45,6 +54,7 @@ from trio_gateway.transport import (
 from trio_gateway.transport.request import Headers
 
 if TYPE_CHECKING:
+    from trio_gateway.config.diagnostics import Report
     from trio_gateway.proxy.backend import BackendCall
 
 __all__ = [
@@ -222,9 +232,36 @@ class CachingClient:
     Error handling: the client's errors propagate (a stale response allowed by `stale-if-error`
     answers a `TransportError` or a 5xx instead); `trio.Cancelled` always propagates."""
 
-    def __init__(self, client: HTTPClient, cache: HTTPCache) -> None:
+    def __init__(
+        self, client: HTTPClient, cache: HTTPCache, remote: RedisCacheStore | None = None
+    ) -> None:
         self._client = client
         self._cache = cache
+        self._remote = remote  # Rule 3: the entries are there, not in `cache`
+
+    async def _lookup(self, key: _Key) -> StoredResponse | None:
+        if self._remote is None:
+            return self._cache._entries.get(key)
+        return await self._remote.get(key, trio.current_time())
+
+    async def _store(self, key: _Key, entry: StoredResponse) -> None:
+        if self._remote is None:
+            self._cache._put(key, entry)
+        else:
+            await self._remote.put(key, entry)
+
+    async def _forget(self, key: _Key) -> None:
+        if self._remote is None:
+            self._cache._delete(key)
+        else:
+            await self._remote.delete([key])
+
+    async def _invalidate(self, method: bytes, origin: Origin, target: bytes) -> None:
+        self._cache._invalidate(method, origin, target)
+        if self._remote is not None and method not in policy.SAFE_METHODS:
+            await self._remote.delete(
+                itertools.product(policy.CACHEABLE_METHODS, [origin], [target], [True, False])
+            )
 
     async def request(
         self,
@@ -240,24 +277,26 @@ class CachingClient:
         cache, client = self._cache, self._client
         if method not in policy.CACHEABLE_METHODS or first_any_case(headers, b"range"):
             # Invalidate before (gregjones) and after: a GET may store the old state meanwhile.
-            cache._invalidate(method, origin, target)
+            await self._invalidate(method, origin, target)
             try:
                 return await client.request(
                     origin, method, target, headers, body, follow_redirects=follow_redirects
                 )
             finally:
-                cache._invalidate(method, origin, target)
+                with trio.CancelScope(shield=self._remote is not None):
+                    await self._invalidate(method, origin, target)
         key: _Key = (method, origin, target, follow_redirects)
         request_cc = policy.parse_cache_control(headers)
         collapsible = "no-cache" not in request_cc and "no-store" not in request_cc
         waited = False
         while True:
-            stored = cache._entries.get(key)
+            stored = await self._lookup(key)
             entry = stored if stored is not None and stored.matches(headers) else None
             if entry is not None:
                 state = entry.freshness(trio.current_time(), request_cc)
                 if state is Freshness.FRESH:
-                    cache._entries.move_to_end(key)
+                    if self._remote is None:
+                        cache._entries.move_to_end(key)
                     if waited:
                         cache._coalesced += 1
                     else:
@@ -311,9 +350,12 @@ class CachingClient:
         if method in policy.CACHEABLE_METHODS and not first_any_case(headers, b"range"):
             return _BufferedContext(self, (origin, method, target, headers, body, follow_redirects))
         self._cache._invalidate(method, origin, target)
-        return self._client.stream(
+        inner = self._client.stream(
             origin, method, target, headers, body, follow_redirects=follow_redirects
         )
+        if self._remote is None or method in policy.SAFE_METHODS:
+            return inner
+        return _invalidating(self._invalidate(method, origin, target), inner)
 
     async def _fetch(
         self,
@@ -358,12 +400,22 @@ class CachingClient:
         if response.url != origin.base_url + target.decode("latin-1") or not policy.is_storable(
             method, response.status, request_cc, stored.cc
         ):
-            cache._delete(key)
+            await self._forget(key)
             cache._mark(key, reusable=False)
             return response
-        cache._put(key, stored)
+        await self._store(key, stored)
         cache._mark(key, stored.reusable())
         return response
+
+
+@asynccontextmanager
+async def _invalidating(
+    invalidate: Awaitable[None], inner: AbstractAsyncContextManager[StreamingResponse]
+) -> AsyncIterator[StreamingResponse]:
+    """A streamed unsafe request through a Redis cache: its URL's entries go first (Rule 3)."""
+    await invalidate
+    async with inner as response:
+        yield response
 
 
 @attrs.frozen(kw_only=True)
@@ -375,6 +427,13 @@ class HTTPCacheConfig:
     shared: bool = False
     max_items: int = 0
     max_size: int = 0  # bytes
+    # trio-gateway's own: a pool of the service's `redis` block to keep the entries in (Rule 3).
+    connection_name: str = ""
+
+
+def check(config: HTTPCacheConfig, where: Where, report: Report) -> None:
+    if config.connection_name:
+        check_connection_name(config.connection_name, "", where, report)
 
 
 NAMESPACE = Namespace(
@@ -382,7 +441,25 @@ NAMESPACE = Namespace(
     levels=frozenset({Level.BACKEND}),
     config=HTTPCacheConfig,
     aliases=("github.com/devopsfaith/krakend-httpcache",),
+    check=check,
 )
+
+_DEADLINE_SHARE = 0.1  # of the endpoint's timeout, per Redis call (as the Redis rate limits)
+_MIN_DEADLINE = 0.001
+
+
+def _remote(config: HTTPCacheConfig, call: BackendCall, plan: Any, context: Any) -> RedisCacheStore:
+    # the store's scope: the process-wide one's, or this backend definition's
+    scope = "shared" if config.shared else f"{plan.method} {plan.path} {backend_id(plan, call)}"
+    pools: RedisPools = getattr(context, "redis", None) or RedisPools()
+    calls = RedisCalls(
+        pools,
+        config.connection_name,
+        deadline=max(_MIN_DEADLINE, plan.timeout * _DEADLINE_SHARE),
+        label=f"[{plan.method} {plan.path}] qos/http-cache",
+        instead="calling the backend (the cache is skipped meanwhile)",
+    )
+    return RedisCacheStore(calls, get_script(), scope, config.max_size)
 
 
 def build_wrapper(client: Any, call: BackendCall, plan: Any, context: Any) -> CachingClient | None:
@@ -406,7 +483,8 @@ def build_wrapper(client: Any, call: BackendCall, plan: Any, context: Any) -> Ca
                 backend=None if config.shared else call,
             )
         )
-    return CachingClient(client, cache)
+    remote = _remote(config, call, plan, context) if config.connection_name else None
+    return CachingClient(client, cache, remote)
 
 
 WRAPPER = Layer(

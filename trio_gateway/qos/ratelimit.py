@@ -309,6 +309,18 @@ class ProxyRateLimiter:
     def allow(self, now: float) -> bool:
         return self.bucket.allow(now)
 
+    def parameters(self) -> BucketParameters:
+        """The bucket as numbers, for a store elsewhere (qos/ratelimit_proxy_redis.py): it takes
+        the endpoint bucket's place, with no client bucket; idle for KrakenD's DataTTL."""
+        bucket = self.bucket
+        return BucketParameters(
+            client_fill_ns=0,
+            client_capacity=0,
+            endpoint_fill_ns=bucket._fill_ns,
+            endpoint_capacity=bucket._capacity,
+            client_ttl=_DATA_TTL,
+        )
+
 
 def client_key(
     strategy: str,

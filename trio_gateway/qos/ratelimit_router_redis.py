@@ -18,9 +18,9 @@ most that. When Redis fails (down, slow, an error), EE's `on_failure_allow` deci
   `qos/ratelimit/router` would do), so a Redis outage limits each process to the whole limit
   instead of removing the limit. (EE lets the request continue; a local bound is stricter.)
 
-After a failure Redis is left alone for `_RETRY_PAUSE` (1 s): requests meanwhile take the failure
-policy at once instead of each waiting for the deadline. Failures are logged as a warning at most
-once per `_LOG_EVERY` (10 s) per endpoint, with how many there were.
+After a failure Redis is left alone for 1 s: requests meanwhile take the failure policy at once
+instead of each waiting for the deadline. Failures are logged as a warning at most once per 10 s
+per endpoint, with how many there were (qos/redis_calls.py).
 """
 
 from __future__ import annotations
@@ -37,6 +37,7 @@ from trio_gateway.namespace import Admission, Layer, Level, Namespace, Rejection
 from trio_gateway.qos.ratelimit import RouterRateLimiter, client_key
 from trio_gateway.qos.ratelimit_router import RateLimitRouterConfig
 from trio_gateway.qos.redis_bucket import RedisBuckets, endpoint_prefix, script
+from trio_gateway.qos.redis_calls import FAILED, RedisCalls
 from trio_gateway.qos.redis_pools import RedisPools, check_connection_name
 
 if TYPE_CHECKING:
@@ -48,8 +49,6 @@ __all__ = ["GUARD", "NAMESPACE", "RedisRateLimitGuard", "RedisRateLimitRouterCon
 
 LOGGER = logging.getLogger(__name__)
 
-_RETRY_PAUSE = 1.0
-_LOG_EVERY = 10.0
 _DEADLINE_SHARE = 0.1  # of the endpoint's timeout
 _MIN_DEADLINE = 0.001
 
@@ -110,34 +109,22 @@ NAMESPACE = Namespace(
 class RedisRateLimitGuard:
     """Takes a token from the client's bucket, then the endpoint's, in Redis."""
 
-    __slots__ = (
-        "_buckets", "_deadline", "_down_until", "_failures", "_label", "_local", "_logged_at",
-        "_on_failure_allow", "_pool", "_pools", "_retry_after",
-    )  # fmt: skip
+    __slots__ = ("_buckets", "_calls", "_local", "_on_failure_allow", "_retry_after")
 
     def __init__(
         self,
         buckets: RedisBuckets,
         local: RouterRateLimiter,
+        calls: RedisCalls,
         *,
-        pools: RedisPools,
-        pool: str,
-        deadline: float,
         on_failure_allow: bool,
         retry_after: bool,
-        label: str,
     ) -> None:
         self._buckets = buckets
         self._local = local
-        self._pools = pools
-        self._pool = pool
-        self._deadline = deadline
+        self._calls = calls
         self._on_failure_allow = on_failure_allow
         self._retry_after = retry_after
-        self._label = label
-        self._down_until = -math.inf
-        self._failures = 0
-        self._logged_at = -math.inf
 
     async def __call__(self, admission: Admission) -> Rejection | None:
         local = self._local
@@ -152,17 +139,10 @@ class RedisRateLimitGuard:
             )
             if not key:  # KrakenD: an empty client key is a 429 (no Redis round trip for it)
                 return self._answer(local.check(None, trio.current_time()))
-        now = trio.current_time()
-        client = self._pools.client(self._pool)
-        if client is None or now < self._down_until:
-            return self._failed(key, now, "not connected" if client is None else None)
-        with trio.move_on_after(self._deadline) as scope:
-            try:
-                outcome = await self._buckets.check(client, key)
-            except Exception as exc:  # coredis errors, OSError: Redis is failing
-                return self._failed(key, now, f"{type(exc).__name__}: {exc}")
-        if scope.cancelled_caught:
-            return self._failed(key, now, f"no answer within {self._deadline * 1000:.0f} ms")
+        buckets = self._buckets
+        outcome = await self._calls.call(lambda client: buckets.check(client, key))
+        if outcome is FAILED:
+            return self._failed(key)
         return self._answer(outcome)
 
     def _answer(self, outcome: LimitRejection | None) -> Rejection | None:
@@ -173,24 +153,10 @@ class RedisRateLimitGuard:
             headers.append((b"retry-after", b"%d" % max(1, math.ceil(outcome.retry_after))))
         return Rejection(outcome.status, headers)
 
-    def _failed(self, key: str | None, now: float, reason: str | None) -> Rejection | None:
-        """The failure policy (module docstring); `reason` None: within the pause, seen before."""
-        if reason is not None:
-            self._down_until = trio.current_time() + _RETRY_PAUSE
-            self._failures += 1
-            if now - self._logged_at >= _LOG_EVERY:
-                LOGGER.warning(
-                    "[%s] qos/ratelimit/router/redis: Redis pool %r failed %d time(s) (%s): %s",
-                    self._label,
-                    self._pool,
-                    self._failures,
-                    reason,
-                    "using the in-process limit" if self._on_failure_allow else "answering 503",
-                )
-                self._logged_at = now
-                self._failures = 0
+    def _failed(self, key: str | None) -> Rejection | None:
+        """The failure policy (module docstring)."""
         if self._on_failure_allow:
-            return self._answer(self._local.check(key, now))
+            return self._answer(self._local.check(key, trio.current_time()))
         headers = [(b"retry-after", b"1")] if self._retry_after else []
         return Rejection(503, headers)
 
@@ -204,15 +170,20 @@ def build_guard(plan: EndpointPlan, context: Any) -> RedisRateLimitGuard | None:
     if local is None:
         return None
     pools: RedisPools = getattr(context, "redis", None) or RedisPools()
+    calls = RedisCalls(
+        pools,
+        config.connection_name or config.connection_pool,
+        deadline=max(_MIN_DEADLINE, plan.timeout * _DEADLINE_SHARE),
+        label=f"[{label}] qos/ratelimit/router/redis",
+        instead="using the in-process limit" if config.on_failure_allow else "answering 503",
+        logger=LOGGER,
+    )
     return RedisRateLimitGuard(
         RedisBuckets(script(), endpoint_prefix(plan.method, plan.path), local.parameters()),
         local,
-        pools=pools,
-        pool=config.connection_name or config.connection_pool,
-        deadline=max(_MIN_DEADLINE, plan.timeout * _DEADLINE_SHARE),
+        calls,
         on_failure_allow=config.on_failure_allow,
         retry_after=config.retry_after,
-        label=label,
     )
 
 

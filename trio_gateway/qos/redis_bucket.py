@@ -43,7 +43,7 @@ if TYPE_CHECKING:
     from coredis.client import Client
     from coredis.commands.script import Script
 
-__all__ = ["LUA", "RedisBuckets", "endpoint_prefix"]
+__all__ = ["LUA", "RedisBuckets", "backend_id", "endpoint_prefix"]
 
 _NS = 1_000_000_000
 
@@ -111,6 +111,16 @@ def endpoint_prefix(method: str, path: str) -> str:
     """The keys' common part for one endpoint definition (method and path, as configured)."""
     # The hash tag must not close early: a `}` in a path would end it.
     return "trio-gateway:rl:{" + f"{method} {path}".replace("}", "%7D") + "}"
+
+
+def backend_id(plan: Any, call: object) -> str:
+    """A backend definition within its endpoint, the same in every process with the same
+    configuration: `b<i>` for the i-th (non-shadow) backend, `s<i>` for the i-th shadow one."""
+    for prefix, calls in (("b", plan.backends), ("s", plan.shadows)):
+        for index, candidate in enumerate(calls):
+            if candidate is call:
+                return f"{prefix}{index}"
+    raise ValueError("the backend is not one of the endpoint's")
 
 
 def _ttl_ms(ttl: float, fill_ns: int, capacity: int) -> int:

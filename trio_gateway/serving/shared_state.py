@@ -1,7 +1,8 @@
 """What `run --workers N` does not share between its workers: the in-process state of rate
 limits, circuit breakers and HTTP caches (each worker keeps its own, so a `max_rate` of 10 lets
 N×10 through). `check` cannot know the worker count, so `run` says it once, at start.
-`qos/ratelimit/router/redis` keeps its buckets in Redis and is shared (docs/operations.md).
+`qos/ratelimit/router/redis` and `qos/ratelimit/proxy/redis` keep their buckets in Redis, and a
+`qos/http-cache` with a `connection_name` its entries: those are shared (docs/operations.md).
 `auth/revoker` without `connection_name` keeps one filter per worker, each with its own
 revocation port (port + worker index): a revocation must reach every one (docs/revoker.md)."""
 
@@ -35,7 +36,10 @@ def per_process_namespaces(plan: GatewayPlan) -> list[str]:
     for endpoint in plan.endpoints:
         extras = [endpoint.extra, *(b.extra for b in (*endpoint.backends, *endpoint.shadows))]
         for extra in extras:
-            used.update(c.NAMESPACE for c in _PER_PROCESS if extra.get(c) is not None)
+            for config_class in _PER_PROCESS:
+                config = extra.get(config_class)
+                if config is not None and not getattr(config, "connection_name", ""):
+                    used.add(config_class.NAMESPACE)
     return [c.NAMESPACE for c in _PER_PROCESS if c.NAMESPACE in used]
 
 
@@ -45,7 +49,8 @@ def warn_per_process_state(plan: GatewayPlan, workers: int) -> None:
     if workers > 1 and names:
         LOGGER.warning(
             "--workers %d: rate limits, circuit breakers and caches are per process: each worker "
-            "keeps its own %s (qos/ratelimit/router/redis shares rate limits through Redis)",
+            "keeps its own %s (qos/ratelimit/router/redis, qos/ratelimit/proxy/redis and a "
+            "qos/http-cache with connection_name share theirs through Redis)",
             workers,
             ", ".join(names),
         )
