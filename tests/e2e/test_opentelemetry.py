@@ -278,3 +278,51 @@ async def test_skip_paths_and_switched_off_layers(
     routes = {lab.get("http_route") for n, lab, _ in samples if n.startswith("http_server")}
     assert routes == {"/seen", "200 OK"}  # no route matched: the status names it
     assert received.metrics == []  # disable_metrics on the OTLP exporter
+
+
+async def test_concurrent_calls_and_a_shadow_backend_keep_their_parents(
+    backend_url: str, start_gateway: StartGateway, client: httpx.AsyncClient, nursery: trio.Nursery
+) -> None:
+    collector_port, received = await start_collector(nursery)
+    otlp = {"name": "local", "host": "127.0.0.1", "port": collector_port, "use_http": True}
+    gw = await start_gateway(
+        {
+            "version": 3,
+            "host": [backend_url],
+            "extra_config": _otel(exporters={"otlp": [otlp]}, metric_reporting_period=3600),
+            "endpoints": [
+                {
+                    "endpoint": "/twice",
+                    "concurrent_calls": 2,
+                    "backend": [
+                        {"url_pattern": "/param_forwarding/main"},
+                        {
+                            "url_pattern": "/param_forwarding/shadow",
+                            "extra_config": {"proxy": {"shadow": True}},
+                        },
+                    ],
+                }
+            ],
+        }
+    )
+    assert (await client.get(f"{gw}/twice")).status_code == 200
+    # server, proxy, and for each backend its stage and 2 clients (lura's concurrent middleware
+    # is in every backend's stack, the shadow's too)
+    spans = await received.wait_for_spans(8)
+    assert len({s.trace_id for s in spans}) == 1
+    by_id = {s.span_id: s for s in spans}
+    proxy = next(s for s in spans if s.kind == 1 and s.name == "/twice")
+    stages = {s.name: s for s in spans if s.kind == 1 and s.name != "/twice"}
+    assert set(stages) == {"/param_forwarding/main", "/param_forwarding/shadow"}
+    for stage in stages.values():
+        # the shadow's too: lura's shadow proxy keeps the ctx's values (newContextWrapper)
+        assert stage.parent_span_id == proxy.span_id
+    clients = [s for s in spans if s.kind == 3]
+    assert sorted(s.name for s in clients) == [
+        "/param_forwarding/main",
+        "/param_forwarding/main",
+        "/param_forwarding/shadow",
+        "/param_forwarding/shadow",
+    ]
+    for span in clients:  # each attempt of concurrent_calls is a child of its stage
+        assert by_id[span.parent_span_id] is stages[span.name]

@@ -294,7 +294,6 @@ class StageProxy:
     """The proxy and backend stages (lura/proxy.go `middleware`): a span and a duration."""
 
     __slots__ = (
-        "_binds",
         "_carrier",
         "_done",
         "_duration",
@@ -330,7 +329,6 @@ class StageProxy:
         self._report_headers = report_headers
         self._skip_headers = skip_headers
         self._on_error = on_error
-        self._binds = stage == "proxy"  # its backends find it by their request (otel_carrier)
         # (status, complete) -> those attributes of a successful span, encoded
         self._done: dict[tuple[int, bool], bytes] = {}
         self._duration = None
@@ -344,7 +342,7 @@ class StageProxy:
         span: Span | None = None
         token = None
         if self._spans is not None:
-            parent = self._carrier.for_request(request)
+            parent = self._carrier.current()
             opened = self._spans.start(self._name, INTERNAL, parent, self._fixed)
             ref = opened
             if isinstance(opened, Span):
@@ -356,8 +354,6 @@ class StageProxy:
                         )
                     )
             token = self._carrier.enter(ref)
-            if self._binds:
-                self._carrier.bind(request, ref)
         started = time.perf_counter()
         response: Response | None = None
         failure: BaseException | None = None
@@ -378,8 +374,6 @@ class StageProxy:
                     self._point(False, False, complete).record(elapsed)
                 if token is not None:
                     self._carrier.exit(token)
-                    if self._binds:
-                        self._carrier.unbind(request)
                 if span is not None:
                     key = (response.status, complete)
                     done = self._done.get(key)
@@ -407,8 +401,6 @@ class StageProxy:
                     self._point(error, canceled, complete).record(elapsed)
                 if token is not None:
                     self._carrier.exit(token)
-                    if self._binds:
-                        self._carrier.unbind(request)
                 if span is not None:
                     self._end(span, response, failure, canceled, complete)
 
