@@ -184,6 +184,9 @@ _OK_LOCAL: Final = _STATUS_OK_FIELD + _FLAGS_LOCAL  # how most spans end
 _OK_REMOTE: Final = _STATUS_OK_FIELD + _FLAGS_REMOTE
 
 
+_TRACEPARENT_ONLY: Final = frozenset({b"traceparent"})
+
+
 class Trace:
     """What every span of one trace shares, formatted once: the W3C fields a backend gets
     (`traceparent`'s head, the tracestate and baggage headers) and the encoded trace_id."""
@@ -196,6 +199,10 @@ class Trace:
         self.baggage = baggage
         self.prefix = b"00-%032x-" % trace_id
         self.field = b"\x0a\x10" + trace_id.to_bytes(16, "big")  # Span.trace_id (field 1)
+        if not state and not baggage:  # most traces
+            self.extra_headers: tuple[tuple[bytes, bytes], ...] = ()
+            self.replaced = _TRACEPARENT_ONLY
+            return
         extra: list[tuple[bytes, bytes]] = []
         if state:
             extra.append((b"tracestate", state.encode("latin-1")))
@@ -447,7 +454,13 @@ class SpanRecorder:
             self.dropped += 1
             return
         encoded = span.encode(self._heads)
-        queue.append(b"\x12" + _varint(len(encoded)) + encoded)  # ScopeSpans.spans (field 2)
+        length = len(encoded)  # ScopeSpans.spans (field 2), its varint length inline
+        if length < 128:
+            queue.append(b"\x12" + _SMALL[length] + encoded)
+        elif length < 16384:
+            queue.append(bytes((0x12, length & 0x7F | 0x80, length >> 7)) + encoded)
+        else:
+            queue.append(b"\x12" + _varint(length) + encoded)
         if size + 1 == _BATCH:
             self._wake.set()
 
