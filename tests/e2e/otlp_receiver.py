@@ -7,6 +7,7 @@ empty success, as a collector does.
 
 from __future__ import annotations
 
+import gzip
 from typing import Any
 
 import attrs
@@ -28,6 +29,8 @@ class Received:
     traces: list[ExportTraceServiceRequest] = attrs.field(factory=list)
     metrics: list[ExportMetricsServiceRequest] = attrs.field(factory=list)
     arrived: trio.Event = attrs.field(factory=trio.Event)
+    # (path, Content-Encoding) of each request, "" when the body was sent as it is
+    encodings: list[tuple[str, str]] = attrs.field(factory=list)
 
     async def wait_for_spans(self, count: int, seconds: float = 10.0) -> list[Any]:
         """The spans once at least `count` have arrived (bounded: `seconds`)."""
@@ -72,6 +75,10 @@ def collector(received: Received) -> Any:
             body += message.get("body", b"")
             if not message.get("more_body"):
                 break
+        encoding = dict(scope["headers"]).get(b"content-encoding", b"").decode()
+        received.encodings.append((scope["path"], encoding))
+        if encoding == "gzip":  # OTLP/HTTP: a client may gzip, with Content-Encoding
+            body = gzip.decompress(body)
         answer: bytes
         if scope["path"] == "/v1/traces":
             request = ExportTraceServiceRequest()

@@ -326,3 +326,34 @@ async def test_concurrent_calls_and_a_shadow_backend_keep_their_parents(
     ]
     for span in clients:  # each attempt of concurrent_calls is a child of its stage
         assert by_id[span.parent_span_id] is stages[span.name]
+
+
+async def test_spans_and_metrics_go_gzipped_when_the_environment_asks(
+    backend_url: str,
+    start_gateway: StartGateway,
+    client: httpx.AsyncClient,
+    nursery: trio.Nursery,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # OTEL_EXPORTER_OTLP_COMPRESSION, as the OpenTelemetry SDKs (KrakenD's Go one too) read it
+    monkeypatch.setenv("OTEL_EXPORTER_OTLP_COMPRESSION", "gzip")
+    collector_port, received = await start_collector(nursery)
+    otlp = {"name": "local", "host": "127.0.0.1", "port": collector_port, "use_http": True}
+    gw = await start_gateway(
+        {
+            "version": 3,
+            "host": [backend_url],
+            "extra_config": _otel(exporters={"otlp": [otlp]}, metric_reporting_period=1),
+            "endpoints": [{"endpoint": "/u", "backend": [{"url_pattern": "/json/user"}]}],
+        }
+    )
+    assert (await client.get(f"{gw}/u")).status_code == 200
+    names = sorted(s.name for s in await received.wait_for_spans(4))
+    assert names == ["/json/user", "/json/user", "/u", "/u"]
+    with trio.fail_after(10):
+        while not received.metrics:
+            received.arrived = trio.Event()
+            await received.arrived.wait()
+    assert ("/v1/traces", "gzip") in received.encodings
+    assert ("/v1/metrics", "gzip") in received.encodings
+    assert all(encoding == "gzip" for _, encoding in received.encodings)

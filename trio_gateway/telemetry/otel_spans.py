@@ -21,6 +21,7 @@ sampled flag). The ratio test is the SDK's: the low 64 bits of the trace id agai
 
 from __future__ import annotations
 
+import gzip
 import http.client
 import logging
 import os
@@ -34,7 +35,16 @@ from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Final
 
-__all__ = ["Attributes", "Span", "SpanRecorder", "SpanRef", "Trace", "parse_traceparent"]
+__all__ = [
+    "COMPRESSION_ENV",
+    "Attributes",
+    "Span",
+    "SpanRecorder",
+    "SpanRef",
+    "Trace",
+    "compression",
+    "parse_traceparent",
+]
 
 LOGGER = logging.getLogger(__name__)
 
@@ -366,15 +376,16 @@ class _Target:
         self._connection: http.client.HTTPConnection | None = None
         self._logged = 0.0
 
-    def post(self, body: bytes, timeout: float) -> None:
+    def post(self, body: bytes, timeout: float, gzipped: bool = False) -> None:
+        headers = {"Content-Type": "application/x-protobuf"}
+        if gzipped:
+            headers["Content-Encoding"] = "gzip"
         for attempt in (1, 2):  # a kept-alive connection the collector closed: once more
             if self._connection is None:
                 kind = http.client.HTTPSConnection if self._https else http.client.HTTPConnection
                 self._connection = kind(self._host, self._port, timeout=timeout)
             try:
-                self._connection.request(
-                    "POST", "/v1/traces", body, {"Content-Type": "application/x-protobuf"}
-                )
+                self._connection.request("POST", "/v1/traces", body, headers)
                 answer = self._connection.getresponse()
                 answer.read()
                 if answer.status >= 300:
@@ -393,6 +404,19 @@ class _Target:
         if self._connection is not None:
             self._connection.close()
             self._connection = None
+
+
+COMPRESSION_ENV: Final = ("OTEL_EXPORTER_OTLP_TRACES_COMPRESSION", "OTEL_EXPORTER_OTLP_COMPRESSION")
+
+
+def compression() -> str:
+    """The OTLP traces compression the environment asks for, as the OpenTelemetry SDKs read it
+    (Go's otlptracehttp, which KrakenD uses, and Python's): `gzip` or `none` (the default)."""
+    for name in COMPRESSION_ENV:
+        value = os.environ.get(name, "").strip().lower()
+        if value:
+            return value
+    return "none"
 
 
 class SpanRecorder:
@@ -420,6 +444,10 @@ class SpanRecorder:
         self._queue: deque[bytes] = deque()
         self._heads: dict[tuple[str, int, Attributes], bytes] = {}
         self.dropped = 0
+        wanted = compression()
+        if wanted not in ("gzip", "none"):
+            LOGGER.warning("OTLP compression %r is not gzip or none: spans go uncompressed", wanted)
+        self._gzip = wanted == "gzip"
         delay = os.environ.get("OTEL_BSP_SCHEDULE_DELAY", "")
         self._delay = int(delay) / 1000 if delay.isdigit() else 5.0
         self._wake = threading.Event()
@@ -479,8 +507,12 @@ class SpanRecorder:
             if not batch:
                 return
             body = self.request(batch)
+            if self._gzip:
+                # level 1: the spans' repeated names and values shrink 5-7 times for ~2 µs a
+                # span, and zlib lets go of the GIL while it compresses
+                body = gzip.compress(body, compresslevel=1, mtime=0)
             for target in self._targets:
-                target.post(body, self._timeout)
+                target.post(body, self._timeout, self._gzip)
 
     def take(self, limit: int) -> list[bytes]:
         """Up to `limit` finished spans, oldest first, taken off the queue."""
