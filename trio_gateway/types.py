@@ -23,6 +23,7 @@ __all__ = [
     "ProxyFunction",
     "Request",
     "Response",
+    "answer_lifespan",
 ]
 
 # The ASGI scope extension the tuned hypercorn sets when it cancels the app's task on a client
@@ -104,3 +105,18 @@ class Response:
 
 
 ProxyFunction = Callable[[Request], Awaitable[Response]]
+
+
+async def answer_lifespan(
+    receive: Callable[[], Awaitable[dict[str, Any]]],
+    send: Callable[[dict[str, Any]], Awaitable[None]],
+) -> None:
+    """Complete the ASGI `lifespan` scope of an app with nothing to start or stop (the stats and
+    revocation listeners, the demo backends): both steps acknowledged, back at shutdown."""
+    while True:
+        message = await receive()
+        if message["type"] == "lifespan.startup":
+            await send({"type": "lifespan.startup.complete"})
+        elif message["type"] == "lifespan.shutdown":
+            await send({"type": "lifespan.shutdown.complete"})
+            return

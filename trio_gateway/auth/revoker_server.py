@@ -35,6 +35,7 @@ from hypercorn.config import Config as HypercornConfig
 from hypercorn.trio import serve as hypercorn_serve
 
 from trio_gateway.auth.revoker import LOG_PREFIX, SECRET_ENV, element
+from trio_gateway.types import answer_lifespan
 
 if TYPE_CHECKING:
     from trio_gateway.auth.revoker import Revoker
@@ -87,13 +88,8 @@ class RevokerApp:
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] == "lifespan":
-            while True:
-                message = await receive()
-                if message["type"] == "lifespan.startup":
-                    await send({"type": "lifespan.startup.complete"})
-                elif message["type"] == "lifespan.shutdown":
-                    await send({"type": "lifespan.shutdown.complete"})
-                    return
+            await answer_lifespan(receive, send)
+            return
         if scope["type"] != "http":
             return
         path, method = scope["path"], scope["method"]

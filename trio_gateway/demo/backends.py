@@ -12,6 +12,8 @@ from urllib.parse import parse_qs
 import orjson
 import trio
 
+from trio_gateway.types import answer_lifespan
+
 __all__ = ["DEMO_PORTS", "demo_backend_app"]
 
 DEMO_PORTS = {"users": 9101, "orders": 9102, "notifications": 9103}
@@ -76,13 +78,8 @@ async def _read_body(receive: Any) -> bytes:
 async def demo_backend_app(scope: dict[str, Any], receive: Any, send: Any) -> None:
     """Route by path: /users/{id}, /users/{id}/orders, POST /orders, /notifications?user=."""
     if scope["type"] == "lifespan":
-        while True:
-            message = await receive()
-            if message["type"] == "lifespan.startup":
-                await send({"type": "lifespan.startup.complete"})
-            elif message["type"] == "lifespan.shutdown":
-                await send({"type": "lifespan.shutdown.complete"})
-                return
+        await answer_lifespan(receive, send)
+        return
     parts = scope["path"].strip("/").split("/")
     query = parse_qs(scope["query_string"].decode("latin-1"))
     user = query.get("user", [""])[0]
