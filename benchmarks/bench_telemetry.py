@@ -18,11 +18,7 @@ Usage (from the repository root; needs nginx, which run.py installs when missing
 from __future__ import annotations
 
 import argparse
-import json
-import shutil
-import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -31,7 +27,7 @@ import trio
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from run import NGINX_CONF, NGINX_PORT, SMALL, TELEMETRY, ensure_tools, wait_for
+from run import NGINX_PORT, TELEMETRY, ensure_tools, start_nginx
 
 from trio_gateway.library import open_gateway
 from trio_gateway.serving.gc import tune_for_serving
@@ -95,16 +91,8 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=7)
     args = parser.parse_args()
     ensure_tools()
-    work = Path(tempfile.mkdtemp(prefix="gw-otel-bench-"))
-    work.chmod(0o755)
-    (work / "docs").mkdir(mode=0o755)
-    (work / "nginx.conf").write_text(
-        NGINX_CONF.format(dir=work, port=NGINX_PORT, small=json.dumps(SMALL))
-    )
-    nginx_binary = shutil.which("nginx") or "/usr/sbin/nginx"
-    nginx = subprocess.Popen([nginx_binary, "-c", str(work / "nginx.conf"), "-p", str(work)])
+    _, nginx = start_nginx("gw-otel-bench-")
     try:
-        wait_for(f"http://127.0.0.1:{NGINX_PORT}/small/1")
         figures = trio.run(measure, args.requests, args.rounds)
     finally:
         nginx.terminate()

@@ -21,34 +21,16 @@ import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import threading
 import time
-import urllib.request
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from run import ensure_tools, start_nginx, wait_for
 
 NGINX_PORT = 19211
 GATEWAY_PORT = 18211
-SMALL = {"id": 42, "name": "Alice", "email": "a@example.com", "active": True}
-
-NGINX_CONF = """
-worker_processes 1;
-daemon off;
-pid {dir}/nginx.pid;
-error_log {dir}/nginx_error.log;
-events {{ worker_connections 4096; }}
-http {{
-  access_log off;
-  keepalive_requests 1000000;
-  client_body_temp_path {dir}/body; proxy_temp_path {dir}/proxy; fastcgi_temp_path {dir}/fcgi;
-  uwsgi_temp_path {dir}/uwsgi; scgi_temp_path {dir}/scgi;
-  server {{
-    listen 127.0.0.1:{port};
-    default_type application/json;
-    location /small/ {{ return 200 '{small}'; }}
-  }}
-}}
-"""
 
 
 def gateway_config(generation: int) -> dict[str, object]:
@@ -75,30 +57,6 @@ def write(path: Path, config: dict[str, object]) -> None:
     temporary.replace(path)
 
 
-def ensure_tools() -> None:
-    missing = [
-        tool
-        for tool in ("wrk", "nginx")
-        if shutil.which(tool) is None and not Path(f"/usr/sbin/{tool}").exists()
-    ]
-    if missing:
-        print(f"installing {missing} with apt-get", flush=True)
-        subprocess.run(["apt-get", "update", "-qq"], check=True)
-        subprocess.run(["apt-get", "install", "-y", "-qq", *missing], check=True)
-
-
-def wait_for(url: str, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            urllib.request.urlopen(url, timeout=2).read()
-            return
-        except OSError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.1)
-
-
 def parse_wrk(out: str) -> dict[str, int]:
     """wrk's request count, socket errors and non-2xx/3xx count."""
     figures = {"requests": 0, "connect": 0, "read": 0, "write": 0, "timeout": 0, "non2xx": 0}
@@ -122,15 +80,10 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=1)
     args = parser.parse_args()
     ensure_tools()
-    work = Path(tempfile.mkdtemp(prefix="gw-reload-bench-"))
-    (work / "nginx.conf").write_text(
-        NGINX_CONF.format(dir=work, port=NGINX_PORT, small=json.dumps(SMALL))
-    )
+    work, nginx = start_nginx("gw-reload-bench-", NGINX_PORT)
     config = work / "krakend.json"
     write(config, gateway_config(0))
     log = work / "gateway.log"
-    nginx_binary = shutil.which("nginx") or "/usr/sbin/nginx"
-    nginx = subprocess.Popen([nginx_binary, "-c", str(work / "nginx.conf"), "-p", str(work)])
     command = [sys.executable, "-m", "trio_gateway", "run", "-c", str(config)]
     command += ["--workers", str(args.workers), "--log-level", "INFO"]
     with log.open("wb") as stderr:

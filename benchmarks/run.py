@@ -357,6 +357,23 @@ def ensure_tools() -> None:
         subprocess.run(["apt-get", "install", "-y", "-qq", *missing], check=True)
 
 
+def start_nginx(prefix: str, port: int = NGINX_PORT) -> tuple[Path, subprocess.Popen[bytes]]:
+    """nginx on `port` in a fresh working directory (NGINX_CONF: the small JSON document, the
+    documents of `document()`, the OTLP sink), answering once it returns."""
+    work = Path(tempfile.mkdtemp(prefix=prefix))
+    work.chmod(0o755)  # nginx's worker runs as nobody and serves the documents from here
+    (work / "docs").mkdir(mode=0o755)
+    for name, size in (("1k", 1_000), ("20k", 20_000), ("200k", 200_000)):
+        (work / "docs" / f"{name}.json").write_text(json.dumps(document(size)))
+    (work / "nginx.conf").write_text(
+        NGINX_CONF.format(dir=work, port=port, small=json.dumps(SMALL))
+    )
+    binary = shutil.which("nginx") or "/usr/sbin/nginx"
+    nginx = subprocess.Popen([binary, "-c", str(work / "nginx.conf"), "-p", str(work)])
+    wait_for(f"http://127.0.0.1:{port}/small/1")
+    return work, nginx
+
+
 def wait_for(url: str, timeout: float = 30.0) -> None:
     deadline = time.monotonic() + timeout
     while True:
@@ -489,25 +506,9 @@ def main() -> None:
     parser.add_argument("--json", help="write the results here")
     args = parser.parse_args()
     ensure_tools()
-    work = Path(tempfile.mkdtemp(prefix="gw-own-bench-"))
-    work.chmod(0o755)  # nginx's worker runs as nobody and serves the documents from here
-    (work / "docs").mkdir(mode=0o755)
-    for name, size in (("1k", 1_000), ("20k", 20_000), ("200k", 200_000)):
-        (work / "docs" / f"{name}.json").write_text(json.dumps(document(size)))
-    (work / "nginx.conf").write_text(
-        NGINX_CONF.format(dir=work, port=NGINX_PORT, small=json.dumps(SMALL))
-    )
+    work, nginx = start_nginx("gw-own-bench-")
     for variant in TELEMETRY:
         (work / f"gateway-{variant}.json").write_text(json.dumps(gateway_config(variant)))
-    nginx = subprocess.Popen(
-        [
-            shutil.which("nginx") or "/usr/sbin/nginx",
-            "-c",
-            str(work / "nginx.conf"),
-            "-p",
-            str(work),
-        ]
-    )
     redis = subprocess.Popen(
         [
             shutil.which("redis-server") or "/usr/bin/redis-server",

@@ -17,26 +17,15 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
 import signal
 import statistics
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from run import (
-    NGINX_CONF,
-    NGINX_PORT,
-    SMALL,
-    cpu_seconds,
-    ensure_tools,
-    gateway_config,
-    wait_for,
-    wrk,
-)
+from run import cpu_seconds, ensure_tools, gateway_config, start_nginx, wait_for, wrk
 
 VARIANTS = {"plain": 18401, "metrics": 18402, "traced": 18403}
 
@@ -48,14 +37,8 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=64)
     args = parser.parse_args()
     ensure_tools()
-    work = Path(tempfile.mkdtemp(prefix="gw-otel-cost-"))
-    work.chmod(0o755)
-    (work / "docs").mkdir(mode=0o755)
-    (work / "nginx.conf").write_text(
-        NGINX_CONF.format(dir=work, port=NGINX_PORT, small=json.dumps(SMALL))
-    )
-    nginx_binary = shutil.which("nginx") or "/usr/sbin/nginx"
-    processes = [subprocess.Popen([nginx_binary, "-c", str(work / "nginx.conf"), "-p", str(work)])]
+    work, nginx = start_nginx("gw-otel-cost-")
+    processes = [nginx]
     gateways: dict[str, subprocess.Popen[bytes]] = {}
     try:
         for name, port in VARIANTS.items():
