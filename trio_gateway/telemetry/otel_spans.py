@@ -192,6 +192,16 @@ _FLAGS_LOCAL: Final = b"\x85\x01" + struct.pack("<I", 0x01 | 0x100)
 _FLAGS_REMOTE: Final = b"\x85\x01" + struct.pack("<I", 0x01 | 0x100 | 0x200)
 _OK_LOCAL: Final = _STATUS_OK_FIELD + _FLAGS_LOCAL  # how most spans end
 _OK_REMOTE: Final = _STATUS_OK_FIELD + _FLAGS_REMOTE
+_OK_SIZE: Final = len(_OK_LOCAL)
+
+
+def _span_field_head(length: int) -> bytes:
+    """The tag and length of a `ScopeSpans.spans` entry (field 2) of `length` bytes."""
+    if length < 128:
+        return b"\x12" + _SMALL[length]
+    if length < 16384:
+        return bytes((0x12, length & 0x7F | 0x80, length >> 7))
+    return b"\x12" + _varint(length)
 
 
 _TRACEPARENT_ONLY: Final = frozenset({b"traceparent"})
@@ -322,8 +332,8 @@ class Span(SpanRef):
         self._recorder.finished(self)
 
     def encode(self, heads: dict[tuple[str, int, Attributes], bytes]) -> bytes:
-        """This span as a `Span` message (without its own tag). `heads` caches the encoded
-        name, kind and fixed attributes of each stage."""
+        """This span as an entry of `ScopeSpans.spans` (field 2: tag, length, `Span`), made in
+        one join. `heads` caches the encoded name, kind and fixed attributes of each stage."""
         parent = self.parent_id
         trace = self.trace
         ids = (
@@ -333,17 +343,28 @@ class Span(SpanRef):
         )
         head = heads.get((self.name, self.kind, self.fixed)) or self._head(heads)
         times = _TIMES.pack(0x39, self.start_ns, 0x41, self.end_ns)
-        attributes = (
-            self.encoded + encode_attributes(self.dynamic) if self.dynamic else self.encoded
-        )
+        dynamic = encode_attributes(self.dynamic) if self.dynamic else b""
         # a SERVER span's parent is the client's: remote
         remote = parent and self.kind == SERVER
         if self.error is None and self.event is None and not trace.state:  # the usual span
-            return b"".join((ids, head, times, attributes, _OK_REMOTE if remote else _OK_LOCAL))
+            length = (
+                len(ids) + len(head) + _TIMES.size + len(self.encoded) + len(dynamic) + _OK_SIZE
+            )
+            return b"".join(
+                (
+                    _span_field_head(length),
+                    ids,
+                    head,
+                    times,
+                    self.encoded,
+                    dynamic,
+                    _OK_REMOTE if remote else _OK_LOCAL,
+                )
+            )
         parts = [ids]
         if trace.state:  # field 3, after the ids: protobuf readers take fields in any order
             parts.append(_string(3, trace.state))
-        parts += (head, times, attributes)
+        parts += (head, times, self.encoded, dynamic)
         if self.event is not None:
             when, kind, message = self.event
             event = b"\x09" + struct.pack("<Q", when) + _string(2, "exception")
@@ -354,7 +375,8 @@ class Span(SpanRef):
         else:
             parts.append(_STATUS_OK_FIELD)
         parts.append(_FLAGS_REMOTE if remote else _FLAGS_LOCAL)
-        return b"".join(parts)
+        encoded = b"".join(parts)
+        return _span_field_head(len(encoded)) + encoded
 
     def _head(self, heads: dict[tuple[str, int, Attributes], bytes]) -> bytes:
         head = _string(5, self.name) + b"\x30" + _varint(self.kind) + self.fixed.encoded
@@ -481,14 +503,7 @@ class SpanRecorder:
         if size >= _MAX_QUEUE:
             self.dropped += 1
             return
-        encoded = span.encode(self._heads)
-        length = len(encoded)  # ScopeSpans.spans (field 2), its varint length inline
-        if length < 128:
-            queue.append(b"\x12" + _SMALL[length] + encoded)
-        elif length < 16384:
-            queue.append(bytes((0x12, length & 0x7F | 0x80, length >> 7)) + encoded)
-        else:
-            queue.append(b"\x12" + _varint(length) + encoded)
+        queue.append(span.encode(self._heads))
         if size + 1 == _BATCH:
             self._wake.set()
 
