@@ -1,9 +1,10 @@
 """Calling several backends for one endpoint and combining their answers (reference §4.1).
 
-Each backend call runs in its own task of one nursery and its own `move_on_after` scope with 85 % of
-the endpoint timeout, as lura's `parallelMerge` does; a slow backend gives a partial response, it
-never stalls the others. Answers are merged shallowly in arrival order (a later arrival overwrites
-top-level keys), and the result is complete only if every backend answered completely.
+Each backend call runs in its own task of one nursery, all under one `move_on_after` scope with 85 %
+of the endpoint timeout, as lura's `parallelMerge` runs them all under one `context.WithTimeout`; a
+slow backend gives a partial response, it never stalls the others. Answers are merged shallowly in
+arrival order (a later arrival overwrites top-level keys), and the result is complete only if every
+backend answered completely.
 """
 
 from __future__ import annotations
@@ -56,24 +57,27 @@ class ParallelMerge:
     async def __call__(self, request: Request) -> Response:
         arrived: list[Response] = []
         errors: list[GatewayError] = []
-        timeout = self._timeout
+        backends = self._backends
+        finished = [False] * len(backends)
 
         async def call_one(index: int) -> None:
-            with trio.move_on_after(timeout) as scope:
-                try:
-                    arrived.append(await self._backends[index](request))
-                except GatewayError as exc:
-                    LOGGER.debug("backend %s failed: %s", self._names[index], exc)
-                    errors.append(exc)
-            if scope.cancelled_caught:
-                errors.append(BackendTimeout("context deadline exceeded"))
+            try:
+                arrived.append(await backends[index](request))
+            except GatewayError as exc:
+                LOGGER.debug("backend %s failed: %s", self._names[index], exc)
+                errors.append(exc)
+            finished[index] = True
 
-        last = len(self._backends) - 1
-        async with trio.open_nursery() as nursery:
-            for index in range(last):
-                nursery.start_soon(call_one, index)
-            # The last call runs in this task: one task spawn fewer per request, same concurrency.
-            await call_one(last)
+        last = len(backends) - 1
+        # One scope for every call (lura: one localCtx): one deadline to register, not one each.
+        with trio.move_on_after(self._timeout) as scope:
+            async with trio.open_nursery() as nursery:
+                for index in range(last):
+                    nursery.start_soon(call_one, index)
+                # The last call runs in this task: one task spawn fewer, same concurrency.
+                await call_one(last)
+        if scope.cancelled_caught:
+            errors += [BackendTimeout("context deadline exceeded") for done in finished if not done]
         if not arrived:
             raise MergeError(errors)
-        return combine(arrived, len(self._backends), errors)
+        return combine(arrived, len(backends), errors)
