@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import trio_gateway.proxy.request as request_module
 from trio_gateway.proxy.request import (
     HeaderForwarder,
     UrlTemplate,
@@ -200,3 +203,16 @@ def test_filter_query() -> None:
 def test_canonical_header() -> None:
     assert canonical_header(b"x-tESt-1") == b"X-Test-1"
     assert canonical_header(b"content-type") == b"Content-Type"
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.text(alphabet=st.characters(codec="utf-8"), max_size=30)
+    | st.from_regex(r"[a-z0-9=&%._~-]{0,30}", fullmatch=True)
+)
+def test_a_query_left_as_it_is_is_one_quote_would_not_change(query: str) -> None:
+    # render's fast path must send exactly what `quote(query, safe=_QUERY_SAFE)` sends
+    if request_module._QUERY_UNSAFE.search(query) is None:
+        assert quote(query, safe=request_module._QUERY_SAFE) == query
+    else:
+        assert quote(query, safe=request_module._QUERY_SAFE) != query

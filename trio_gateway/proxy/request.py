@@ -35,6 +35,8 @@ _PLACEHOLDER = PLACEHOLDER
 # Bytes that cannot appear raw in an HTTP request target (RFC 9112 §3.2); anything else that a
 # param put into the url_pattern's query is sent as KrakenD sends it (raw).
 _QUERY_SAFE = "!$&'()*+,;=:@/?%[]-._~"
+# What `quote(query, safe=_QUERY_SAFE)` would change: anything but letters, digits and those.
+_QUERY_UNSAFE = re.compile(r"[^A-Za-z0-9" + re.escape(_QUERY_SAFE) + "]")
 
 # Replaced by the gateway's own values (X-Forwarded-*), never part of Go's header map (Host), or
 # hop-by-hop (RFC 9110 §7.6.1): the body is re-framed for each backend, so its framing headers
@@ -160,6 +162,8 @@ class UrlTemplate:
             return path
         # Go writes RawQuery as it is; bytes that cannot be in a request line (RFC 9112 §3.2)
         # are encoded instead of sent raw.
+        if _QUERY_UNSAFE.search(query) is None:  # the usual query: nothing to encode
+            return path + "?" + query
         return path + "?" + quote(query, safe=_QUERY_SAFE)
 
 
