@@ -216,25 +216,3 @@ def test_a_query_left_as_it_is_is_one_quote_would_not_change(query: str) -> None
         assert quote(query, safe=request_module._QUERY_SAFE) == query
     else:
         assert quote(query, safe=request_module._QUERY_SAFE) != query
-
-
-@settings(max_examples=300, deadline=None)
-@given(
-    pattern=st.lists(
-        st.sampled_from(["/a", "{id}", "{", "}", "{{", "x}y", "{name}", "?q=", "{resp0_x}", "%"]),
-        max_size=8,
-    ).map("".join),
-    params=st.dictionaries(
-        st.sampled_from(["id", "Id", "name", "Name", "Resp0_x"]),
-        st.text(alphabet="ab{}%?", max_size=4),
-        max_size=4,
-    ),
-)
-def test_filling_a_pattern_pastes_each_param_and_keeps_every_literal(
-    pattern: str, params: dict[str, str]
-) -> None:
-    template = UrlTemplate(pattern, {"Id": "id", "Name": "name"})
-    expected = "".join(
-        part if isinstance(part, str) else params.get(part[0], part[1]) for part in template._parts
-    )
-    assert template.fill(params) == expected

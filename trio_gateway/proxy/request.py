@@ -94,18 +94,11 @@ class UrlTemplate:
             key, as the sequential proxy stores them (`{resp0_id}` -> `Resp0_id`, `JWT.sub`).
     """
 
-    __slots__ = ("_lookups", "_parts", "_static", "_template", "pattern")
+    __slots__ = ("_parts", "_static", "pattern")
 
     def __init__(self, pattern: str, names: Mapping[str, str] | None = None) -> None:
         self.pattern = pattern
         self._parts = self._compile(pattern, names or {})
-        # The parts as one `str.format` template ({} per placeholder) and what fills each: one
-        # C-level format per call instead of a loop over the parts.
-        self._template = "".join(
-            p.replace("{", "{{").replace("}", "}}") if isinstance(p, str) else "{}"
-            for p in self._parts
-        )
-        self._lookups = tuple(p for p in self._parts if not isinstance(p, str))
         # A pattern with no placeholders parses to the same target (or error) every time.
         self._static: ParsedTarget | UrlParseError | None = None
         if len(self._parts) == 1:
@@ -132,8 +125,13 @@ class UrlTemplate:
         return tuple(p for p in parts if p != "") or ("",)
 
     def _fill(self, params: Mapping[str, str]) -> str:
-        get = params.get
-        return self._template.format(*[get(name, missing) for name, missing in self._lookups])
+        out = []
+        for part in self._parts:
+            if isinstance(part, str):
+                out.append(part)
+            else:
+                out.append(params.get(part[0], part[1]))
+        return "".join(out)
 
     def fill(self, params: Mapping[str, str]) -> str:
         """lura's `Request.GeneratePath`: the pattern with the params pasted in, its own query
