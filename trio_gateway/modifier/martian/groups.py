@@ -12,6 +12,7 @@ one); the first error stops it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from trio_gateway.config.diagnostics import Path
@@ -46,28 +47,22 @@ class FifoGroup:
         self.requests, self.responses, self.aggregate = requests, responses, aggregate
 
     def modify_request(self, request: GoRequest) -> None:
-        if not self.aggregate:
-            for modifier in self.requests:
-                modifier.modify_request(request)
-            return
-        errors: list[str] = []
-        for modifier in self.requests:
-            try:
-                modifier.modify_request(request)
-            except MartianError as exc:
-                errors.append(exc.message)
-        if errors:
-            raise MartianError("\n".join(errors))
+        self._each([m.modify_request for m in self.requests], request)
 
     def modify_response(self, response: GoResponse) -> None:
+        self._each([m.modify_response for m in self.responses], response)
+
+    def _each(self, modify: list[Callable[[Any], None]], message: Any) -> None:
+        """Each modifier in order: the first error stops them, or with `aggregateErrors` every
+        one runs and their errors are joined by newlines (martian's MultiError)."""
         if not self.aggregate:
-            for modifier in self.responses:
-                modifier.modify_response(response)
+            for one in modify:
+                one(message)
             return
         errors: list[str] = []
-        for modifier in self.responses:
+        for one in modify:
             try:
-                modifier.modify_response(response)
+                one(message)
             except MartianError as exc:
                 errors.append(exc.message)
         if errors:
