@@ -22,7 +22,7 @@ from trio_gateway.namespace import Where
 __all__ = ["LuaConfig", "SourceError", "check", "load_sources", "verify_md5"]
 
 # Lua that needs what trio-gateway does not offer yet: refused at check time.
-_UNSUPPORTED = ("http_response",)
+_UNSUPPORTED: tuple[str, ...] = ()
 
 
 @attrs.frozen(kw_only=True)

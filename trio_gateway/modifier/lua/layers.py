@@ -29,6 +29,7 @@ from trio_gateway.modifier.lua.config import (
     load_sources,
     verify_md5,
 )
+from trio_gateway.modifier.lua.http import USER_AGENT, LuaHttp
 from trio_gateway.modifier.lua.runtime import LuaError, LuaState, SourceMap
 from trio_gateway.namespace import Layer, Level, Namespace, Slot, Where
 from trio_gateway.routing.gourl import UrlParseError
@@ -71,7 +72,7 @@ def _copy(request: Request) -> Request:
 class LuaProxy:
     """Runs a Lua config's scripts around the next proxy."""
 
-    __slots__ = ("_backend", "_config", "_next", "_sources", "_where")
+    __slots__ = ("_backend", "_config", "_http", "_next", "_sources", "_where")
 
     def __init__(
         self,
@@ -79,8 +80,10 @@ class LuaProxy:
         config: LuaConfig,
         where: str,
         backend: BackendCall | None = None,
+        http: LuaHttp | None = None,
     ) -> None:
         self._next = next_proxy
+        self._http = http
         self._config = config
         self._where = where
         self._backend = backend
@@ -91,6 +94,7 @@ class LuaProxy:
         state = LuaState(allow_open_libs=self._config.allow_open_libs)
         state.api.request = request
         state.api.backend_level = self._backend is not None
+        state.api.http = self._http
         return state, run_pre(state, self._config, self._sources)
 
     def _post(self, state: LuaState, response: Response) -> LuaError | None:
@@ -102,6 +106,8 @@ class LuaProxy:
         if self._backend is not None:
             view.path = _backend_path(self._backend, request)
         state, failure = await trio.to_thread.run_sync(self._pre, view)
+        # an `http_response` call cancelled by the deadline: the deadline answers, not the script
+        await trio.lowlevel.checkpoint_if_cancelled()
         if failure is not None:
             raise self._failed(failure)
         if self._backend is not None:
@@ -118,6 +124,7 @@ class LuaProxy:
                 return response
         if self._config.post:
             failure = await trio.to_thread.run_sync(self._post, state, response)
+            await trio.lowlevel.checkpoint_if_cancelled()
             if failure is not None:
                 response.close()
                 raise self._failed(failure)
@@ -154,11 +161,21 @@ def run_pre(
     return state.run("pre-script", config.pre)
 
 
+def lua_http(context: Any, timeout: float | None = None) -> LuaHttp | None:
+    """The `http_response` client of a layer: the gateway's backend client (None without one)."""
+    client = getattr(context, "client", None)
+    return None if client is None else LuaHttp(client, USER_AGENT, timeout)
+
+
 def _build(
-    config: LuaConfig, next_proxy: ProxyFunction, where: str, call: BackendCall | None = None
+    config: LuaConfig,
+    next_proxy: ProxyFunction,
+    where: str,
+    context: Any,
+    call: BackendCall | None = None,
 ) -> ProxyFunction:
     verify_md5(config, () if config.live else load_sources(config))
-    return LuaProxy(next_proxy, config, where, call)
+    return LuaProxy(next_proxy, config, where, call, lua_http(context))
 
 
 def build_endpoint_layer(
@@ -167,7 +184,7 @@ def build_endpoint_layer(
     config = plan.extra.get(LuaProxyConfig)
     if config is None or plan.output_encoding == "no-op":
         return None
-    return _build(config, next_proxy, f"ENDPOINT: {plan.name}")
+    return _build(config, next_proxy, f"ENDPOINT: {plan.name}", context)
 
 
 def build_backend_layer(
@@ -176,7 +193,7 @@ def build_backend_layer(
     config = call.extra.get(LuaBackendConfig)
     if config is None or endpoint.output_encoding == "no-op":
         return None
-    return _build(config, next_proxy, f"BACKEND: {endpoint.name} {call.name}", call)
+    return _build(config, next_proxy, f"BACKEND: {endpoint.name} {call.name}", context, call)
 
 
 # request:method(x) and request:url() act on the backend's request in KrakenD; not here yet.
