@@ -167,3 +167,51 @@ async def test_router_level_body_over_max_body(
     r = await client.post(f"{gw}/lua", content=b"x" * 64)
     assert r.status_code == 413
     assert STATS["/param_forwarding/main"] == 0
+
+
+async def test_lua_backend_url_and_method(
+    backend_url: str, start_gateway: StartGateway, client: httpx.AsyncClient
+) -> None:
+    # krakend-lua proxy/proxy.go at backend level: req.URL is the balancer's, set it and the
+    # call goes there; req.Method set is the call's method
+    pre = """local r = request.load()
+r:headers("X-Built", r:url())
+r:url(r:url() .. "&dump_body=1")
+r:method("PUT")"""
+    backend = {
+        "url_pattern": "/param_forwarding/{id}?a=1",
+        "extra_config": {"modifier/lua-backend": {"pre": pre}},
+    }
+    config = {
+        "version": 3,
+        "host": [backend_url],
+        "endpoints": [{"endpoint": "/b/{id}", "backend": [backend]}],
+    }
+    gw = await start_gateway(config)
+    r = await client.get(f"{gw}/b/5")
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["headers"]["X-Built"] == [f"{backend_url}/param_forwarding/5?a=1"]
+    assert body["query"] == {"a": ["1"], "dump_body": ["1"]}
+    assert body["method"] == "PUT"
+    assert body["body"] == ""
+
+
+async def test_lua_backend_url_elsewhere(
+    backend_url: str, start_gateway: StartGateway, client: httpx.AsyncClient
+) -> None:
+    pre = f'request.load():url("{backend_url}/json/user")'
+    backend = {
+        "url_pattern": "/param_forwarding/x",
+        "extra_config": {"modifier/lua-backend": {"pre": pre}},
+    }
+    config = {
+        "version": 3,
+        "host": [backend_url],
+        "endpoints": [{"endpoint": "/b", "backend": [backend]}],
+    }
+    gw = await start_gateway(config)
+    r = await client.get(f"{gw}/b")
+    assert r.status_code == 200, r.text
+    assert STATS["/param_forwarding/x"] == 0
+    assert STATS["/json/user"] == 1

@@ -372,12 +372,6 @@ def test_check_accepts_good_scripts() -> None:
             "service",
             "service level",
         ),
-        ({"modifier/lua-backend": {"pre": "request.load():url()"}}, "backend", "url()"),
-        (
-            {"modifier/lua-backend": {"pre": "request.load():method('PUT')"}},
-            "backend",
-            "method(value)",
-        ),
     ],
 )
 def test_check_errors(tmp_path: Path, extra: dict[str, Any], level: str, expected: str) -> None:

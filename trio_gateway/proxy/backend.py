@@ -27,6 +27,7 @@ from trio_gateway.transport import (
     BackendResponse,
     Origin,
     TransportError,
+    split_url,
 )
 from trio_gateway.types import BodyStream, Headers, Request, Response
 
@@ -93,6 +94,11 @@ class BackendClient(Protocol):
     ) -> AbstractAsyncContextManager[BodyStream]: ...
 
 
+def _wire(method: str) -> bytes:
+    # lura's HTTP proxy: http.NewRequest(strings.ToTitle(request.Method), ...)
+    return method.upper().encode("latin-1")
+
+
 class BackendProxy:
     """Calls one backend. An instance is built once at startup and shared by all requests."""
 
@@ -131,11 +137,18 @@ class BackendProxy:
         if not call.origins:
             raise BackendUnavailable("no hosts available")
         origin, prefix = next(self._origins)
+        if request.backend_url is not None:
+            # lua-backend's request:url(v): lura's HTTP proxy calls req.URL as the script left it
+            try:
+                origin, pinned = split_url(request.backend_url)
+            except ValueError as exc:
+                raise BackendError(str(exc)) from None
+            prefix = pinned.decode("ascii")
         headers = request.headers
         if call.input_headers is not None:
             headers = filter_headers(headers, call.input_headers)
         try:
-            target = self.target(request)
+            target = "" if request.backend_url is not None else self.target(request)
         except UrlParseError as exc:
             # lura's balancer returns url.Parse's error: the backend is never called.
             raise BackendError(exc.message(origin.base_url + prefix)) from None
@@ -153,7 +166,7 @@ class BackendProxy:
         try:
             answer = await self._client.request(
                 origin,
-                self._method,
+                self._method if request.backend_method is None else _wire(request.backend_method),
                 target,
                 headers,
                 body,
@@ -216,9 +229,8 @@ class StreamingProxy(BackendProxy):
 
     async def __call__(self, request: Request) -> Response:
         origin, target, headers, body = self.prepare(request)
-        context = self._client.stream(
-            origin, self._method, target, headers, body, follow_redirects=True
-        )
+        method = self._method if request.backend_method is None else _wire(request.backend_method)
+        context = self._client.stream(origin, method, target, headers, body, follow_redirects=True)
         try:
             stream = await context.__aenter__()
         except TransportError as exc:

@@ -13,7 +13,7 @@ opaque to Lua (runtime.py denies attribute access), so no Python is reachable fr
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
@@ -58,6 +58,8 @@ class Accessors:
         # `modifier/lua-backend`: the request is the backend's, its URL already built by lura's
         # balancer (proxy/factory.go wraps the backend factory in it)
         self.backend_level = False
+        # lua-backend: the backend URL lura's balancer built (one host picked, as lura's)
+        self.backend_url: Callable[[Request], str] | None = None
         # `http_response.new` (http.py): None where no client was given (unit tests)
         self.http: LuaHttp | None = None
         # ctx:body() met a body over the endpoint's max_body: the guard answers 413
@@ -217,10 +219,11 @@ class Accessors:
             return ("error", "request expected")
         if op == "method":
             if args:
-                if self.backend_level:
-                    return ("error", _BACKEND_ONLY.format("method"))
-                # lura's request builder sets the backend's method afterwards: no effect
                 request.method = from_lua_text(str(args[0]))
+                if self.backend_level:
+                    # lura's HTTP proxy calls with req.Method (ToTitle): the script's one
+                    request.backend_method = request.method
+                # at endpoint level lura's request builder sets the backend's method afterwards
                 return ("none", None)
             return ("value", request.method)
         if op == "path":
@@ -237,7 +240,14 @@ class Accessors:
             return ("value", to_lua_text(urlencode(ordered)))
         if op == "url":
             if self.backend_level:
-                return ("error", _BACKEND_ONLY.format("url"))
+                # lura's balancer built req.URL before lua-backend: read it, or replace it
+                # (url.Parse errors are ignored there: the call then fails on the bad URL)
+                if args:
+                    request.backend_url = from_lua_text(str(args[0]))
+                    return ("none", None)
+                if request.backend_url is None and self.backend_url is not None:
+                    request.backend_url = self.backend_url(request)
+                return ("value", to_lua_text(request.backend_url or ""))
             if args:
                 # lura's balancer builds the URL afterwards from host + path: no effect
                 return ("none", None)
@@ -365,9 +375,6 @@ class Accessors:
         result = _headers(headers, op, args)
         admission.headers = headers
         return result
-
-
-_BACKEND_ONLY = "request:{}(value) in modifier/lua-backend is not supported by trio-gateway yet"
 
 
 async def _read_body(receive: Any, limit: int) -> bytes | None:

@@ -15,13 +15,12 @@
 from __future__ import annotations
 
 import logging
-import re
-from typing import TYPE_CHECKING, Any, ClassVar
+import random
+from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 import attrs
 import trio
 
-from trio_gateway.config.diagnostics import Report
 from trio_gateway.modifier.lua.config import (
     LuaConfig,
     SourceError,
@@ -31,13 +30,14 @@ from trio_gateway.modifier.lua.config import (
 )
 from trio_gateway.modifier.lua.http import USER_AGENT, LuaHttp
 from trio_gateway.modifier.lua.runtime import LuaError, LuaState, SourceMap
-from trio_gateway.namespace import Layer, Level, Namespace, Slot, Where
+from trio_gateway.namespace import Layer, Level, Namespace, Slot
+from trio_gateway.proxy.backend import BackendProxy
 from trio_gateway.routing.gourl import UrlParseError
 from trio_gateway.types import ProxyFunction, Request, Response
 
 if TYPE_CHECKING:
     from trio_gateway.plan import EndpointPlan
-    from trio_gateway.proxy.backend import BackendCall
+    from trio_gateway.proxy.backend import BackendCall, BackendClient
 
 __all__ = ["BACKEND_LAYER", "ENDPOINT_LAYER", "LuaBackendConfig", "LuaProxy", "LuaProxyConfig"]
 
@@ -94,8 +94,25 @@ class LuaProxy:
         state = LuaState(allow_open_libs=self._config.allow_open_libs)
         state.api.request = request
         state.api.backend_level = self._backend is not None
+        if self._backend is not None:
+            state.api.backend_url = self._built_url
         state.api.http = self._http
         return state, run_pre(state, self._config, self._sources)
+
+    def _built_url(self, request: Request) -> str:
+        """The URL lura's balancer gives lua-backend: a host picked at random (lura's random
+        balancer), the url_pattern filled in, the forwarded query; the call then goes there."""
+        call = self._backend
+        assert call is not None
+        if not call.origins:
+            return ""
+        origin, prefix = random.choice(call.origins)
+        try:
+            # only the URL building of the leaf: no client needed
+            target = BackendProxy(call, cast("BackendClient", None)).target(request)
+        except UrlParseError:
+            return ""
+        return origin.base_url + prefix + target
 
     def _post(self, state: LuaState, response: Response) -> LuaError | None:
         state.api.response = response
@@ -112,7 +129,7 @@ class LuaProxy:
             raise self._failed(failure)
         if self._backend is not None:
             # lura's balancer built the backend URL before lua-backend runs (proxy/factory.go
-            # newStack): params, query and path set by the script do not change it
+            # newStack): params, query and path set by the script do not change it (url(v) does)
             view.params, view.query, view.path = request.params, request.query, request.path
         if self._config.skip_next:
             # proxy.go: an empty `proxy.Response{}` (status 0, no data, not complete)
@@ -196,25 +213,6 @@ def build_backend_layer(
     return _build(config, next_proxy, f"BACKEND: {endpoint.name} {call.name}", context, call)
 
 
-# request:method(x) and request:url() act on the backend's request in KrakenD; not here yet.
-_BACKEND_REFUSED = re.compile(r":\s*(?:url\s*\(|method\s*\(\s*[^)\s])")
-
-
-def check_backend(config: LuaConfig, where: Where, report: Report) -> None:
-    check(config, where, report)
-    try:
-        codes = [("pre", config.pre), *load_sources(config)]
-    except SourceError:  # reported by `check`
-        return
-    for name, code in codes:
-        if _BACKEND_REFUSED.search(code):
-            report.error(
-                where.path,
-                f"{name}: `request:url()` and `request:method(value)` in modifier/lua-backend "
-                "are not supported by trio-gateway yet (the request would fail)",
-            )
-
-
 _GH = "github.com/devopsfaith/"
 PROXY_NAMESPACE = Namespace(
     name="modifier/lua-proxy",
@@ -228,7 +226,7 @@ BACKEND_NAMESPACE = Namespace(
     levels=frozenset({Level.BACKEND}),
     config=LuaBackendConfig,
     aliases=(_GH + "krakend-lua/proxy/backend",),
-    check=check_backend,
+    check=check,
 )
 ENDPOINT_LAYER = Layer(
     name=PROXY_NAMESPACE.name,
