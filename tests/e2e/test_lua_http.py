@@ -215,3 +215,43 @@ async def test_lua_backend_url_elsewhere(
     assert r.status_code == 200, r.text
     assert STATS["/param_forwarding/x"] == 0
     assert STATS["/json/user"] == 1
+
+
+async def test_service_level_runs_before_every_endpoint(
+    backend_url: str, start_gateway: StartGateway, client: httpx.AsyncClient
+) -> None:
+    # krakend-ce router_engine.go: the service-level script is a gin middleware, before the
+    # endpoint's own (handler_factory.go) script
+    service = "local c = ctx.load()\nc:headers('X-Svc', 'svc ' .. c:params('id'))"
+    endpoint = "local c = ctx.load()\nc:headers('X-Both', c:headers('X-Svc') .. ' + endpoint')"
+    config = _config(backend_url, {"modifier/lua-endpoint": {"pre": endpoint}})
+    config["extra_config"]["modifier/lua-endpoint"] = {"pre": service}
+    config["endpoints"][0]["endpoint"] = "/lua/{id}"
+    config["endpoints"][0]["input_headers"] = ["X-Svc", "X-Both"]
+    config["endpoints"].append(
+        {
+            "endpoint": "/other",
+            "input_headers": ["X-Svc"],
+            "backend": [{"url_pattern": "/param_forwarding/other"}],
+        }
+    )
+    gw = await start_gateway(config)
+    r = await client.get(f"{gw}/lua/3")
+    assert r.status_code == 200, r.text
+    headers = r.json()["headers"]
+    assert headers["X-Svc"] == ["svc 3"]
+    assert headers["X-Both"] == ["svc 3 + endpoint"]
+    r = await client.get(f"{gw}/other")
+    assert r.json()["headers"]["X-Svc"] == ["svc"]  # no {id} there; values trimmed
+
+
+async def test_service_level_errors_are_500(
+    backend_url: str, start_gateway: StartGateway, client: httpx.AsyncClient
+) -> None:
+    # router/gin/lua.go Register: c.AbortWithError(500, err), custom_error's status ignored
+    config = _config(backend_url, {})
+    config["extra_config"]["modifier/lua-endpoint"] = {"pre": "custom_error('no', 418)"}
+    gw = await start_gateway(config)
+    r = await client.get(f"{gw}/lua")
+    assert (r.status_code, r.content) == (500, b"")
+    assert STATS["/param_forwarding/main"] == 0

@@ -367,11 +367,6 @@ def test_check_accepts_good_scripts() -> None:
             "endpoint",
             "lua: wrong cheksum for source",
         ),
-        (
-            {"modifier/lua-endpoint": {"pre": "local c = ctx.load()"}},
-            "service",
-            "service level",
-        ),
     ],
 )
 def test_check_errors(tmp_path: Path, extra: dict[str, Any], level: str, expected: str) -> None:

@@ -10,8 +10,8 @@
   serves: the guard edits the request as routed (`Admission`).
 * `ctx:body()` reads the request body there (from the Lua thread, through trio) or replaces it:
   the endpoint is then served with that body (`Admission.body`).
-* At service level KrakenD runs it as a gin middleware on every request; trio-gateway does not
-  yet: `check` refuses it there.
+* At service level KrakenD runs it as a gin middleware (after routing, before every handler):
+  here the first endpoint guard of every endpoint, any error a bare 500 (`Register`).
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ from trio_gateway.namespace import Admission, Layer, Level, Namespace, Rejection
 if TYPE_CHECKING:
     from trio_gateway.plan import EndpointPlan
 
-__all__ = ["GUARD", "NAMESPACE", "LuaEndpointConfig", "LuaEndpointGuard"]
+__all__ = ["GUARD", "NAMESPACE", "SERVICE_GUARD", "LuaEndpointConfig", "LuaEndpointGuard"]
 
 LOGGER = logging.getLogger(__name__)
 
@@ -47,10 +47,13 @@ class LuaEndpointConfig(LuaConfig):
 class LuaEndpointGuard:
     """Runs the sources and `pre` on the routed request."""
 
-    __slots__ = ("_config", "_http", "_sources", "_where")
+    __slots__ = ("_config", "_http", "_service", "_sources", "_where")
 
-    def __init__(self, config: LuaConfig, where: str, http: LuaHttp | None = None) -> None:
+    def __init__(
+        self, config: LuaConfig, where: str, http: LuaHttp | None = None, *, service: bool = False
+    ) -> None:
         self._config = config
+        self._service = service
         self._http = http
         self._where = where
         self._sources = () if config.live else load_sources(config)
@@ -70,7 +73,8 @@ class LuaEndpointGuard:
         if too_large:
             return Rejection(413)  # the edge's answer past max_body
         LOGGER.error("[%s][Lua] %s", self._where, failure)
-        if not failure.custom:
+        if self._service or not failure.custom:
+            # router/gin/lua.go `Register`: the middleware aborts with 500 whatever the error
             return Rejection(500)
         headers = []
         if failure.content_type is not None:
@@ -80,12 +84,12 @@ class LuaEndpointGuard:
 
 def check_endpoint(config: LuaConfig, where: Where, report: Report) -> None:
     if where.level is Level.SERVICE:
-        report.error(
+        report.warning(
             where.path,
-            "modifier/lua-endpoint at service level (a middleware on every request) is not "
-            "supported by trio-gateway yet: move it to the endpoints that need it",
+            "modifier/lua-endpoint at service level runs for every request served by an "
+            "endpoint, not for 404/405 answers nor /__health (KrakenD's gin middleware runs "
+            "for those too)",
         )
-        return
     if config.post:
         report.warning(
             where.path, "`post` is ignored at router level (krakend-lua runs `pre` only)"
@@ -101,6 +105,17 @@ def build_guard(plan: EndpointPlan, context: Any) -> LuaEndpointGuard | None:
     return LuaEndpointGuard(config, f"ENDPOINT: {plan.path}", lua_http(context, plan.timeout))
 
 
+def build_service_guard(plan: EndpointPlan, context: Any) -> LuaEndpointGuard | None:
+    """The service-level script (krakend-ce router_engine.go: `lua.Register` adds a gin
+    middleware, run after gin routed the request and before the endpoint's handler chain): here
+    the first guard of every endpoint."""
+    service = getattr(context, "service", None)
+    config = service.get(LuaEndpointConfig) if service is not None else None
+    if config is None:
+        return None
+    return LuaEndpointGuard(config, "SERVICE: Gin", lua_http(context, plan.timeout), service=True)
+
+
 NAMESPACE = Namespace(
     name="modifier/lua-endpoint",
     levels=frozenset({Level.SERVICE, Level.ENDPOINT}),
@@ -109,3 +124,9 @@ NAMESPACE = Namespace(
     check=check_endpoint,
 )
 GUARD = Layer(name=NAMESPACE.name, namespace=NAMESPACE, slot=Slot.ENDPOINT_GUARD, build=build_guard)
+SERVICE_GUARD = Layer(
+    name=NAMESPACE.name + " (service)",
+    namespace=NAMESPACE,
+    slot=Slot.ENDPOINT_GUARD,
+    build=build_service_guard,
+)
