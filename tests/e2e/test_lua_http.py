@@ -255,3 +255,38 @@ async def test_service_level_errors_are_500(
     r = await client.get(f"{gw}/lua")
     assert (r.status_code, r.content) == (500, b"")
     assert STATS["/param_forwarding/main"] == 0
+
+
+async def test_lua_on_a_no_op_endpoint(
+    backend_url: str, start_gateway: StartGateway, client: httpx.AsyncClient
+) -> None:
+    # krakend-lua proxy.go wraps the no-op proxy too: pre on the request, post on lura's
+    # metadata and `Io` (response:body() reads it whole)
+    pre = 'request.load():headers("X-Pre", "yes")'
+    post = """local r = response.load()
+r:headers("X-Post", r:headers("Content-Type"))
+r:statusCode(203)
+r:body("[" .. r:body() .. "]")"""
+    config = _config(backend_url, {"modifier/lua-proxy": {"pre": pre, "post": post}})
+    endpoint = config["endpoints"][0]
+    endpoint["output_encoding"] = "no-op"
+    endpoint["input_headers"] = ["X-Pre"]
+    endpoint["backend"][0]["encoding"] = "no-op"
+    endpoint["backend"][0]["url_pattern"] = "/param_forwarding/noop"
+    gw = await start_gateway(config)
+    r = await client.get(f"{gw}/lua")
+    assert r.status_code == 203, r.text
+    assert r.headers["x-post"] == "application/json"
+    assert r.content.startswith(b"[{") and r.content.endswith(b"}]")
+    assert orjson.loads(r.content)[0]["headers"]["X-Pre"] == ["yes"]
+    # headers only: the stream is relayed untouched
+    config["endpoints"][0]["extra_config"] = {
+        "modifier/lua-backend": {"post": 'response.load():headers("X-B", "1")'}
+    }
+    config["endpoints"][0]["backend"][0]["extra_config"] = config["endpoints"][0].pop(
+        "extra_config"
+    )
+    gw = await start_gateway(config)
+    r = await client.get(f"{gw}/lua")
+    assert (r.status_code, r.headers["x-b"]) == (200, "1")
+    assert orjson.loads(r.content)["path"] == "/param_forwarding/noop"

@@ -21,6 +21,7 @@ import trio
 
 from trio_gateway.modifier.lua.engine import lupa51
 from trio_gateway.modifier.lua.http import NIL_POINTER, HttpAnswer, LuaHttp
+from trio_gateway.modifier.lua.noop import read_stream
 from trio_gateway.namespace import Admission
 from trio_gateway.proxy.request import placeholder_key
 from trio_gateway.types import Request, Response
@@ -295,6 +296,9 @@ class Accessors:
             if args:
                 response.body = str(args[0]).encode("latin-1")
                 return ("none", None)
+            if response.body is None and response.stream is not None:
+                # no-op: lura's `Io` read whole (proxy/response.go), through trio
+                response.body = trio.from_thread.run(read_stream, response.stream)
             return ("value", (response.body or b"").decode("latin-1"))
         if response.headers is None:
             response.headers = []

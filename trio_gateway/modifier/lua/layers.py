@@ -29,6 +29,7 @@ from trio_gateway.modifier.lua.config import (
     verify_md5,
 )
 from trio_gateway.modifier.lua.http import USER_AGENT, LuaHttp
+from trio_gateway.modifier.lua.noop import expose, settle
 from trio_gateway.modifier.lua.runtime import LuaError, LuaState, SourceMap
 from trio_gateway.namespace import Layer, Level, Namespace, Slot
 from trio_gateway.proxy.backend import BackendProxy
@@ -140,11 +141,17 @@ class LuaProxy:
                 # lura returns (response, err) for a partial merge: krakend-lua skips `post`
                 return response
         if self._config.post:
-            failure = await trio.to_thread.run_sync(self._post, state, response)
-            await trio.lowlevel.checkpoint_if_cancelled()
+            expose(response)
+            try:
+                failure = await trio.to_thread.run_sync(self._post, state, response)
+                await trio.lowlevel.checkpoint_if_cancelled()
+            except BaseException:
+                response.close()
+                raise
             if failure is not None:
                 response.close()
                 raise self._failed(failure)
+            settle(response)
         return response
 
     def _failed(self, error: LuaError) -> LuaError:
@@ -199,7 +206,7 @@ def build_endpoint_layer(
     next_proxy: ProxyFunction, plan: EndpointPlan, context: Any
 ) -> ProxyFunction | None:
     config = plan.extra.get(LuaProxyConfig)
-    if config is None or plan.output_encoding == "no-op":
+    if config is None:
         return None
     return _build(config, next_proxy, f"ENDPOINT: {plan.name}", context)
 
@@ -208,7 +215,7 @@ def build_backend_layer(
     next_proxy: ProxyFunction, call: BackendCall, endpoint: EndpointPlan, context: Any
 ) -> ProxyFunction | None:
     config = call.extra.get(LuaBackendConfig)
-    if config is None or endpoint.output_encoding == "no-op":
+    if config is None:
         return None
     return _build(config, next_proxy, f"BACKEND: {endpoint.name} {call.name}", context, call)
 
