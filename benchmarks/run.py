@@ -16,7 +16,7 @@ Scenarios (one gateway process, or `--workers N`):
                      URL variable), martian (a fifo.Group of
                      3 modifiers), jsonschema (a POSTed
                      body validated; b1-post is the same POST without it), cel (endpoint and
-                     backend checks)
+                     backend checks), lua (a modifier/lua-proxy pre and post script)
 Each scenario gets a 2 s warm-up at full load, then is measured: req/s, p50/p99 latency, the
 gateway's CPU time per request (steadier than req/s on a shared machine) and its RSS. Then: the
 cost of each additional backend call (least-squares fits over b1/b3/b10, of 1/throughput and of
@@ -261,6 +261,18 @@ def gateway_config(telemetry: str = "plain") -> dict[str, object]:
             "backend": [{**small, "extra_config": {"modifier/martian": martian}}],
         }
     )
+    # A lua-proxy pre + post script (krakend-lua): a header from a param, a field in the data.
+    lua = {
+        "pre": 'local r = request.load()\nr:headers("X-Lua", r:params("Id"))',
+        "post": 'local d = response.load():data()\nd:set("lua", true)',
+    }
+    endpoints.append(
+        {
+            "endpoint": "/lua/{id}",
+            "extra_config": {"modifier/lua-proxy": lua},
+            "backend": [small],
+        }
+    )
     # A GraphQL query with a variable from the URL (lura's GraphQL middleware: a POSTed JSON body).
     graphql = {
         "type": "query",
@@ -338,6 +350,7 @@ SCENARIOS = {
     "b1-cel": "/cel/1",
     "b1-martian": "/martian/1",
     "b1-graphql": "/graphql/1",
+    "b1-lua": "/lua/1",
 }
 # Scenarios served by a gateway with telemetry (the others by the plain one).
 VARIANT = {"b3-metrics": "metrics", "b3-traced": "traced", "b3-stats": "stats", "stats": "stats"}

@@ -168,6 +168,12 @@ class Admission:
     # to `finishers`, called once the request is over, however it ended.
     send: Any = None
     finishers: list[Callable[[], None]] = attrs.field(factory=list)
+    # The request body, for a guard that reads or replaces it before the endpoint does
+    # (router-level Lua's `ctx:body()`): `receive` reads it (at most `max_body` bytes, 0 = no
+    # limit); once `body` is set the edge serves the request with it instead of reading its own.
+    receive: Any = None
+    max_body: int = 0
+    body: bytes | None = None
 
     def client_ip(self) -> str:
         """The client's IP as gin resolves it (trusted proxies, forwarded headers)."""

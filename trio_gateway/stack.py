@@ -193,6 +193,8 @@ SERVICE_GUARDS: tuple[Layer, ...] = (
 # refusing is enough, and a refused request spends no rate-limit token either. Router-level Lua
 # (krakend-lua router/gin) runs inside the validator, outside the router rate limit.
 ENDPOINT_GUARDS: tuple[Layer, ...] = (
+    # service-level Lua is a gin middleware (router_engine.go): before every endpoint handler
+    lua_router.SERVICE_GUARD,
     bot_detector.ENDPOINT_GUARD,
     stats.ENDPOINT_GUARD,  # metrics' router handler: watches the answer of all after it
     validator.GUARD,

@@ -76,6 +76,11 @@ class Request:
     query: list[tuple[str, str]]
     headers: Headers
     body: bytes = b""
+    # Set by `modifier/lua-backend`'s `request:url(v)` / `request:method(v)` (krakend-lua acts on
+    # lura's request after the balancer built its URL): the backend call's absolute URL and
+    # method instead of the ones its config gives.
+    backend_url: str | None = None
+    backend_method: str | None = None
 
 
 @attrs.define(slots=True, kw_only=True)

@@ -367,19 +367,6 @@ def test_check_accepts_good_scripts() -> None:
             "endpoint",
             "lua: wrong cheksum for source",
         ),
-        (
-            {"modifier/lua-endpoint": {"pre": "local c = ctx.load()"}},
-            "service",
-            "service level",
-        ),
-        ({"modifier/lua-endpoint": {"pre": "ctx.load():body()"}}, "endpoint", "ctx:body()"),
-        ({"modifier/lua-backend": {"pre": "request.load():url()"}}, "backend", "url()"),
-        (
-            {"modifier/lua-backend": {"pre": "request.load():method('PUT')"}},
-            "backend",
-            "method(value)",
-        ),
-        ({"modifier/lua-proxy": {"post": "http_response.new()"}}, "endpoint", "http_response"),
     ],
 )
 def test_check_errors(tmp_path: Path, extra: dict[str, Any], level: str, expected: str) -> None:

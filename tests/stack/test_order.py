@@ -19,6 +19,8 @@ ORDER = [
     (Slot.SERVICE_GUARD, "security/cors"),
     (Slot.SERVICE_GUARD, "security/http"),
     (Slot.SERVICE_GUARD, "security/bot-detector"),
+    # krakend-ce router_engine.go: service-level Lua is a gin middleware, before every handler
+    (Slot.ENDPOINT_GUARD, "modifier/lua-endpoint (service)"),
     (Slot.ENDPOINT_GUARD, "security/bot-detector"),
     (Slot.ENDPOINT_GUARD, "telemetry/metrics (router)"),
     (Slot.ENDPOINT_GUARD, "auth/validator"),

@@ -132,7 +132,15 @@ class EndpointHandler:
         if not self._guards:
             await self._admitted(scope, receive, send, params, scope["headers"])
             return
-        admission = Admission(scope, scope["headers"], params, options.client_ip, send)
+        admission = Admission(
+            scope,
+            scope["headers"],
+            params,
+            options.client_ip,
+            send,
+            receive=receive,
+            max_body=options.max_body,
+        )
         try:
             for guard in self._guards:
                 rejection = await guard(admission)
@@ -142,7 +150,12 @@ class EndpointHandler:
                     )
                     return
             await self._admitted(
-                scope, receive, admission.send, admission.params, admission.headers
+                scope,
+                receive,
+                admission.send,
+                admission.params,
+                admission.headers,
+                admission.body,
             )
         finally:
             for finish in admission.finishers:
@@ -155,16 +168,21 @@ class EndpointHandler:
         send: ASGISend,
         params: dict[str, str],
         client_headers: Headers,
+        read: bytes | None = None,
     ) -> None:
-        """The request past its guards: the body, the proxy, the answer."""
+        """The request past its guards: the body (`read`, when a guard read it already), the
+        proxy, the answer."""
         options = self._options
-        try:
-            body, disconnected = await read_body(receive, options.max_body)
-        except BodyTooLarge:
-            await send_response(send, 413, [])
-            return
-        if disconnected:
-            return
+        if read is not None:
+            body = read
+        else:
+            try:
+                body, disconnected = await read_body(receive, options.max_body)
+            except BodyTooLarge:
+                await send_response(send, 413, [])
+                return
+            if disconnected:
+                return
         request = self.build_request(scope, params, body, client_headers)
         render = self._render or negotiated_renderer(scope["headers"])
         if CANCEL_ON_DISCONNECT in scope.get("extensions", ()):

@@ -28,6 +28,7 @@ from trio_gateway.transport import (
     BackendResponse,
     Origin,
     TransportError,
+    split_url,
 )
 from trio_gateway.types import BodyStream, Headers, Request, Response
 
@@ -96,6 +97,11 @@ class BackendClient(Protocol):
     ) -> AbstractAsyncContextManager[BodyStream]: ...
 
 
+def _wire(method: str) -> bytes:
+    # lura's HTTP proxy: http.NewRequest(strings.ToTitle(request.Method), ...)
+    return method.upper().encode("latin-1")
+
+
 class BackendProxy:
     """Calls one backend. An instance is built once at startup and shared by all requests."""
 
@@ -138,11 +144,18 @@ class BackendProxy:
         """Pick the host and build the target, headers and body of one call."""
         call = self._call
         origin, prefix = self._pick()
+        if request.backend_url is not None:
+            # lua-backend's request:url(v): lura's HTTP proxy calls req.URL as the script left it
+            try:
+                origin, pinned = split_url(request.backend_url)
+            except ValueError as exc:
+                raise BackendError(str(exc)) from None
+            prefix = pinned.decode("ascii")
         headers = request.headers
         if call.input_headers is not None:
             headers = filter_headers(headers, call.input_headers)
         try:
-            target = self.target(request)
+            target = "" if request.backend_url is not None else self.target(request)
         except UrlParseError as exc:
             # lura's balancer returns url.Parse's error: the backend is never called.
             raise BackendError(exc.message(origin.base_url + prefix)) from None
@@ -180,7 +193,7 @@ class BackendProxy:
         try:
             answer = await self._client.request(
                 origin,
-                self._method,
+                self._method if request.backend_method is None else _wire(request.backend_method),
                 target,
                 headers,
                 body,
@@ -245,9 +258,8 @@ class StreamingProxy(BackendProxy):
         if self._discovery is not None:
             await self._discovery.refresh_if_due()
         origin, target, headers, body = self.prepare(request)
-        context = self._client.stream(
-            origin, self._method, target, headers, body, follow_redirects=True
-        )
+        method = self._method if request.backend_method is None else _wire(request.backend_method)
+        context = self._client.stream(origin, method, target, headers, body, follow_redirects=True)
         try:
             stream = await context.__aenter__()
         except TransportError as exc:

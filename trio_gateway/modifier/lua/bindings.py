@@ -13,11 +13,15 @@ opaque to Lua (runtime.py denies attribute access), so no Python is reachable fr
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
+import trio
+
 from trio_gateway.modifier.lua.engine import lupa51
+from trio_gateway.modifier.lua.http import NIL_POINTER, HttpAnswer, LuaHttp
+from trio_gateway.modifier.lua.noop import read_stream
 from trio_gateway.namespace import Admission
 from trio_gateway.proxy.request import placeholder_key
 from trio_gateway.types import Request, Response
@@ -55,6 +59,12 @@ class Accessors:
         # `modifier/lua-backend`: the request is the backend's, its URL already built by lura's
         # balancer (proxy/factory.go wraps the backend factory in it)
         self.backend_level = False
+        # lua-backend: the backend URL lura's balancer built (one host picked, as lura's)
+        self.backend_url: Callable[[Request], str] | None = None
+        # `http_response.new` (http.py): None where no client was given (unit tests)
+        self.http: LuaHttp | None = None
+        # ctx:body() met a body over the endpoint's max_body: the guard answers 413
+        self.body_too_large = False
 
     # ---- values between Lua and Python (types.go ParseToTable, luatable.go tableGet)
     def out(self, value: Any) -> tuple[str, Any]:
@@ -155,6 +165,53 @@ class Accessors:
     def new_list(self) -> tuple[str, Any]:
         return ("list", [])
 
+    # ---- http_response (decorator/http.go)
+    def http_new(self, count: int, *args: Any) -> tuple[str, Any]:
+        n = int(count)
+        if n in (0, 2):
+            return ("error", "need 1, 3 or 4 arguments")
+        if self.http is None:
+            return ("error", "http_response: no HTTP client")
+        url = _lua_string(args[0])
+        method, body = "GET", b""
+        headers: list[tuple[str, str]] = []
+        if n >= 3:
+            method = _lua_string(args[1])
+            body = _lua_string(args[2]).encode("latin-1")
+        if n >= 4 and lupa51.lua_type(args[3]) == "table" and args[3]["_p"] is None:
+            # a plain Lua table only (Go's `*lua.NativeTable`): strings are added, a nested
+            # table's items each added; other values skipped, as http.go's switch does
+            for key, value in args[3].items():
+                name = _lua_string(key)
+                if isinstance(value, str):
+                    headers.append((name, value))
+                elif lupa51.lua_type(value) == "table":
+                    headers.extend((name, _lua_string(item)) for item in value.values())
+        answer = self.http.call(url, method, body, headers)
+        if isinstance(answer, str):
+            return ("error", answer)
+        return ("http", answer)
+
+    def http_op(self, op: str, answer: Any, count: int, *args: Any) -> tuple[str, Any]:
+        if not isinstance(answer, HttpAnswer):
+            return ("error", "response expected")
+        if op == "close":
+            answer.closed = True
+            return ("none", None)
+        if answer.closed and op != "body":
+            return ("error", NIL_POINTER)
+        if op == "statusCode":
+            return ("value", answer.status)
+        if op == "body":
+            return ("value", answer.body.decode("latin-1"))
+        if int(count) != 1:
+            return ("error", "need arguments")
+        name = _lua_string(args[0]).lower().encode("latin-1")
+        values = [v.decode("latin-1") for k, v in answer.headers if k == name]
+        if op == "headers":
+            return ("value", values[0] if values else "")
+        return ("list", values)
+
     # ---- request (proxy/request.go)
     def req(self, op: str, count: int, *args: Any) -> tuple[str, Any]:
         args = args[: int(count)]
@@ -163,10 +220,11 @@ class Accessors:
             return ("error", "request expected")
         if op == "method":
             if args:
-                if self.backend_level:
-                    return ("error", _BACKEND_ONLY.format("method"))
-                # lura's request builder sets the backend's method afterwards: no effect
                 request.method = from_lua_text(str(args[0]))
+                if self.backend_level:
+                    # lura's HTTP proxy calls with req.Method (ToTitle): the script's one
+                    request.backend_method = request.method
+                # at endpoint level lura's request builder sets the backend's method afterwards
                 return ("none", None)
             return ("value", request.method)
         if op == "path":
@@ -183,7 +241,14 @@ class Accessors:
             return ("value", to_lua_text(urlencode(ordered)))
         if op == "url":
             if self.backend_level:
-                return ("error", _BACKEND_ONLY.format("url"))
+                # lura's balancer built req.URL before lua-backend: read it, or replace it
+                # (url.Parse errors are ignored there: the call then fails on the bad URL)
+                if args:
+                    request.backend_url = from_lua_text(str(args[0]))
+                    return ("none", None)
+                if request.backend_url is None and self.backend_url is not None:
+                    request.backend_url = self.backend_url(request)
+                return ("value", to_lua_text(request.backend_url or ""))
             if args:
                 # lura's balancer builds the URL afterwards from host + path: no effect
                 return ("none", None)
@@ -231,6 +296,9 @@ class Accessors:
             if args:
                 response.body = str(args[0]).encode("latin-1")
                 return ("none", None)
+            if response.body is None and response.stream is not None:
+                # no-op: lura's `Io` read whole (proxy/response.go), through trio
+                response.body = trio.from_thread.run(read_stream, response.stream)
             return ("value", (response.body or b"").decode("latin-1"))
         if response.headers is None:
             response.headers = []
@@ -293,14 +361,57 @@ class Accessors:
             params[name] = from_lua_text(str(args[1]))
             return ("none", None)
         if op == "body":
-            return ("error", "ctx:body() is not supported by trio-gateway")
+            if args:
+                admission.body = str(args[0]).encode("latin-1")
+                return ("none", None)
+            if admission.body is None:
+                # gin's c.Request.Body read here, from the Lua thread; the endpoint then gets
+                # what was read (or what the script set), as io.NopCloser(bytes) in KrakenD
+                if admission.receive is None:
+                    return ("value", "")
+                read = trio.from_thread.run(_read_body, admission.receive, admission.max_body)
+                if read is None:
+                    self.body_too_large = True
+                    return ("error", "http: request body too large")
+                admission.body = read
+            return ("value", admission.body.decode("latin-1"))
         headers = list(admission.headers)
         result = _headers(headers, op, args)
         admission.headers = headers
         return result
 
 
-_BACKEND_ONLY = "request:{}(value) in modifier/lua-backend is not supported by trio-gateway yet"
+async def _read_body(receive: Any, limit: int) -> bytes | None:
+    """The whole request body (what arrived, if the client left), None past `limit`."""
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            break
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if limit and size > limit:
+            return None
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            break
+    return b"".join(chunks)
+
+
+def _lua_string(value: Any) -> str:
+    """gopher-lua's `LValue.String()` for what a script passes (numbers as `%.14g`)."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else f"{value:.14g}"
+    if value is None:
+        return "nil"
+    return str(lupa51.lua_type(value) or type(value).__name__)
 
 
 def _key(key: Any) -> str:
@@ -463,7 +574,18 @@ function custom_error(...)
   if n == 2 then error(text, 0) end
   error(text .. " || " .. tostring(ct), 0)
 end
-http_response = {new = function()
-  error("http_response is not supported by trio-gateway yet", 2)
+local H = {}
+H.__index = H
+http_response = {new = function(...)
+  local kind, v = py.http_new(select("#", ...), ...)
+  if kind == "http" then return setmetatable({_p = v}, H) end
+  if kind == "error" then error(v, 2) end
+  return nil
 end}
+for _, name in ipairs({"statusCode", "headers", "headerList", "body", "close"}) do
+  H[name] = function(self, ...)
+    if getmetatable(self) ~= H then error("response expected", 2) end
+    return wrap(py.http_op(name, self._p, select("#", ...), ...))
+  end
+end
 """

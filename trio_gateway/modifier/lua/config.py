@@ -22,7 +22,7 @@ from trio_gateway.namespace import Where
 __all__ = ["LuaConfig", "SourceError", "check", "load_sources", "verify_md5"]
 
 # Lua that needs what trio-gateway does not offer yet: refused at check time.
-_UNSUPPORTED = ("http_response",)
+_UNSUPPORTED: tuple[str, ...] = ()
 
 
 @attrs.frozen(kw_only=True)
@@ -96,10 +96,6 @@ def check(config: LuaConfig, where: Where, report: Report, *, router: bool = Fal
             return
     if not (config.sources or config.pre or config.post):
         report.warning(where.path, "no `sources`, `pre` nor `post`: nothing to run")
-    if where.output_encoding == "no-op" and not router:
-        report.warning(
-            where.path, "Lua does not run on a no-op endpoint (the answer is streamed): ignored"
-        )
     if loaded:
         joined = SourceMap(loaded)
         problem = compile_error(SourceMap.NAME, joined.code, joined)

@@ -15,13 +15,12 @@
 from __future__ import annotations
 
 import logging
-import re
-from typing import TYPE_CHECKING, Any, ClassVar
+import random
+from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 import attrs
 import trio
 
-from trio_gateway.config.diagnostics import Report
 from trio_gateway.modifier.lua.config import (
     LuaConfig,
     SourceError,
@@ -29,14 +28,17 @@ from trio_gateway.modifier.lua.config import (
     load_sources,
     verify_md5,
 )
+from trio_gateway.modifier.lua.http import USER_AGENT, LuaHttp
+from trio_gateway.modifier.lua.noop import expose, settle
 from trio_gateway.modifier.lua.runtime import LuaError, LuaState, SourceMap
-from trio_gateway.namespace import Layer, Level, Namespace, Slot, Where
+from trio_gateway.namespace import Layer, Level, Namespace, Slot
+from trio_gateway.proxy.backend import BackendProxy
 from trio_gateway.routing.gourl import UrlParseError
 from trio_gateway.types import ProxyFunction, Request, Response
 
 if TYPE_CHECKING:
     from trio_gateway.plan import EndpointPlan
-    from trio_gateway.proxy.backend import BackendCall
+    from trio_gateway.proxy.backend import BackendCall, BackendClient
 
 __all__ = ["BACKEND_LAYER", "ENDPOINT_LAYER", "LuaBackendConfig", "LuaProxy", "LuaProxyConfig"]
 
@@ -71,7 +73,7 @@ def _copy(request: Request) -> Request:
 class LuaProxy:
     """Runs a Lua config's scripts around the next proxy."""
 
-    __slots__ = ("_backend", "_config", "_next", "_sources", "_where")
+    __slots__ = ("_backend", "_config", "_http", "_next", "_sources", "_where")
 
     def __init__(
         self,
@@ -79,8 +81,10 @@ class LuaProxy:
         config: LuaConfig,
         where: str,
         backend: BackendCall | None = None,
+        http: LuaHttp | None = None,
     ) -> None:
         self._next = next_proxy
+        self._http = http
         self._config = config
         self._where = where
         self._backend = backend
@@ -91,7 +95,25 @@ class LuaProxy:
         state = LuaState(allow_open_libs=self._config.allow_open_libs)
         state.api.request = request
         state.api.backend_level = self._backend is not None
+        if self._backend is not None:
+            state.api.backend_url = self._built_url
+        state.api.http = self._http
         return state, run_pre(state, self._config, self._sources)
+
+    def _built_url(self, request: Request) -> str:
+        """The URL lura's balancer gives lua-backend: a host picked at random (lura's random
+        balancer), the url_pattern filled in, the forwarded query; the call then goes there."""
+        call = self._backend
+        assert call is not None
+        if not call.origins:
+            return ""
+        origin, prefix = random.choice(call.origins)
+        try:
+            # only the URL building of the leaf: no client needed
+            target = BackendProxy(call, cast("BackendClient", None)).target(request)
+        except UrlParseError:
+            return ""
+        return origin.base_url + prefix + target
 
     def _post(self, state: LuaState, response: Response) -> LuaError | None:
         state.api.response = response
@@ -102,11 +124,13 @@ class LuaProxy:
         if self._backend is not None:
             view.path = _backend_path(self._backend, request)
         state, failure = await trio.to_thread.run_sync(self._pre, view)
+        # an `http_response` call cancelled by the deadline: the deadline answers, not the script
+        await trio.lowlevel.checkpoint_if_cancelled()
         if failure is not None:
             raise self._failed(failure)
         if self._backend is not None:
             # lura's balancer built the backend URL before lua-backend runs (proxy/factory.go
-            # newStack): params, query and path set by the script do not change it
+            # newStack): params, query and path set by the script do not change it (url(v) does)
             view.params, view.query, view.path = request.params, request.query, request.path
         if self._config.skip_next:
             # proxy.go: an empty `proxy.Response{}` (status 0, no data, not complete)
@@ -117,10 +141,17 @@ class LuaProxy:
                 # lura returns (response, err) for a partial merge: krakend-lua skips `post`
                 return response
         if self._config.post:
-            failure = await trio.to_thread.run_sync(self._post, state, response)
+            expose(response)
+            try:
+                failure = await trio.to_thread.run_sync(self._post, state, response)
+                await trio.lowlevel.checkpoint_if_cancelled()
+            except BaseException:
+                response.close()
+                raise
             if failure is not None:
                 response.close()
                 raise self._failed(failure)
+            settle(response)
         return response
 
     def _failed(self, error: LuaError) -> LuaError:
@@ -154,48 +185,39 @@ def run_pre(
     return state.run("pre-script", config.pre)
 
 
+def lua_http(context: Any, timeout: float | None = None) -> LuaHttp | None:
+    """The `http_response` client of a layer: the gateway's backend client (None without one)."""
+    client = getattr(context, "client", None)
+    return None if client is None else LuaHttp(client, USER_AGENT, timeout)
+
+
 def _build(
-    config: LuaConfig, next_proxy: ProxyFunction, where: str, call: BackendCall | None = None
+    config: LuaConfig,
+    next_proxy: ProxyFunction,
+    where: str,
+    context: Any,
+    call: BackendCall | None = None,
 ) -> ProxyFunction:
     verify_md5(config, () if config.live else load_sources(config))
-    return LuaProxy(next_proxy, config, where, call)
+    return LuaProxy(next_proxy, config, where, call, lua_http(context))
 
 
 def build_endpoint_layer(
     next_proxy: ProxyFunction, plan: EndpointPlan, context: Any
 ) -> ProxyFunction | None:
     config = plan.extra.get(LuaProxyConfig)
-    if config is None or plan.output_encoding == "no-op":
+    if config is None:
         return None
-    return _build(config, next_proxy, f"ENDPOINT: {plan.name}")
+    return _build(config, next_proxy, f"ENDPOINT: {plan.name}", context)
 
 
 def build_backend_layer(
     next_proxy: ProxyFunction, call: BackendCall, endpoint: EndpointPlan, context: Any
 ) -> ProxyFunction | None:
     config = call.extra.get(LuaBackendConfig)
-    if config is None or endpoint.output_encoding == "no-op":
+    if config is None:
         return None
-    return _build(config, next_proxy, f"BACKEND: {endpoint.name} {call.name}", call)
-
-
-# request:method(x) and request:url() act on the backend's request in KrakenD; not here yet.
-_BACKEND_REFUSED = re.compile(r":\s*(?:url\s*\(|method\s*\(\s*[^)\s])")
-
-
-def check_backend(config: LuaConfig, where: Where, report: Report) -> None:
-    check(config, where, report)
-    try:
-        codes = [("pre", config.pre), *load_sources(config)]
-    except SourceError:  # reported by `check`
-        return
-    for name, code in codes:
-        if _BACKEND_REFUSED.search(code):
-            report.error(
-                where.path,
-                f"{name}: `request:url()` and `request:method(value)` in modifier/lua-backend "
-                "are not supported by trio-gateway yet (the request would fail)",
-            )
+    return _build(config, next_proxy, f"BACKEND: {endpoint.name} {call.name}", context, call)
 
 
 _GH = "github.com/devopsfaith/"
@@ -211,7 +233,7 @@ BACKEND_NAMESPACE = Namespace(
     levels=frozenset({Level.BACKEND}),
     config=LuaBackendConfig,
     aliases=(_GH + "krakend-lua/proxy/backend",),
-    check=check_backend,
+    check=check,
 )
 ENDPOINT_LAYER = Layer(
     name=PROXY_NAMESPACE.name,

@@ -8,15 +8,15 @@
   is logged only (gin writes no error body, `return_error_msg` does not apply here).
 * What the script changes (method, url, query, params, headers, host) is what the endpoint
   serves: the guard edits the request as routed (`Admission`).
-* `ctx:body()` needs the body, which guards run before: `check` refuses it (see docs/lua.md).
-* At service level KrakenD runs it as a gin middleware on every request; trio-gateway does not
-  yet: `check` refuses it there.
+* `ctx:body()` reads the request body there (from the Lua thread, through trio) or replaces it:
+  the endpoint is then served with that body (`Admission.body`).
+* At service level KrakenD runs it as a gin middleware (after routing, before every handler):
+  here the first endpoint guard of every endpoint, any error a bare 500 (`Register`).
 """
 
 from __future__ import annotations
 
 import logging
-import re
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import attrs
@@ -24,17 +24,17 @@ import trio
 
 from trio_gateway.config.diagnostics import Report
 from trio_gateway.modifier.lua.config import LuaConfig, check, load_sources
-from trio_gateway.modifier.lua.layers import run_pre
+from trio_gateway.modifier.lua.http import LuaHttp
+from trio_gateway.modifier.lua.layers import lua_http, run_pre
 from trio_gateway.modifier.lua.runtime import LuaError, LuaState
 from trio_gateway.namespace import Admission, Layer, Level, Namespace, Rejection, Slot, Where
 
 if TYPE_CHECKING:
     from trio_gateway.plan import EndpointPlan
 
-__all__ = ["GUARD", "NAMESPACE", "LuaEndpointConfig", "LuaEndpointGuard"]
+__all__ = ["GUARD", "NAMESPACE", "SERVICE_GUARD", "LuaEndpointConfig", "LuaEndpointGuard"]
 
 LOGGER = logging.getLogger(__name__)
-_BODY = re.compile(r":\s*body\s*\(")
 
 
 @attrs.frozen(kw_only=True)
@@ -47,24 +47,34 @@ class LuaEndpointConfig(LuaConfig):
 class LuaEndpointGuard:
     """Runs the sources and `pre` on the routed request."""
 
-    __slots__ = ("_config", "_sources", "_where")
+    __slots__ = ("_config", "_http", "_service", "_sources", "_where")
 
-    def __init__(self, config: LuaConfig, where: str) -> None:
+    def __init__(
+        self, config: LuaConfig, where: str, http: LuaHttp | None = None, *, service: bool = False
+    ) -> None:
         self._config = config
+        self._service = service
+        self._http = http
         self._where = where
         self._sources = () if config.live else load_sources(config)
 
-    def _run(self, admission: Admission) -> LuaError | None:
+    def _run(self, admission: Admission) -> tuple[LuaError | None, bool]:
         state = LuaState(allow_open_libs=self._config.allow_open_libs)
         state.api.admission = admission
-        return run_pre(state, self._config, self._sources)
+        state.api.http = self._http
+        failure = run_pre(state, self._config, self._sources)
+        return failure, state.api.body_too_large
 
     async def __call__(self, admission: Admission) -> Rejection | None:
-        failure = await trio.to_thread.run_sync(self._run, admission)
+        failure, too_large = await trio.to_thread.run_sync(self._run, admission)
+        await trio.lowlevel.checkpoint_if_cancelled()
         if failure is None:
             return None
+        if too_large:
+            return Rejection(413)  # the edge's answer past max_body
         LOGGER.error("[%s][Lua] %s", self._where, failure)
-        if not failure.custom:
+        if self._service or not failure.custom:
+            # router/gin/lua.go `Register`: the middleware aborts with 500 whatever the error
             return Rejection(500)
         headers = []
         if failure.content_type is not None:
@@ -74,36 +84,36 @@ class LuaEndpointGuard:
 
 def check_endpoint(config: LuaConfig, where: Where, report: Report) -> None:
     if where.level is Level.SERVICE:
-        report.error(
+        report.warning(
             where.path,
-            "modifier/lua-endpoint at service level (a middleware on every request) is not "
-            "supported by trio-gateway yet: move it to the endpoints that need it",
+            "modifier/lua-endpoint at service level runs for every request served by an "
+            "endpoint, not for 404/405 answers nor /__health (KrakenD's gin middleware runs "
+            "for those too)",
         )
-        return
     if config.post:
         report.warning(
             where.path, "`post` is ignored at router level (krakend-lua runs `pre` only)"
         )
     check(config, where, report, router=True)
-    codes = [("pre", config.pre)]
-    try:
-        codes.extend(load_sources(config))
-    except Exception:  # reported by `check` already
-        return
-    for name, code in codes:
-        if _BODY.search(code):
-            report.error(
-                where.path,
-                f"{name}: `ctx:body()` is not supported by trio-gateway yet (router-level Lua "
-                "runs before the body is read): use `modifier/lua-proxy` and `request:body()`",
-            )
 
 
 def build_guard(plan: EndpointPlan, context: Any) -> LuaEndpointGuard | None:
     config = plan.extra.get(LuaEndpointConfig)
     if config is None:
         return None
-    return LuaEndpointGuard(config, f"ENDPOINT: {plan.path}")
+    # gin's context has no deadline in KrakenD: bounded by the endpoint timeout here (http.py)
+    return LuaEndpointGuard(config, f"ENDPOINT: {plan.path}", lua_http(context, plan.timeout))
+
+
+def build_service_guard(plan: EndpointPlan, context: Any) -> LuaEndpointGuard | None:
+    """The service-level script (krakend-ce router_engine.go: `lua.Register` adds a gin
+    middleware, run after gin routed the request and before the endpoint's handler chain): here
+    the first guard of every endpoint."""
+    service = getattr(context, "service", None)
+    config = service.get(LuaEndpointConfig) if service is not None else None
+    if config is None:
+        return None
+    return LuaEndpointGuard(config, "SERVICE: Gin", lua_http(context, plan.timeout), service=True)
 
 
 NAMESPACE = Namespace(
@@ -114,3 +124,9 @@ NAMESPACE = Namespace(
     check=check_endpoint,
 )
 GUARD = Layer(name=NAMESPACE.name, namespace=NAMESPACE, slot=Slot.ENDPOINT_GUARD, build=build_guard)
+SERVICE_GUARD = Layer(
+    name=NAMESPACE.name + " (service)",
+    namespace=NAMESPACE,
+    slot=Slot.ENDPOINT_GUARD,
+    build=build_service_guard,
+)

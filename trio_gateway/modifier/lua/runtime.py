@@ -159,6 +159,8 @@ class LuaState:
                     "req",
                     "resp",
                     "ctx",
+                    "http_new",
+                    "http_op",
                 )
             }
         )
