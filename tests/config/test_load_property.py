@@ -16,6 +16,7 @@ import io
 import json
 import resource
 import signal
+import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -266,8 +267,15 @@ def test_a_mutated_config_loads_or_fails_with_diagnostics_only(
     data: st.DataObject, baseline_kib: int
 ) -> None:
     config = copy.deepcopy(data.draw(st.sampled_from(SEEDS), label="seed"))
-    for _ in range(data.draw(st.integers(min_value=1, max_value=4), label="mutations")):
-        config = _mutate(data, config)
+    # A "nest" of 600 and a later "swap" deep-copy 1,200 frames down: the mutations themselves
+    # (not the loader under test, which gets the default limit) need more than 1,000.
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(max(limit, 5000))
+    try:
+        for _ in range(data.draw(st.integers(min_value=1, max_value=4), label="mutations")):
+            config = _mutate(data, config)
+    finally:
+        sys.setrecursionlimit(limit)
     previous = signal.signal(signal.SIGALRM, _alarm)
     signal.alarm(SECONDS_PER_EXAMPLE)
     try:
