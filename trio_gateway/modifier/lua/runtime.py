@@ -124,6 +124,39 @@ def compile_error(name: str, code: str, sources: SourceMap | None = None) -> str
     return None
 
 
+# Runs a compiled script under the instruction budget (its hook is set in LuaState).
+_GUARD = """return function(sethook, pcall, error, budget, message)
+  local function stop() error(message, 0) end
+  return function(f)
+    local spent = false
+    sethook(function()
+      spent = true
+      sethook(stop, "", 1)
+      error(message, 0)
+    end, "", budget)
+    local ok, err = pcall(f)
+    sethook()
+    if spent then return false, message end
+    return ok, err
+  end
+end"""
+
+_NO_STRING_METHODS = 'getmetatable("").__index = nil'
+
+_BYTECODE: dict[str, bytes] = {}
+
+
+def _load_ours(lua: Any, source: str) -> Any:
+    """Our own Lua code (the prelude, the budget guard) as a function of `lua`, compiled once
+    (`string.dump`): loading bytecode into each request's new state takes a quarter of the time
+    compiling the source did. Loaded before the sandbox is applied; scripts are compiled from
+    their source as before."""
+    code = _BYTECODE.get(source)
+    if code is None:
+        code = _BYTECODE[source] = lua.globals().string.dump(lua.compile(source))
+    return lua.globals().loadstring(code)
+
+
 class LuaState:
     """One request's state: the prelude loaded, the sandbox applied."""
 
@@ -168,25 +201,11 @@ class LuaState:
         # Once the budget is spent, the hook fires on every instruction: a script cannot catch
         # the error with pcall and go on. Hooks are per coroutine and inherited by new ones.
         self._sethook = g.debug.sethook
-        self._guard = lua.eval(
-            """function(sethook, pcall, error, budget, message)
-              local function stop() error(message, 0) end
-              return function(f)
-                local spent = false
-                sethook(function()
-                  spent = true
-                  sethook(stop, "", 1)
-                  error(message, 0)
-                end, "", budget)
-                local ok, err = pcall(f)
-                sethook()
-                if spent then return false, message end
-                return ok, err
-              end
-            end"""
-        )(self._sethook, g.pcall, g.error, INSTRUCTION_BUDGET, BUDGET_MESSAGE)
+        self._guard = _load_ours(lua, _GUARD)()(
+            self._sethook, g.pcall, g.error, INSTRUCTION_BUDGET, BUDGET_MESSAGE
+        )
         nil_value = lua.table_from({"_nil": True})
-        lua.execute(PRELUDE, functions, nil_value)
+        _load_ours(lua, PRELUDE)(functions, nil_value)
         # lupa's `python` module and `debug` stay in package.loaded (so in `require`) otherwise
         loaded = g.package.loaded
         loaded.python = None
@@ -195,7 +214,7 @@ class LuaState:
         g.debug = None
         if not allow_open_libs:
             # no string library means no string methods either ("x"):upper() fails, as gopher-lua
-            lua.execute('getmetatable("").__index = nil')
+            _load_ours(lua, _NO_STRING_METHODS)()
             for name in (*_NOT_OPENED, *_FILE_ACCESS):
                 g[name] = None
 
