@@ -20,6 +20,22 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def free_port_pair() -> int:
+    """A free port whose next port is free too (worker N of a listener takes its port + N)."""
+    for _ in range(100):
+        port = free_port()
+        if port >= 65535:
+            continue
+        with socket.socket() as first, socket.socket() as second:
+            try:
+                first.bind(("127.0.0.1", port))
+                second.bind(("127.0.0.1", port + 1))
+            except OSError:
+                continue
+        return port
+    raise RuntimeError("no two consecutive free ports on 127.0.0.1")
+
+
 async def wait_until_serving(port: int, proc: trio.Process) -> None:
     """Until `port` accepts a connection (bounded: 30 s), or fail when `proc` exited."""
     with trio.fail_after(30):

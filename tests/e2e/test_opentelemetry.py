@@ -357,3 +357,49 @@ async def test_spans_and_metrics_go_gzipped_when_the_environment_asks(
     assert ("/v1/traces", "gzip") in received.encodings
     assert ("/v1/metrics", "gzip") in received.encodings
     assert all(encoding == "gzip" for _, encoding in received.encodings)
+
+
+async def test_report_headers_on_every_layer_names_them_all_but_the_skipped(
+    backend_url: str, start_gateway: StartGateway, client: httpx.AsyncClient, nursery: trio.Nursery
+) -> None:
+    collector_port, received = await start_collector(nursery)
+    otlp = {"name": "local", "host": "127.0.0.1", "port": collector_port, "use_http": True}
+    report = {"report_headers": True, "skip_headers": ["X-Secret"]}
+    gw = await start_gateway(
+        {
+            "version": 3,
+            "host": [backend_url],
+            "extra_config": _otel(
+                exporters={"otlp": [otlp]},
+                metric_reporting_period=3600,
+                layers={
+                    "global": report,
+                    "proxy": report,
+                    "backend": {"traces": {"round_trip": True, **report}},
+                },
+            ),
+            "endpoints": [
+                {
+                    "endpoint": "/h",
+                    "input_headers": ["X-Wanted", "X-Secret"],
+                    "backend": [{"url_pattern": "/json/user"}],
+                }
+            ],
+        }
+    )
+    sent = {"X-Wanted": "yes", "X-Secret": "hidden"}
+    assert (await client.get(f"{gw}/h", headers=sent)).status_code == 200
+    spans = await received.wait_for_spans(4)
+    by_kind: dict[tuple[str, int], dict[str, Any]] = {}
+    for span in spans:
+        by_kind[(span.name, span.kind)] = {a.key: a.value for a in span.attributes}
+    for key in (("/h", 2), ("/h", 1), ("/json/user", 1), ("/json/user", 3)):
+        attributes = by_kind[key]
+        # each stage saw the request's headers, but not the skipped one
+        wanted = attributes["http.request.header.x-wanted"]
+        assert [v.string_value for v in wanted.array_value.values] == ["yes"], key
+        assert "http.request.header.x-secret" not in attributes, key
+    # the answers' headers: the client's and the backend's (a JSON backend's parsed response
+    # carries none through lura's stages: proxy/http_response.go keeps only the data)
+    for key in (("/h", 2), ("/json/user", 3)):
+        assert "http.response.header.content-type" in by_kind[key], key

@@ -21,7 +21,7 @@ import pytest
 import trio
 
 from tests.e2e.conftest import JWT_SECRET, StartGateway
-from tests.e2e.processes import ROOT, free_port, serving
+from tests.e2e.processes import ROOT, free_port, free_port_pair, serving
 from tests.redis_server import RedisServer, redis_server
 from trio_gateway.auth.revoker import SECRET_ENV
 
@@ -209,7 +209,7 @@ async def test_two_gateways_share_the_filter_in_redis(
 async def test_the_workers_share_the_filter_in_redis(
     backend_url: str, jwk_file: str, tmp_path: Path, redis_server: RedisServer, redis: Any
 ) -> None:
-    port, api = free_port(), free_port()
+    port, api = free_port(), free_port_pair()
     path = tmp_path / "krakend.json"
     path.write_text(
         json.dumps(_config(backend_url, jwk_file, api, redis_address=redis_server.address))

@@ -635,7 +635,7 @@ class InstrumentedClient:
                 span.encoded += answered
                 span.dynamic["response-duration"] = elapsed
                 if self._report_headers and headers:
-                    attributes.update(
+                    span.update(
                         _header_attributes("http.response.header.", headers, self._skip_headers)
                     )
             span.end()
