@@ -21,7 +21,7 @@ from __future__ import annotations
 import enum
 import functools
 import logging
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, Protocol, TypeVar
 
@@ -280,24 +280,34 @@ class Resources:
     providers), what their layers observe, and what must be closed at shutdown. Filled while the
     stack is built, at startup; `aclose` runs once, at shutdown."""
 
-    __slots__ = ("_closers", "_made", "observed")
+    __slots__ = ("_closers", "_made", "observed", "tasks")
 
     def __init__(self) -> None:
         self._made: dict[object, Any] = {}
         self._closers: list[Callable[[], None]] = []
         self.observed: list[Observed] = []
+        # what the made objects run while the services run (edge/app.py starts them in the
+        # services' nursery, after the stack is built, and cancels them before `aclose`)
+        self.tasks: list[Callable[[trio.TaskStatus[None]], Awaitable[None]]] = []
 
     def once(
-        self, key: object, make: Callable[[], Any], close: Callable[[Any], None] | None = None
+        self,
+        key: object,
+        make: Callable[[], Any],
+        close: Callable[[Any], None] | None = None,
+        run: Callable[[Any, trio.TaskStatus[None]], Awaitable[None]] | None = None,
     ) -> Any:
         """The object made for `key`, made now (with `make`) if it is the first asking;
-        `close(made)` is a blocking call, run in a thread at shutdown."""
+        `close(made)` is a blocking call, run in a thread at shutdown; `run(made, task_status)`
+        a task of the services (started as `nursery.start` starts one)."""
         if key in self._made:
             return self._made[key]
         made = make()
         self._made[key] = made
         if close is not None:
             self._closers.append(functools.partial(close, made))
+        if run is not None:
+            self.tasks.append(functools.partial(run, made))
         return made
 
     def observe(self, observed: Observed) -> None:

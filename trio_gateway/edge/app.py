@@ -332,7 +332,7 @@ class GatewayApp:
                 if services.redis:
                     await stack.enter_async_context(services.redis)
                 async with trio.open_nursery() as nursery:
-                    if services.components:
+                    if services.components or services.context.resources.tasks:
                         await nursery.start(self._run_services, services)
                     task_status.started()
                     await services.release.wait()
@@ -346,6 +346,8 @@ class GatewayApp:
             async with trio.open_nursery() as nursery:
                 for service in services.components:
                     await nursery.start(service.run)
+                for task in services.context.resources.tasks:  # the span exporter
+                    await nursery.start(task)
                 task_status.started()
 
     async def reload(self, plan: GatewayPlan) -> None:

@@ -133,7 +133,7 @@ def otel_state(config: OpenTelemetryConfig, context: Any, key: object = _STATE_K
             _observe_qos(state, resources)
         return state
 
-    state: OTelState = resources.once(key, make, OTelState.shutdown)
+    state: OTelState = resources.once(key, make, OTelState.shutdown, OTelState.run)
     return state
 
 

@@ -180,6 +180,9 @@ class GlobalStage:
             self._size = state.histogram(size, SIZE_BUCKETS, "By" if unit else "")
         self._metrics_attributes = dict(metrics_attributes)
         self._by_key: dict[tuple[str, str, int], tuple[Any, Any]] = {}
+        # encoded span attributes by what they are made of (bounded: see where they are added)
+        self._requests: dict[tuple[bytes, str, int, bytes], bytes] = {}
+        self._done: dict[tuple[str, int, int], bytes] = {}
 
     def _points(self, route: str, method: str, status: int) -> tuple[Any, Any]:
         key = (route, method, status)
@@ -209,7 +212,7 @@ class GlobalStage:
             opened = self._spans.start(scope["path"], SERVER, parent, self._fixed)
             if isinstance(opened, Span):
                 span = opened
-                self._start_attributes(scope, span.dynamic)
+                self._start_attributes(scope, span)
                 scope[TRACE_ID_KEY] = span.trace.id  # for the access log
             token = self._carrier.enter(opened)  # sampled out: so are its children
         report_headers = self._report_headers and span is not None
@@ -241,13 +244,19 @@ class GlobalStage:
             if token is not None:
                 self._carrier.exit(token)
             if span is not None:
-                span.update(
-                    {
-                        "http.route": route,
-                        "http.response.status_code": track.status,
-                        "http.response.body.size": track.size,
-                    }
-                )
+                key = (route, track.status, track.size)
+                done = self._done.get(key)
+                if done is None:
+                    done = encode_attributes(
+                        {
+                            "http.route": route,
+                            "http.response.status_code": track.status,
+                            "http.response.body.size": track.size,
+                        }
+                    )
+                    if len(self._done) < 10_000:  # routes x statuses x sizes; bounded anyway
+                        self._done[key] = done
+                span.encoded += done
                 if track.response_headers is not None:
                     span.update(
                         _header_attributes(
@@ -256,12 +265,11 @@ class GlobalStage:
                     )
                 span.end()
 
-    def _start_attributes(self, scope: dict[str, Any], attributes: dict[str, Any]) -> None:
+    def _start_attributes(self, scope: dict[str, Any], span: Span) -> None:
         # http/attributes.go TraceIncomingRequestAttrs
         headers = scope["headers"]
         target = scope.get("raw_path") or scope["path"].encode("utf-8")
         query = scope.get("query_string") or b""
-        url = (target + (b"?" + query if query else b"")).decode("latin-1")
         host = b""
         user_agent = b""
         length = 0
@@ -274,13 +282,25 @@ class GlobalStage:
                 length = int(value)
             elif name == b"transfer-encoding":
                 length = -1
-        attributes["url.full"] = url
-        attributes["server.address"] = host.decode("latin-1")
-        attributes["http.request.method"] = scope["method"]
-        if length >= 0:
-            attributes["http.request.body.size"] = length
-        if user_agent:
-            attributes["user_agent.original"] = user_agent.decode("latin-1")
+        attributes = span.dynamic
+        attributes["url.full"] = (target + (b"?" + query if query else b"")).decode("latin-1")
+        # what repeats from request to request (host, method, size, agent), encoded once each
+        method: str = scope["method"]
+        key = (host, method, length, user_agent)
+        known = self._requests.get(key)
+        if known is None:
+            fixed: dict[str, Any] = {
+                "server.address": host.decode("latin-1"),
+                "http.request.method": method,
+            }
+            if length >= 0:
+                fixed["http.request.body.size"] = length
+            if user_agent:
+                fixed["user_agent.original"] = user_agent.decode("latin-1")
+            known = encode_attributes(fixed)
+            if len(self._requests) < 1000:
+                self._requests[key] = known
+        span.encoded = known
         client = scope.get("client")
         if client:
             attributes["client.address"] = f"{client[0]}:{client[1]}"  # Go's RemoteAddr

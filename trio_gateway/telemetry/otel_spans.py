@@ -1,4 +1,4 @@
-"""Spans on the request path: recorded cheaply, encoded as they end, sent to OTLP/HTTP in a thread.
+"""Spans on the request path: recorded cheaply, encoded as they end, queued for the exporter.
 
 The SDK's tracer costs about 30 µs to start and end a span and its OTLP encoder about 70 µs to
 encode one, both per span and in this process; a request through three backends has eight spans
@@ -6,12 +6,9 @@ encode one, both per span and in this process; a request through three backends 
 stages record `Span`s here (ids, times, the attributes that change), each stage's name, kind and
 fixed attributes are protobuf-encoded once (`Attributes`, the recorder's `heads`), every
 attribute value seen before reuses its encoding, and a span is encoded when it ends, while what
-it holds is still in the CPU's caches (in the export thread the same work took twice as long:
-benchmarks/bench_telemetry.py). A daemon thread batches the encoded spans and POSTs
-`ExportTraceServiceRequest`s to each `/v1/traces`, as the SDK's `BatchSpanProcessor` +
-`OTLPSpanExporter` do (schedule delay `OTEL_BSP_SCHEDULE_DELAY`, 5 s by default, or a full batch
-of 512; a full queue of 2048 drops new spans). An unreachable collector
-loses spans, never requests; failures are logged at most every 10 s.
+it holds is still in the CPU's caches (benchmarks/bench_telemetry.py). The encoded spans wait in
+a queue of at most 2048 (a full queue drops new spans, as the SDK's `BatchSpanProcessor` does);
+`otel_export.SpanExporter`, a trio task, sends them in batches of 512.
 
 Sampling is krakend-otel's (state.go): `ParentBased(TraceIDRatioBased(rate))` for a rate strictly
 between 0 and 1, otherwise every trace (the SDK's `AlwaysSample`, which ignores the parent's
@@ -21,21 +18,19 @@ sampled flag). The ratio test is the SDK's: the low 64 bits of the trace id agai
 
 from __future__ import annotations
 
-import gzip
-import http.client
-import logging
 import os
 import random
 import re
 import struct
-import threading
 import time
-import urllib.parse
 from collections import deque
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from typing import Any, Final
 
+import trio
+
 __all__ = [
+    "BATCH",
     "COMPRESSION_ENV",
     "Attributes",
     "Span",
@@ -46,16 +41,13 @@ __all__ = [
     "parse_traceparent",
 ]
 
-LOGGER = logging.getLogger(__name__)
-
 INTERNAL: Final = 1
 SERVER: Final = 2
 CLIENT: Final = 3
 _STATUS_OK: Final = 1
 _STATUS_ERROR: Final = 2
 _MAX_QUEUE: Final = 2048
-_BATCH: Final = 512
-_LOG_EVERY: Final = 10.0
+BATCH: Final = 512  # the SDK's OTEL_BSP_MAX_EXPORT_BATCH_SIZE default
 
 # W3C Trace Context §3.2 (the SDK's TraceContextTextMapPropagator pattern)
 _TRACEPARENT: Final = re.compile(
@@ -386,48 +378,6 @@ class Span(SpanRef):
         return head
 
 
-class _Target:
-    """One OTLP/HTTP `/v1/traces` endpoint and its keep-alive connection."""
-
-    def __init__(self, base_url: str) -> None:
-        parsed = urllib.parse.urlsplit(base_url)
-        self.url = base_url + "/v1/traces"
-        self._https = parsed.scheme == "https"
-        self._host = parsed.hostname or "localhost"
-        self._port = parsed.port or (443 if self._https else 80)
-        self._connection: http.client.HTTPConnection | None = None
-        self._logged = 0.0
-
-    def post(self, body: bytes, timeout: float, gzipped: bool = False) -> None:
-        headers = {"Content-Type": "application/x-protobuf"}
-        if gzipped:
-            headers["Content-Encoding"] = "gzip"
-        for attempt in (1, 2):  # a kept-alive connection the collector closed: once more
-            if self._connection is None:
-                kind = http.client.HTTPSConnection if self._https else http.client.HTTPConnection
-                self._connection = kind(self._host, self._port, timeout=timeout)
-            try:
-                self._connection.request("POST", "/v1/traces", body, headers)
-                answer = self._connection.getresponse()
-                answer.read()
-                if answer.status >= 300:
-                    raise OSError(f"HTTP {answer.status}")
-                return
-            except (OSError, http.client.HTTPException) as exc:
-                self.close()
-                if attempt == 2 or not isinstance(exc, http.client.RemoteDisconnected):
-                    now = time.monotonic()
-                    if now - self._logged >= _LOG_EVERY:
-                        self._logged = now
-                        LOGGER.warning("spans not exported to %s: %s", self.url, exc)
-                    return
-
-    def close(self) -> None:
-        if self._connection is not None:
-            self._connection.close()
-            self._connection = None
-
-
 COMPRESSION_ENV: Final = ("OTEL_EXPORTER_OTLP_TRACES_COMPRESSION", "OTEL_EXPORTER_OTLP_COMPRESSION")
 
 
@@ -442,42 +392,23 @@ def compression() -> str:
 
 
 class SpanRecorder:
-    """Sampling, ids, and the export thread of one gateway's traces."""
+    """Sampling, ids, and the queue of one gateway's finished spans (the exporter empties it)."""
 
-    def __init__(
-        self,
-        *,
-        resource: Mapping[str, Any],
-        scope: str,
-        targets: Sequence[str],
-        sample_rate: float,
-        timeout: float = 5.0,
-    ) -> None:
+    def __init__(self, *, resource: Mapping[str, Any], scope: str, sample_rate: float) -> None:
         self._ratio = 0.0 < sample_rate < 1.0
         self._bound = round(sample_rate * (1 << 64))
-        self._targets = [_Target(url) for url in targets]
-        self._timeout = timeout
-        head = _field(1, _attributes(1, resource))  # ResourceSpans.resource
-        self._resource = head
+        self._resource = _field(1, _attributes(1, resource))  # ResourceSpans.resource
         self._scope = _field(1, _string(1, scope))  # ScopeSpans.scope
         # Finished spans, already encoded (each a ScopeSpans.spans field): a span is encoded
-        # when it ends, while what it holds is still in the CPU's caches, and the export
-        # thread only joins and sends them.
+        # when it ends, while what it holds is still in the CPU's caches, and the exporter
+        # only joins and sends them.
         self._queue: deque[bytes] = deque()
         self._heads: dict[tuple[str, int, Attributes], bytes] = {}
         self.dropped = 0
-        wanted = compression()
-        if wanted not in ("gzip", "none"):
-            LOGGER.warning("OTLP compression %r is not gzip or none: spans go uncompressed", wanted)
-        self._gzip = wanted == "gzip"
-        delay = os.environ.get("OTEL_BSP_SCHEDULE_DELAY", "")
-        self._delay = int(delay) / 1000 if delay.isdigit() else 5.0
-        self._wake = threading.Event()
-        self._stop = False
-        self._thread = threading.Thread(target=self._run, name="otlp-spans", daemon=True)
-        self._thread.start()
+        # set when a batch is waiting; the exporter replaces it with a new one when it wakes
+        self.full = trio.Event()
 
-    # ---- the request path (trio's thread) ----
+    # ---- the request path ----
 
     def start(
         self, name: str, kind: int, parent: SpanRef | None, fixed: Attributes
@@ -504,30 +435,10 @@ class SpanRecorder:
             self.dropped += 1
             return
         queue.append(span.encode(self._heads))
-        if size + 1 == _BATCH:
-            self._wake.set()
+        if size + 1 == BATCH:
+            self.full.set()
 
-    # ---- the export thread ----
-
-    def _run(self) -> None:
-        while not self._stop:
-            self._wake.wait(self._delay)
-            self._wake.clear()
-            self._export()
-        self._export()
-
-    def _export(self) -> None:
-        while True:
-            batch = self.take(_BATCH)
-            if not batch:
-                return
-            body = self.request(batch)
-            if self._gzip:
-                # level 1: the spans' repeated names and values shrink 5-7 times for ~2 µs a
-                # span, and zlib lets go of the GIL while it compresses
-                body = gzip.compress(body, compresslevel=1, mtime=0)
-            for target in self._targets:
-                target.post(body, self._timeout, self._gzip)
+    # ---- the exporter ----
 
     def take(self, limit: int) -> list[bytes]:
         """Up to `limit` finished spans, oldest first, taken off the queue."""
@@ -541,11 +452,3 @@ class SpanRecorder:
         """An `ExportTraceServiceRequest` of finished spans (as `take` returns them)."""
         scope_spans = _field(2, self._scope + b"".join(spans))
         return _field(1, self._resource + scope_spans)
-
-    def shutdown(self, timeout: float) -> None:
-        """Send what is queued (waiting at most `timeout`), then stop the thread."""
-        self._stop = True
-        self._wake.set()
-        self._thread.join(timeout)
-        for target in self._targets:
-            target.close()

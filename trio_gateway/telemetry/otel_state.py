@@ -5,10 +5,10 @@ Nothing here is global: the MeterProvider is an explicit object (the SDK's `set_
 never called), the span recorder and the Prometheus registry are this gateway's own. Two
 gateways in one process (tests, the library) do not meet.
 
-Off the request path: spans leave through `otel_spans.SpanRecorder` (its own thread; a full
-queue drops spans, never blocks), OTLP metrics through a `PeriodicExportingMetricReader` (its own
-thread), Prometheus is read by its scrape thread. An unreachable collector costs spans and
-points, not requests.
+Off the request path: spans leave through `otel_export.SpanExporter` (a trio task of the
+services; a full queue drops spans, never blocks), OTLP metrics through a
+`PeriodicExportingMetricReader` (its own thread), Prometheus is read by its scrape thread. An
+unreachable collector costs spans and points, not requests.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any, Final
 
+import trio
 from opentelemetry.sdk.metrics import AlwaysOffExemplarFilter, MeterProvider
 from opentelemetry.sdk.metrics.export import MetricReader
 from opentelemetry.sdk.resources import Resource
@@ -24,6 +25,7 @@ from prometheus_client import CollectorRegistry, GCCollector, PlatformCollector,
 from trio_gateway._version import __version__
 from trio_gateway.telemetry.otel_carrier import Carrier
 from trio_gateway.telemetry.otel_config import DEFAULT_OTLP_HOST, DEFAULT_OTLP_PORT, OTLPExporter
+from trio_gateway.telemetry.otel_export import SpanExporter
 from trio_gateway.telemetry.otel_metrics import (
     Aggregates,
     CounterInstrument,
@@ -32,7 +34,7 @@ from trio_gateway.telemetry.otel_metrics import (
     PushReader,
 )
 from trio_gateway.telemetry.otel_prometheus import MetricsServer, worker_slot
-from trio_gateway.telemetry.otel_spans import SpanRecorder
+from trio_gateway.telemetry.otel_spans import SpanRecorder, compression
 
 if TYPE_CHECKING:
     from trio_gateway.telemetry.opentelemetry import OpenTelemetryConfig
@@ -139,13 +141,22 @@ class OTelState:
                 metric_readers=readers, resource=resource, exemplar_filter=AlwaysOffExemplarFilter()
             )
             self.meter = self.meter_provider.get_meter(SCOPE)
+        self._exporter: SpanExporter | None = None
         if trace_targets:
             self.spans = SpanRecorder(
-                resource=attributes,
-                scope=SCOPE,
-                targets=trace_targets,
-                sample_rate=config.sample_rate,
+                resource=attributes, scope=SCOPE, sample_rate=config.sample_rate
+            )
+            wanted = compression()
+            if wanted not in ("gzip", "none"):
+                LOGGER.warning(
+                    "OTLP compression %r is not gzip or none: spans go uncompressed", wanted
+                )
+            self._exporter = SpanExporter(
+                self.spans,
+                trace_targets,
                 timeout=_EXPORT_TIMEOUT,
+                shutdown_timeout=SHUTDOWN_TIMEOUT,
+                gzipped=wanted == "gzip",
             )
 
     @property
@@ -169,11 +180,17 @@ class OTelState:
             server.close()
         self._servers.clear()
 
+    async def run(self, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
+        """The span exporter, while the services run (it sends what is queued when stopped)."""
+        if self._exporter is None:
+            task_status.started()
+            return
+        await self._exporter.run(task_status)
+
     def shutdown(self) -> None:
-        """Flush what is pending and stop every thread (blocking: run it in a thread)."""
+        """Flush the metrics and stop their threads (blocking: run it in a thread); the spans
+        were sent when `run` stopped."""
         try:
-            if self.spans is not None:
-                self.spans.shutdown(SHUTDOWN_TIMEOUT)
             if self.meter_provider is not None:
                 self.meter_provider.shutdown(timeout_millis=SHUTDOWN_TIMEOUT * 1000)
         finally:
