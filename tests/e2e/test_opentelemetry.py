@@ -403,3 +403,37 @@ async def test_report_headers_on_every_layer_names_them_all_but_the_skipped(
     # carries none through lura's stages: proxy/http_response.go keeps only the data)
     for key in (("/h", 2), ("/json/user", 3)):
         assert "http.response.header.content-type" in by_kind[key], key
+
+
+async def test_a_hanging_collector_holds_up_neither_requests_nor_the_other_collector(
+    backend_url: str, start_gateway: StartGateway, client: httpx.AsyncClient, nursery: trio.Nursery
+) -> None:
+    # a collector that accepts connections and never answers
+    listener = (await trio.open_tcp_listeners(0, host="127.0.0.1"))[0]
+    hung: list[trio.SocketStream] = []
+
+    async def hold(stream: trio.SocketStream) -> None:
+        hung.append(stream)
+        await trio.sleep_forever()
+
+    nursery.start_soon(trio.serve_listeners, hold, [listener])
+    hanging_port = listener.socket.getsockname()[1]
+    collector_port, received = await start_collector(nursery)
+    exporters = [
+        {"name": "hangs", "host": "127.0.0.1", "port": hanging_port, "use_http": True},
+        {"name": "works", "host": "127.0.0.1", "port": collector_port, "use_http": True},
+    ]
+    gw = await start_gateway(
+        {
+            "version": 3,
+            "host": [backend_url],
+            "extra_config": _otel(exporters={"otlp": exporters}, metric_reporting_period=3600),
+            "endpoints": [{"endpoint": "/u", "backend": [{"url_pattern": "/json/user"}]}],
+        }
+    )
+    with trio.fail_after(3):  # well within the 5 s export timeout the hanging POST waits
+        for _ in range(3):
+            assert (await client.get(f"{gw}/u")).status_code == 200
+        spans = await received.wait_for_spans(3 * 4)
+    assert len({s.trace_id for s in spans}) == 3
+    assert hung  # the hanging collector was sent its batch too
