@@ -30,13 +30,13 @@ from trio_gateway.modifier.lua.config import (
 )
 from trio_gateway.modifier.lua.http import USER_AGENT, LuaHttp
 from trio_gateway.modifier.lua.noop import expose, settle
-from trio_gateway.modifier.lua.runtime import LuaError, LuaState, SourceMap
 from trio_gateway.namespace import Layer, Level, Namespace, Slot
 from trio_gateway.proxy.backend import BackendProxy
 from trio_gateway.routing.gourl import UrlParseError
 from trio_gateway.types import ProxyFunction, Request, Response
 
 if TYPE_CHECKING:
+    from trio_gateway.modifier.lua.runtime import LuaError, LuaState
     from trio_gateway.plan import EndpointPlan
     from trio_gateway.proxy.backend import BackendCall, BackendClient
 
@@ -92,6 +92,9 @@ class LuaProxy:
         self._sources = () if config.live else load_sources(config)
 
     def _pre(self, request: Request) -> tuple[LuaState, LuaError | None]:
+        # lupa (and a Lua VM) loads with the first script, not with the gateway
+        from trio_gateway.modifier.lua.runtime import LuaState
+
         state = LuaState(allow_open_libs=self._config.allow_open_libs)
         state.api.request = request
         state.api.backend_level = self._backend is not None
@@ -171,6 +174,8 @@ def run_pre(
     state: LuaState, config: LuaConfig, sources: tuple[tuple[str, str], ...]
 ) -> LuaError | None:
     """The sources (one chunk, binder.go `WithConfig`), then `pre` (`WithCode`)."""
+    from trio_gateway.modifier.lua.runtime import LuaError, SourceMap
+
     if config.live:
         try:
             sources = load_sources(config)

@@ -26,10 +26,10 @@ from trio_gateway.config.diagnostics import Report
 from trio_gateway.modifier.lua.config import LuaConfig, check, load_sources
 from trio_gateway.modifier.lua.http import LuaHttp
 from trio_gateway.modifier.lua.layers import lua_http, run_pre
-from trio_gateway.modifier.lua.runtime import LuaError, LuaState
 from trio_gateway.namespace import Admission, Layer, Level, Namespace, Rejection, Slot, Where
 
 if TYPE_CHECKING:
+    from trio_gateway.modifier.lua.runtime import LuaError
     from trio_gateway.plan import EndpointPlan
 
 __all__ = ["GUARD", "NAMESPACE", "SERVICE_GUARD", "LuaEndpointConfig", "LuaEndpointGuard"]
@@ -59,6 +59,8 @@ class LuaEndpointGuard:
         self._sources = () if config.live else load_sources(config)
 
     def _run(self, admission: Admission) -> tuple[LuaError | None, bool]:
+        from trio_gateway.modifier.lua.runtime import LuaState  # with the first script
+
         state = LuaState(allow_open_libs=self._config.allow_open_libs)
         state.api.admission = admission
         state.api.http = self._http
