@@ -29,7 +29,7 @@ import trio
 from trio_gateway.telemetry.otel_spans import BATCH, SpanRecorder
 from trio_gateway.transport import HTTPClient, Origin, TransportError
 
-__all__ = ["SpanExporter", "schedule_delay"]
+__all__ = ["COMPRESSION_ENV", "SpanExporter", "compression", "schedule_delay"]
 
 LOGGER = logging.getLogger(__name__)
 
@@ -37,6 +37,19 @@ _LOG_EVERY: Final = 10.0
 # Above this a body is gzipped in a worker thread (zlib lets go of the GIL): level 1 costs about
 # 2 µs a span, too long to hold the event loop for a whole batch.
 _GZIP_INLINE_MAX: Final = 16 * 1024
+
+
+COMPRESSION_ENV: Final = ("OTEL_EXPORTER_OTLP_TRACES_COMPRESSION", "OTEL_EXPORTER_OTLP_COMPRESSION")
+
+
+def compression() -> str:
+    """The OTLP traces compression the environment asks for, as the OpenTelemetry SDKs read it
+    (Go's otlptracehttp, which KrakenD uses, and Python's): `gzip` or `none` (the default)."""
+    for name in COMPRESSION_ENV:
+        value = os.environ.get(name, "").strip().lower()
+        if value:
+            return value
+    return "none"
 
 
 def schedule_delay() -> float:
@@ -74,16 +87,18 @@ class SpanExporter:
         *,
         timeout: float,
         shutdown_timeout: float,
-        gzipped: bool = False,
     ) -> None:
         self._recorder = recorder
         self._targets = [_Target(url) for url in targets]
         self._timeout = timeout
         self._shutdown_timeout = shutdown_timeout
-        self._gzip = gzipped
+        wanted = compression()
+        if wanted not in ("gzip", "none"):
+            LOGGER.warning("OTLP compression %r is not gzip or none: spans go uncompressed", wanted)
+        self._gzip = wanted == "gzip"
         self._delay = schedule_delay()
         self._headers = [(b"content-type", b"application/x-protobuf")]
-        if gzipped:
+        if self._gzip:
             self._headers.append((b"content-encoding", b"gzip"))
         self.exported = 0  # spans a collector accepted (all of them, with several targets)
 
@@ -112,7 +127,7 @@ class SpanExporter:
             body = self._recorder.request(batch)
             if self._gzip:
                 if len(body) <= _GZIP_INLINE_MAX:
-                    body = gzip.compress(body, compresslevel=1, mtime=0)
+                    body = _gzip(body)
                 else:
                     body = await trio.to_thread.run_sync(_gzip, body)
             async with trio.open_nursery() as nursery:

@@ -124,6 +124,25 @@ def _remote_parent(headers: list[tuple[bytes, bytes]]) -> SpanRef | None:
     )
 
 
+def _request_fields(
+    cache: dict[Any, bytes], key: Any, host: bytes, method: str, size: int, agent: bytes
+) -> bytes:
+    """The encoded request attributes a span's host, method, body size (none when negative:
+    chunked) and User-Agent give, kept in `cache` under `key` (bounded: hosts x sizes x agents)."""
+    fields: dict[str, Any] = {
+        "server.address": host.decode("latin-1"),
+        "http.request.method": method,
+    }
+    if size >= 0:
+        fields["http.request.body.size"] = size
+    if agent:
+        fields["user_agent.original"] = agent.decode("latin-1")
+    encoded = encode_attributes(fields)
+    if len(cache) < 1000:
+        cache[key] = encoded
+    return encoded
+
+
 class _Tracking:
     """One request as the global stage follows it (server/tracking.go)."""
 
@@ -289,17 +308,7 @@ class GlobalStage:
         key = (host, method, length, user_agent)
         known = self._requests.get(key)
         if known is None:
-            fixed: dict[str, Any] = {
-                "server.address": host.decode("latin-1"),
-                "http.request.method": method,
-            }
-            if length >= 0:
-                fixed["http.request.body.size"] = length
-            if user_agent:
-                fixed["user_agent.original"] = user_agent.decode("latin-1")
-            known = encode_attributes(fixed)
-            if len(self._requests) < 1000:
-                self._requests[key] = known
+            known = _request_fields(self._requests, key, host, method, length, user_agent)
         span.encoded = known
         client = scope.get("client")
         if client:
@@ -585,16 +594,9 @@ class InstrumentedClient:
         key = (origin, method, len(body), agent)
         known = self._requests.get(key)
         if known is None:
-            attributes = {
-                "server.address": origin.host_header.decode("latin-1"),
-                "http.request.method": method.decode("latin-1"),
-                "http.request.body.size": len(body),
-            }
-            if agent:
-                attributes["user_agent.original"] = agent.decode("latin-1")
-            known = encode_attributes(attributes)
-            if len(self._requests) < 1000:
-                self._requests[key] = known
+            known = _request_fields(
+                self._requests, key, origin.host_header, method.decode("latin-1"), len(body), agent
+            )
         span.encoded = known
         if self._report_headers:
             span.update(_header_attributes("http.request.header.", headers, self._skip_headers))

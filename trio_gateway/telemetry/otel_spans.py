@@ -18,7 +18,6 @@ sampled flag). The ratio test is the SDK's: the low 64 bits of the trace id agai
 
 from __future__ import annotations
 
-import os
 import random
 import re
 import struct
@@ -31,13 +30,11 @@ import trio
 
 __all__ = [
     "BATCH",
-    "COMPRESSION_ENV",
     "Attributes",
     "Span",
     "SpanRecorder",
     "SpanRef",
     "Trace",
-    "compression",
     "parse_traceparent",
 ]
 
@@ -376,19 +373,6 @@ class Span(SpanRef):
             heads.clear()
         heads[(self.name, self.kind, self.fixed)] = head
         return head
-
-
-COMPRESSION_ENV: Final = ("OTEL_EXPORTER_OTLP_TRACES_COMPRESSION", "OTEL_EXPORTER_OTLP_COMPRESSION")
-
-
-def compression() -> str:
-    """The OTLP traces compression the environment asks for, as the OpenTelemetry SDKs read it
-    (Go's otlptracehttp, which KrakenD uses, and Python's): `gzip` or `none` (the default)."""
-    for name in COMPRESSION_ENV:
-        value = os.environ.get(name, "").strip().lower()
-        if value:
-            return value
-    return "none"
 
 
 class SpanRecorder:

@@ -34,7 +34,7 @@ from trio_gateway.telemetry.otel_metrics import (
     PushReader,
 )
 from trio_gateway.telemetry.otel_prometheus import MetricsServer, worker_slot
-from trio_gateway.telemetry.otel_spans import SpanRecorder, compression
+from trio_gateway.telemetry.otel_spans import SpanRecorder
 
 if TYPE_CHECKING:
     from trio_gateway.telemetry.opentelemetry import OpenTelemetryConfig
@@ -146,17 +146,11 @@ class OTelState:
             self.spans = SpanRecorder(
                 resource=attributes, scope=SCOPE, sample_rate=config.sample_rate
             )
-            wanted = compression()
-            if wanted not in ("gzip", "none"):
-                LOGGER.warning(
-                    "OTLP compression %r is not gzip or none: spans go uncompressed", wanted
-                )
             self._exporter = SpanExporter(
                 self.spans,
                 trace_targets,
                 timeout=_EXPORT_TIMEOUT,
                 shutdown_timeout=SHUTDOWN_TIMEOUT,
-                gzipped=wanted == "gzip",
             )
 
     @property
